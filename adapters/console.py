@@ -1,0 +1,111 @@
+"""The console adapter: an interactive chat in the terminal with rich rendering, or one turn as JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Any
+
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from bot.present import format_price
+from bot.types import IncomingMessage, ProductCard, Reply
+
+PLATFORM = "console"
+
+
+def make_message(text: str, user: str, action: str | None = None) -> IncomingMessage:
+    """A console turn as the core's message type."""
+    return IncomingMessage(platform=PLATFORM, user_id=user, chat_id=user, text=text, action=action)
+
+
+def replies_to_json(replies: list[Reply]) -> dict[str, Any]:
+    """The `--json` document: `{"replies": [...]}`."""
+    return {"replies": [r.to_dict() for r in replies]}
+
+
+def _stock_label(card: ProductCard) -> Text:
+    if card.in_stock is True:
+        label = "in stock" if card.stock is None or card.stock > 5 else f"only {card.stock} left"
+        return Text(label, style="green")
+    if card.in_stock is False:
+        return Text("out of stock", style="red")
+    return Text("stock unknown", style="dim")
+
+
+def render_card(position: int, card: ProductCard) -> Panel:
+    """One product card: title, price, stock and key attributes."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("Price", Text(format_price(card.price, card.currency), style="bold cyan"))
+    table.add_row("Stock", _stock_label(card))
+    for key, value in card.attributes.items():
+        table.add_row(key.capitalize(), escape(str(value)))
+    table.add_row("SKU", Text(card.id, style="dim"))
+    return Panel(table, title=f"[bold]{position}. {escape(card.title)}[/bold]", title_align="left", border_style="blue")
+
+
+def render_reply(reply: Reply, start: int = 1) -> Group:
+    """A reply as rich renderables; cards when there are products, text otherwise."""
+    parts: list[Any] = []
+    intro = (reply.data or {}).get("intro") if reply.products else None
+    parts.append(Text(intro if intro else reply.text))
+    start = int((reply.data or {}).get("start", start))
+    for i, card in enumerate(reply.products, start=start):
+        parts.append(render_card(i, card))
+    if reply.buttons:
+        labels = "   ".join(f"[{b.label}]" for b in reply.buttons)
+        parts.append(Text(labels, style="dim"))
+    return Group(*parts)
+
+
+async def chat_once(assistant, text: str, user: str) -> list[Reply]:
+    """One turn through the core."""
+    return await assistant.handle(make_message(text, user))
+
+
+def run_once(assistant, text: str, user: str, as_json: bool, out=None) -> int:
+    """Answer one message and print it (rich, or one JSON object)."""
+    replies = asyncio.run(chat_once(assistant, text, user))
+    if as_json:
+        (out or sys.stdout).write(json.dumps(replies_to_json(replies), ensure_ascii=False) + "\n")
+    else:
+        console = Console(file=out) if out else Console()
+        for reply in replies:
+            console.print(render_reply(reply))
+    return 0
+
+
+def run_interactive(assistant, user: str) -> int:
+    """A chat loop until EOF, "quit" or Ctrl-C."""
+    console = Console()
+    console.print(Panel("Shop assistant — type a message, “help” for ideas, “quit” to leave.", border_style="green"))
+
+    async def loop() -> None:
+        last: list[Reply] = await assistant.handle(make_message("hello", user))
+        for reply in last:
+            console.print(render_reply(reply))
+        while True:
+            try:
+                text = await asyncio.to_thread(console.input, "[bold green]you>[/bold green] ")
+            except (EOFError, KeyboardInterrupt):
+                console.print()
+                return
+            if text.strip().lower() in ("quit", "exit", ":q"):
+                return
+            replies = await assistant.handle(make_message(text, user))
+            for reply in replies:
+                console.print(render_reply(reply))
+            last = replies
+
+    try:
+        asyncio.run(loop())
+    except KeyboardInterrupt:
+        pass
+    return 0

@@ -1,0 +1,224 @@
+"""Handlers for talk around shopping: greeting, help, FAQ, recommendations, preferences, data rights."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from bot.context import Services, Turn
+from bot.filtering import apply_preferences, filters_from
+from bot.nlu import Understanding
+from bot.present import format_price
+from bot.products import Unresolved, resolve_refs
+from bot.shopping import results_reply
+from bot.types import Button, Reply
+from knowledge.filters import SearchFilters
+
+CAPABILITIES = (
+    "I can help you:\n"
+    "• find products — “waterproof hiking boots under 150”\n"
+    "• narrow results — “cheaper”, “in black”, “only Ridgeline”, “show more”\n"
+    "• tell you more — “details of the second one”, “is it waterproof?”\n"
+    "• compare — “compare 1 and 3”\n"
+    "• answer store questions — returns, shipping, payment, warranty\n"
+    "• remember what you like — “I wear size 42”, “my budget is 80”\n"
+    "• your data — “show my data”, “export my data”, “forget me”\n"
+    "Ask for a person at any time."
+)
+EXAMPLE_BUTTONS = (
+    Button("Hiking boots", "q:waterproof hiking boots"),
+    Button("Rain jackets", "q:rain jacket"),
+    Button("Return policy", "q:what is your return policy?"),
+)
+FAQ_UNSURE = 0.35
+
+
+def greeting(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
+    """Hello, and what the assistant can do."""
+    name = f", {turn.msg.user_name}" if turn.msg.user_name else ""
+    return [Reply(text=f"Hello{name}! I'm the shop's assistant. {CAPABILITIES}", buttons=EXAMPLE_BUTTONS, intent=turn.intent)]
+
+
+def help_reply(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
+    """What the assistant can do."""
+    return [Reply(text=CAPABILITIES, buttons=EXAMPLE_BUTTONS, intent=turn.intent)]
+
+
+def empty_reply(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
+    """A short prompt for an empty message."""
+    turn.answered = False
+    return [Reply(text="Tell me what you're looking for, e.g. “rain jacket under 100”, or ask about returns or shipping. Type “help” to see everything I can do.",
+                  buttons=EXAMPLE_BUTTONS, intent=turn.intent)]
+
+
+def thanks(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
+    """You're welcome."""
+    return [Reply(text="You're welcome! Anything else I can find for you?", intent=turn.intent)]
+
+
+def human(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
+    """Hand the conversation to a person."""
+    services.memory.record(turn.user, "handoff", None, turn.text)
+    return [Reply(text="I've asked a member of our team to take over. A person will reply here as soon as possible "
+                       "(usually within one business day). Meanwhile I'm happy to keep helping.", intent=turn.intent)]
+
+
+def out_of_scope(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
+    """Politely decline what the shop can't help with."""
+    turn.intent = "out_of_scope"
+    turn.answered = False
+    return [Reply(text="Sorry, I can only help with our outdoor and apparel products and store questions such as "
+                       "shipping and returns. What are you looking for?",
+                  buttons=(*EXAMPLE_BUTTONS[:2], Button("Talk to a person", "human")), intent=turn.intent)]
+
+
+async def handle_faq(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
+    """A store question: the stored answer when sure, else say so and offer a person."""
+    hits = await asyncio.to_thread(services.faq.rank, u.text, 3)
+    threshold = services.settings.faq_threshold
+    if hits and hits[0].score >= threshold:
+        faq = hits[0].faq
+        services.memory.record(turn.user, "asked", None, u.text)
+        return [Reply(text=f"{faq.answer}", intent=turn.intent, data={"faq_id": faq.id, "question": faq.question})]
+    turn.answered = False
+    if hits and hits[0].score >= FAQ_UNSURE:
+        faq = hits[0].faq
+        return [Reply(text=f"I'm not sure I understood. The closest answer I have is about “{faq.question}”:\n{faq.answer}\n\n"
+                           "If that doesn't answer it, I can ask a person.",
+                      buttons=(Button("Talk to a person", "human"),), intent=turn.intent,
+                      data={"faq_id": faq.id, "question": faq.question, "unsure": True})]
+    return [Reply(text="I'm not sure about that one, and I don't want to guess. Would you like me to ask a person?",
+                  buttons=(Button("Talk to a person", "human"),), intent=turn.intent)]
+
+
+async def handle_recommend(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
+    """Suggestions from the user's profile, or the best rated items for a new user."""
+    filters, notes = apply_preferences(turn, filters_from(u), u, services)
+    liked = turn.prefs.get("liked_brands")
+    rec = await asyncio.to_thread(services.recommender.recommend, turn.user, filters, services.settings.results_per_page,
+                                  liked.value if liked else None)
+    return _recommendation_reply(services, turn, rec.products, rec.personalised, notes, filters)
+
+
+async def handle_similar(services: Services, turn: Turn, u: Understanding | None, product_id: str | None = None) -> list[Reply]:
+    """Products like a given one."""
+    if product_id is None:
+        try:
+            refs = resolve_refs(services, turn, u, limit=1)  # type: ignore[arg-type]
+        except Unresolved as exc:
+            turn.answered = False
+            return [Reply(text=str(exc), intent=turn.intent)]
+        anchor = refs[0] if refs else None
+    else:
+        anchor = services.kb.store.get_product(product_id)
+    if anchor is None:
+        turn.answered = False
+        return [Reply(text="Similar to which product? Pick one of the results, or name it.", intent=turn.intent)]
+    services.memory.record(turn.user, "clicked", anchor.id)
+    base = SearchFilters(categories=(anchor.category,)) if anchor.category else SearchFilters()
+    filters, notes = apply_preferences(turn, base, u, services)
+    rec = await asyncio.to_thread(services.recommender.recommend, turn.user, filters,
+                                  services.settings.results_per_page, None, anchor)
+    turn.state.query = anchor.title
+    return _recommendation_reply(services, turn, rec.products, True, notes, filters, anchor=anchor.title)
+
+
+def _recommendation_reply(services, turn, products, personalised, notes, filters, anchor: str | None = None) -> list[Reply]:
+    turn.results = len(products)
+    if not products:
+        turn.answered = False
+        return [Reply(text="I couldn't find anything to suggest with your current preferences. Tell me what you need.", intent=turn.intent)]
+    turn.state.results = [p.id for p in products]
+    turn.state.offset = 0
+    turn.state.filters = filters.to_dict()
+    if anchor:
+        intro = f"Similar to {anchor}:"
+    elif personalised:
+        intro = "Based on what you've looked at and liked, you might like:"
+    else:
+        intro = "Our best rated picks:"
+    return [results_reply(services, turn, products, intro, notes=notes)]
+
+
+async def handle_preference(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
+    """Store a stated preference, with the words it came from."""
+    kind = u.pref_kind or ""
+    memory = services.memory
+    source = f"you said: “{u.text[:120]}”"
+    if kind.startswith("forget:"):
+        what = kind.split(":", 1)[1]
+        keys = {"size": ["shoe_size", "clothing_size"], "budget": ["budget"], "brand": ["disliked_brands", "liked_brands"],
+                "color": ["liked_colors"]}.get(what, [])
+        removed = [k for k in keys if memory.remove_preference(turn.user, k)]
+        turn.prefs = memory.preferences(turn.user)
+        return [Reply(text=f"Done, I've forgotten your {what}." if removed else f"I didn't have a {what} stored for you.", intent=turn.intent)]
+    if kind == "size" and u.size:
+        key = "shoe_size" if u.size.replace(".", "").isdigit() else "clothing_size"
+        memory.set_preference(turn.user, key, u.size, source)
+        what = "footwear" if key == "shoe_size" else "clothing and jackets"
+        text = f"Got it: size {u.size}. I'll show {what} in your size from now on (just name another size to override)."
+    elif kind == "budget" and u.price and u.price.max is not None:
+        memory.set_preference(turn.user, "budget", u.price.max, source)
+        text = f"Noted: a budget of {format_price(u.price.max, 'EUR')}. I'll keep suggestions within it unless you ask otherwise."
+    elif kind == "dislike_brand" and u.exclude_brands:
+        current = memory.preferences(turn.user).get("disliked_brands")
+        brands = list(dict.fromkeys([*(current.value if current else []), *u.exclude_brands]))
+        memory.set_preference(turn.user, "disliked_brands", brands, source)
+        text = f"Understood, I'll leave out {', '.join(u.exclude_brands)} from now on."
+    elif kind == "like":
+        parts = []
+        if u.brands:
+            current = memory.preferences(turn.user).get("liked_brands")
+            memory.set_preference(turn.user, "liked_brands", list(dict.fromkeys([*(current.value if current else []), *u.brands])), source)
+            parts.append(", ".join(u.brands))
+        if u.colors:
+            memory.set_preference(turn.user, "liked_colors", u.colors, source)
+            parts.append(", ".join(u.colors))
+        text = f"Nice, I'll keep {' and '.join(parts)} in mind for suggestions."
+    else:
+        turn.answered = False
+        text = "I didn't catch that preference. Try “I wear size 42”, “my budget is 80” or “I don't like <brand>”."
+    turn.prefs = memory.preferences(turn.user)
+    return [Reply(text=text, intent=turn.intent)]
+
+
+def show_data(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
+    """What is stored about the user, in words."""
+    prefs = services.memory.preferences(turn.user)
+    interactions = services.memory.interactions(turn.user, limit=1000)
+    lines = ["Here is what I remember about you:"]
+    if prefs:
+        for p in prefs.values():
+            value = ", ".join(map(str, p.value)) if isinstance(p.value, list) else p.value
+            if p.key == "budget":
+                value = format_price(float(p.value), "EUR")
+            lines.append(f"• {p.key.replace('_', ' ')}: {value} ({p.source})")
+    else:
+        lines.append("• no preferences yet")
+    lines.append(f"• {len(interactions)} interactions (products viewed, saved or asked about)")
+    lines.append("Say “export my data” for a full copy, or “forget me” to erase everything.")
+    return [Reply(text="\n".join(lines), intent=turn.intent, data={"preferences": {k: v.value for k, v in prefs.items()}})]
+
+
+def export_data(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
+    """Everything stored about the user, as JSON."""
+    data = services.memory.export(turn.user)
+    rows = sum(len(v) for v in data.values() if isinstance(v, list))
+    return [Reply(text=f"Here is a copy of everything I store about you ({rows} records) as JSON.",
+                  intent=turn.intent, data={"export": data, "filename": "shopguide-export.json",
+                                            "json": json.dumps(data, ensure_ascii=False, indent=2)})]
+
+
+def ask_forget(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
+    """Ask before erasing."""
+    turn.state.pending = "confirm_forget"
+    rows = services.memory.count_rows(turn.user)
+    return [Reply(text=f"This erases everything I remember about you ({rows} records): preferences, history and this conversation. Are you sure?",
+                  buttons=(Button("Yes, erase everything", "forget:yes"), Button("Cancel", "forget:no")), intent="forget")]
+
+
+def do_forget(services: Services, turn: Turn) -> list[Reply]:
+    """Erase every row of the user."""
+    deleted = services.memory.forget(turn.user)
+    turn.forgotten = True
+    return [Reply(text=f"Done. I've erased everything I had about you ({deleted} records).", intent="forget")]

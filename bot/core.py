@@ -1,0 +1,139 @@
+"""The dialogue core: `Assistant.handle(message) -> list[Reply]`, for every platform."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+
+from bot import conversation as talk
+from bot import products as prod
+from bot import shopping as shop
+from bot.context import Services, Turn
+from bot.nlu import Understanding, understand
+from bot.types import IncomingMessage, Reply
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
+Handler = Callable[[Services, Turn, Understanding], Awaitable[list[Reply]] | list[Reply]]
+
+HANDLERS: dict[str, Handler] = {
+    "empty": talk.empty_reply,
+    "greeting": talk.greeting,
+    "help": talk.help_reply,
+    "thanks": talk.thanks,
+    "human": talk.human,
+    "out_of_scope": talk.out_of_scope,
+    "faq": talk.handle_faq,
+    "recommend": talk.handle_recommend,
+    "similar": talk.handle_similar,
+    "preference": talk.handle_preference,
+    "show_data": talk.show_data,
+    "export": talk.export_data,
+    "forget": talk.ask_forget,
+    "search": shop.handle_search,
+    "refine": shop.handle_refine,
+    "more": shop.handle_more,
+    "details": prod.handle_details,
+    "product_question": prod.handle_product_question,
+    "compare": prod.handle_compare,
+}
+
+
+class Assistant:
+    """Holds the services; handles each user's messages one at a time, users concurrently."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def handle(self, msg: IncomingMessage) -> list[Reply]:
+        """Answer one message. Never raises: failures become a short apology (traceback in the log)."""
+        try:
+            async with self._locks[msg.user_key]:
+                return await self._handle(msg)
+        except Exception:
+            log.exception("failed to handle a %s message", msg.platform)
+            return [Reply(text=APOLOGY, intent="error")]
+
+    async def _handle(self, msg: IncomingMessage) -> list[Reply]:
+        s = self.services
+        memory = s.memory
+        text = (msg.text or "").replace("\x00", "")
+        notices: list[str] = []
+        limit = s.settings.max_message_chars
+        if len(text) > limit:
+            text = text[:limit]
+            notices.append(f"(Your message was very long, so I read only the first {limit:,} characters.)")
+        turn = Turn(msg=msg, text=text, state=memory.load_state(msg.user_key), prefs=memory.preferences(msg.user_key),
+                    notices=notices)
+        pending = turn.state.pending
+        turn.state.pending = None
+        if msg.action:
+            replies = await self._action(turn, msg.action, pending)
+        else:
+            u = understand(text, s.vocab, has_results=bool(turn.state.shown), has_focus=bool(turn.state.focus),
+                           pending=pending)
+            turn.intent = u.intent
+            replies = await self._dispatch(turn, u, pending)
+        if not turn.forgotten:
+            memory.save_state(msg.user_key, turn.state)
+            memory.log_event(msg.user_key, msg.platform, turn.intent, text, turn.results, turn.answered)
+        if notices and replies:
+            first = replies[0]
+            replies[0] = Reply(text="\n".join(notices) + "\n\n" + first.text, products=first.products,
+                               buttons=first.buttons, image=first.image, intent=first.intent, data=first.data)
+        return replies
+
+    async def _dispatch(self, turn: Turn, u: Understanding, pending: str | None) -> list[Reply]:
+        s = self.services
+        if u.intent == "confirm" and pending == "confirm_forget":
+            return talk.do_forget(s, turn)
+        if u.intent in ("confirm", "cancel"):
+            turn.intent = "cancel"
+            return [Reply(text="Okay, I've left everything as it was.", intent="cancel")]
+        handler = HANDLERS.get(u.intent, shop.handle_search)
+        result = handler(s, turn, u)
+        if asyncio.iscoroutine(result):
+            result = await result
+        return result  # type: ignore[return-value]
+
+    async def _action(self, turn: Turn, action: str, pending: str | None) -> list[Reply]:
+        """A pressed button: compact action ids such as "d:SKU", "m:SKU", "s:SKU", "more"."""
+        s = self.services
+        kind, _, arg = action.partition(":")
+        turn.intent = {"d": "details", "m": "similar", "s": "save", "q": "search", "more": "more", "relax": "refine",
+                       "forget": "forget", "human": "human", "help": "help"}.get(kind, "unknown_action")
+        if kind == "d" and arg:
+            return await prod.show_product(s, turn, arg)
+        if kind == "m" and arg:
+            return await talk.handle_similar(s, turn, None, product_id=arg)
+        if kind == "s" and arg:
+            return await prod.handle_save(s, turn, arg)
+        if kind == "more":
+            return await shop.handle_more(s, turn)
+        if kind == "relax" and arg:
+            return await shop.handle_relax(s, turn, arg)
+        if kind == "q" and arg:
+            u = understand(arg[: s.settings.max_message_chars], s.vocab, has_results=bool(turn.state.shown),
+                           has_focus=bool(turn.state.focus))
+            turn.intent = u.intent
+            turn.text = arg
+            return await self._dispatch(turn, u, None)
+        if kind == "forget":
+            if arg == "yes" and pending == "confirm_forget":
+                return talk.do_forget(s, turn)
+            if arg == "yes":
+                return talk.ask_forget(s, turn)
+            turn.intent = "cancel"
+            return [Reply(text="Okay, nothing was erased.", intent="cancel")]
+        if kind == "human":
+            return talk.human(s, turn)
+        if kind == "help":
+            return talk.help_reply(s, turn)
+        turn.answered = False
+        log.info("unknown or stale button action %r", action[:80])
+        return [Reply(text="Sorry, that button has expired or I don't recognise it. Tell me what you're looking for.",
+                      intent="unknown_action")]

@@ -1,0 +1,136 @@
+"""From understood slots and stored preferences to search filters, and back to words."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from bot.context import Services, Turn
+from bot.nlu import Understanding
+from bot.present import format_price
+from knowledge.filters import SearchFilters
+
+FOOTWEAR_HINTS = ("footwear", "shoe", "boot", "sandal")
+LETTER_SIZE_CATEGORIES = ("clothing", "jackets")
+_DROP = re.compile(
+    r"\b(i'?m looking for|i am looking for|looking for|can you|could you|please|show me|find me|find|search for|"
+    r"do you have|do you sell|i need|i want|i'd like|some|any|in stock|available now|cheapest|best rated|top rated|"
+    r"sort by (price|rating)|under|below|less than|max|up to|at most|between|around|about)\b",
+    re.I,
+)
+
+
+def search_query(u: Understanding) -> str:
+    """The part of the message that describes products, without price phrases and filler."""
+    text = u.text
+    if u.price and u.price.text:
+        text = text.lower().replace(u.price.text, " ")
+    text = _DROP.sub(" ", text)
+    text = re.sub(r"[€$£]\s*\d+(?:[.,]\d+)?|\d+(?:[.,]\d+)?\s*(?:€|eur(?:os?)?|bucks?|dollars?)", " ", text, flags=re.I)
+    return " ".join(text.split())
+
+
+def filters_from(u: Understanding, base: SearchFilters | None = None) -> SearchFilters:
+    """Filters named in the message, layered over `base`."""
+    f = base or SearchFilters()
+    changes: dict = {}
+    if u.price:
+        changes["min_price"] = u.price.min
+        changes["max_price"] = u.price.max
+    if u.types:
+        changes["types"] = tuple(u.types)
+        changes["categories"] = ()
+    elif u.categories:
+        changes["categories"] = tuple(u.categories)
+        changes["types"] = ()
+    if u.colors:
+        changes["colors"] = tuple(u.colors)
+    if u.size:
+        changes["sizes"] = (u.size,)
+    if u.brands:
+        changes["brands"] = tuple(u.brands)
+        changes["exclude_brands"] = tuple(b for b in f.exclude_brands if b.lower() not in {x.lower() for x in u.brands})
+    if u.exclude_brands:
+        changes["exclude_brands"] = tuple(dict.fromkeys((*f.exclude_brands, *u.exclude_brands)))
+        changes["brands"] = tuple(b for b in (changes.get("brands") or f.brands) if b not in u.exclude_brands)
+    if u.flags:
+        changes["attributes"] = {**f.attributes, **u.flags}
+    if u.in_stock is not None:
+        changes["in_stock"] = u.in_stock
+    return replace(f, **changes)
+
+
+def _is_footwear(f: SearchFilters, services: Services) -> bool:
+    cats = set(f.categories) | {services.vocab.type_category.get(t, "") for t in f.types}
+    return any(h in c for c in cats for h in FOOTWEAR_HINTS)
+
+
+def _uses_letter_sizes(f: SearchFilters, services: Services) -> bool:
+    cats = set(f.categories) | {services.vocab.type_category.get(t, "") for t in f.types}
+    return any(c in LETTER_SIZE_CATEGORIES for c in cats)
+
+
+def apply_preferences(turn: Turn, f: SearchFilters, u: Understanding | None, services: Services) -> tuple[SearchFilters, list[str]]:
+    """Stored preferences added to the filters unless the message overrides them; with notes saying so."""
+    notes: list[str] = []
+    prefs = turn.prefs
+    budget = prefs.get("budget")
+    if budget and f.max_price is None and f.min_price is None and not (u and u.price):
+        f = replace(f, max_price=float(budget.value))
+        notes.append(f"within your budget of {format_price(float(budget.value), 'EUR')}")
+    disliked = prefs.get("disliked_brands")
+    if disliked and disliked.value:
+        asked = {b.lower() for b in f.brands}
+        skip = [b for b in disliked.value if b.lower() not in asked and b not in f.exclude_brands]
+        if skip:
+            f = replace(f, exclude_brands=tuple((*f.exclude_brands, *skip)))
+            notes.append("leaving out " + ", ".join(skip) + ", as you asked")
+    if not f.sizes and not (u and u.size):
+        shoe = prefs.get("shoe_size")
+        clothing = prefs.get("clothing_size")
+        if shoe and _is_footwear(f, services):
+            f = replace(f, sizes=(str(shoe.value),))
+            notes.append(f"showing size {shoe.value}, as you told me")
+        elif clothing and _uses_letter_sizes(f, services):
+            f = replace(f, sizes=(str(clothing.value),))
+            notes.append(f"showing size {clothing.value}, as you told me")
+    return f, notes
+
+
+def describe_filters(f: SearchFilters) -> str:
+    """The filters in words: "under €150, waterproof, in black"."""
+    parts: list[str] = []
+    if f.min_price is not None and f.max_price is not None:
+        parts.append(f"between {format_price(f.min_price, 'EUR')} and {format_price(f.max_price, 'EUR')}")
+    elif f.max_price is not None:
+        parts.append(f"up to {format_price(f.max_price, 'EUR')}")
+    elif f.min_price is not None:
+        parts.append(f"from {format_price(f.min_price, 'EUR')}")
+    for key, value in f.attributes.items():
+        name = key.replace("_", " ")
+        parts.append(name if value is True else (f"not {name}" if value is False else f"{name} {value}"))
+    if f.colors:
+        parts.append("in " + " or ".join(f.colors))
+    if f.sizes:
+        parts.append("size " + "/".join(f.sizes))
+    if f.brands:
+        parts.append("by " + " or ".join(f.brands))
+    if f.exclude_brands:
+        parts.append("not " + ", ".join(f.exclude_brands))
+    if f.in_stock:
+        parts.append("in stock")
+    return ", ".join(parts)
+
+
+RELAX_LABELS = {
+    "price": "Drop the price limit", "colors": "Any colour", "sizes": "Any size", "brands": "Any brand",
+    "exclude_brands": "Include all brands", "in_stock": "Include out of stock", "types": "Any type",
+    "categories": "Any category",
+}
+
+
+def relax_label(name: str) -> str:
+    """Button label for dropping one filter."""
+    if name.startswith("attr:"):
+        return f"Not only {name[5:].replace('_', ' ')}"
+    return RELAX_LABELS.get(name, f"Drop {name}")

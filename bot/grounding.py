@@ -1,0 +1,60 @@
+"""The post-check on generated text: nothing may appear that the facts do not hold."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_MONEY_WORDS = re.compile(r"[€$£%]|\b(eur|euros?|usd|dollars?|bucks|gbp|pounds?|percent|discount|free|sale|off)\b", re.I)
+_FORBIDDEN = re.compile(r"https?://|www\.|@|<\|?|\|>|\[|\]|\{|\}|#", re.I)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+
+
+def first_sentence(text: str, max_chars: int = 200) -> str:
+    """The first sentence of generated text, trimmed of quotes and whitespace."""
+    text = text.strip().strip('"').strip()
+    text = text.split("\n", 1)[0].strip()
+    parts = _SENTENCE_END.split(text, maxsplit=1)
+    sentence = parts[0].strip() if parts else ""
+    if len(sentence) > max_chars:
+        return ""
+    return sentence
+
+
+class GroundingCheck:
+    """Rejects text with a number, price, percentage or product name absent from the facts."""
+
+    def __init__(self, catalog_names: Iterable[str]) -> None:
+        names = {n.strip().lower() for n in catalog_names if n and len(n.strip()) >= 3}
+        self._names = sorted(names, key=len, reverse=True)
+        self._name_re = (
+            re.compile(r"(?<!\w)(" + "|".join(re.escape(n) for n in self._names) + r")(?!\w)", re.I)
+            if self._names else None
+        )
+
+    def violations(self, text: str, facts: str) -> list[str]:
+        """Why `text` is not grounded in `facts`; empty when it is."""
+        problems: list[str] = []
+        fact_numbers = set(_NUMBER.findall(facts))
+        for number in _NUMBER.findall(text):
+            if number not in fact_numbers:
+                problems.append(f"number {number} not in facts")
+        for m in _MONEY_WORDS.finditer(text):
+            token = m.group(0)
+            if token.lower() not in facts.lower():
+                problems.append(f"money or offer word {token!r} not in facts")
+        if _FORBIDDEN.search(text):
+            problems.append("markup, link or template token")
+        if self._name_re is not None:
+            low_facts = facts.lower()
+            for m in self._name_re.finditer(text):
+                if m.group(0).lower() not in low_facts:
+                    problems.append(f"name {m.group(0)!r} not in facts")
+        if not re.search(r"[A-Za-z]{2,}", text):
+            problems.append("no words")
+        return problems
+
+    def accept(self, text: str, facts: str) -> bool:
+        """True when `text` passes."""
+        return not self.violations(text, facts)

@@ -1,0 +1,261 @@
+"""Per-user memory in SQLite (sqlite-utils, with migrations): conversation state, preferences,
+interactions and events. Survives restarts; a user can see, export and erase all of it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from shopguide.migrations import migrate, open_database, transaction
+
+log = logging.getLogger(__name__)
+
+# Tables holding a user's data, each keyed by `user_key`; forget/export cover exactly these.
+USER_TABLES = ("conversations", "preferences", "interactions", "events")
+
+
+def _m1_memory(db: sqlite_utils.Database) -> None:
+    db.execute("""CREATE TABLE conversations (
+        user_key TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at TEXT NOT NULL)""")
+    db.execute("""CREATE TABLE preferences (
+        user_key TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, source TEXT,
+        created_at TEXT NOT NULL, PRIMARY KEY (user_key, key))""")
+    db.execute("""CREATE TABLE interactions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, user_key TEXT NOT NULL, kind TEXT NOT NULL,
+        product_id TEXT, query TEXT, created_at TEXT NOT NULL)""")
+    db.execute("CREATE INDEX interactions_user ON interactions(user_key, created_at)")
+    db.execute("CREATE INDEX interactions_product ON interactions(product_id)")
+    db.execute("""CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, user_key TEXT NOT NULL, platform TEXT, intent TEXT,
+        text TEXT, results INTEGER, answered INTEGER, created_at TEXT NOT NULL)""")
+    db.execute("CREATE INDEX events_time ON events(created_at)")
+    db.execute("CREATE INDEX events_user ON events(user_key)")
+
+
+def _m2_delivery(db: sqlite_utils.Database) -> None:
+    db.execute("CREATE TABLE seen_updates (key TEXT PRIMARY KEY, created_at TEXT NOT NULL)")
+    db.execute("""CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, actor TEXT NOT NULL, action TEXT NOT NULL,
+        subject TEXT, detail TEXT, created_at TEXT NOT NULL)""")
+
+
+MIGRATIONS = [_m1_memory, _m2_delivery]
+
+
+def now_iso() -> str:
+    """Current UTC time as ISO-8601."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class ConversationState:
+    """What the assistant remembers of the running conversation with one user."""
+
+    query: str = ""
+    filters: dict[str, Any] = field(default_factory=dict)
+    sort: str = "relevance"
+    results: list[str] = field(default_factory=list)  # ranked ids of the last search
+    shown: list[str] = field(default_factory=list)  # ids in the last reply, in order (ordinals refer here)
+    offset: int = 0
+    focus: str | None = None  # the product last talked about
+    pending: str | None = None  # e.g. "confirm_forget"
+
+    @classmethod
+    def from_json(cls, text: str | None) -> "ConversationState":
+        """Parse a stored state; unknown keys are ignored."""
+        if not text:
+            return cls()
+        data = json.loads(text)
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    def to_json(self) -> str:
+        """Serialise for storage."""
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Preference:
+    """An explicit preference and where it came from."""
+
+    key: str
+    value: Any
+    source: str
+    created_at: str
+
+
+class Memory:
+    """All per-user storage; safe to call from several threads."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.db = open_database(path)
+        self.lock = threading.RLock()
+        migrate(self.db, MIGRATIONS)
+
+    # ----- conversation state ------------------------------------------------------------
+    def load_state(self, user_key: str) -> ConversationState:
+        """The user's conversation state (empty for a new user)."""
+        with self.lock:
+            row = self.db.execute("SELECT state FROM conversations WHERE user_key = ?", [user_key]).fetchone()
+        return ConversationState.from_json(row[0] if row else None)
+
+    def save_state(self, user_key: str, state: ConversationState) -> None:
+        """Persist the user's conversation state."""
+        with self.lock:
+            self.db.execute(
+                "INSERT OR REPLACE INTO conversations (user_key, state, updated_at) VALUES (?, ?, ?)",
+                [user_key, state.to_json(), now_iso()],
+            )
+
+    # ----- preferences ------------------------------------------------------------------
+    def set_preference(self, user_key: str, key: str, value: Any, source: str) -> None:
+        """Store or replace one explicit preference."""
+        with self.lock:
+            self.db.execute(
+                "INSERT OR REPLACE INTO preferences (user_key, key, value, source, created_at) VALUES (?, ?, ?, ?, ?)",
+                [user_key, key, json.dumps(value), source[:300], now_iso()],
+            )
+
+    def remove_preference(self, user_key: str, key: str) -> bool:
+        """Drop one preference; True if it existed."""
+        with self.lock:
+            cur = self.db.execute("DELETE FROM preferences WHERE user_key = ? AND key = ?", [user_key, key])
+        return cur.rowcount > 0
+
+    def preferences(self, user_key: str) -> dict[str, Preference]:
+        """All explicit preferences of the user."""
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT key, value, source, created_at FROM preferences WHERE user_key = ? ORDER BY key", [user_key]
+            ).fetchall()
+        return {r[0]: Preference(r[0], json.loads(r[1]), r[2] or "", r[3]) for r in rows}
+
+    # ----- interactions and events --------------------------------------------------------
+    def record(self, user_key: str, kind: str, product_id: str | None = None, query: str | None = None) -> None:
+        """Note that the user viewed, clicked, liked or asked about something."""
+        with self.lock:
+            self.db.execute(
+                "INSERT INTO interactions (user_key, kind, product_id, query, created_at) VALUES (?, ?, ?, ?, ?)",
+                [user_key, kind, product_id, (query or "")[:500] or None, now_iso()],
+            )
+
+    def record_many(self, user_key: str, kind: str, product_ids: Iterable[str], query: str | None = None) -> None:
+        """Note several interactions of one kind in one transaction."""
+        now = now_iso()
+        with self.lock, transaction(self.db):
+            for pid in product_ids:
+                self.db.execute(
+                    "INSERT INTO interactions (user_key, kind, product_id, query, created_at) VALUES (?, ?, ?, ?, ?)",
+                    [user_key, kind, pid, (query or "")[:500] or None, now],
+                )
+
+    def interactions(self, user_key: str, limit: int = 200) -> list[dict[str, Any]]:
+        """The user's latest interactions, newest first."""
+        with self.lock:
+            return list(self.db.query(
+                "SELECT kind, product_id, query, created_at FROM interactions WHERE user_key = ? "
+                "ORDER BY id DESC LIMIT ?", [user_key, limit]))
+
+    def co_interacted(self, product_ids: Iterable[str], exclude_user: str, kinds: tuple[str, ...] = ("liked", "clicked")) -> Counter:
+        """Products that other users who engaged with `product_ids` also engaged with, counted by user."""
+        ids = list(dict.fromkeys(product_ids))
+        if not ids:
+            return Counter()
+        marks = ",".join("?" * len(ids))
+        kmarks = ",".join("?" * len(kinds))
+        with self.lock:
+            rows = self.db.execute(
+                f"""SELECT b.product_id, COUNT(DISTINCT b.user_key) FROM interactions a
+                    JOIN interactions b ON a.user_key = b.user_key AND b.product_id != a.product_id
+                    WHERE a.product_id IN ({marks}) AND a.kind IN ({kmarks}) AND b.kind IN ({kmarks})
+                    AND a.user_key != ? AND b.product_id IS NOT NULL
+                    GROUP BY b.product_id""",
+                [*ids, *kinds, *kinds, exclude_user],
+            ).fetchall()
+        return Counter({r[0]: r[1] for r in rows if r[0] not in ids})
+
+    def log_event(self, user_key: str, platform: str, intent: str, text: str, results: int | None, answered: bool) -> None:
+        """Record one handled turn, for staff statistics."""
+        with self.lock:
+            self.db.execute(
+                "INSERT INTO events (user_key, platform, intent, text, results, answered, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [user_key, platform, intent, text[:300], results, int(answered), now_iso()],
+            )
+
+    def events_since(self, days: int) -> list[dict[str, Any]]:
+        """All events of the last `days` days."""
+        since = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="seconds")
+        with self.lock:
+            return list(self.db.query("SELECT * FROM events WHERE created_at >= ? ORDER BY id", [since]))
+
+    # ----- the user's rights -------------------------------------------------------------
+    def export(self, user_key: str) -> dict[str, Any]:
+        """Every stored row about the user, table by table."""
+        out: dict[str, Any] = {"user": user_key, "exported_at": now_iso()}
+        with self.lock:
+            for table in USER_TABLES:
+                rows = list(self.db.query(f"SELECT * FROM {table} WHERE user_key = ?", [user_key]))
+                for row in rows:
+                    for key in ("state", "value"):
+                        if isinstance(row.get(key), str):
+                            try:
+                                row[key] = json.loads(row[key])
+                            except json.JSONDecodeError:
+                                pass
+                out[table] = rows
+        return out
+
+    def forget(self, user_key: str) -> int:
+        """Delete every row of the user in every table; returns how many rows went."""
+        deleted = 0
+        with self.lock, transaction(self.db):
+            for table in USER_TABLES:
+                deleted += self.db.execute(f"DELETE FROM {table} WHERE user_key = ?", [user_key]).rowcount
+        log.info("forgot a user: %d rows deleted", deleted)
+        return deleted
+
+    def count_rows(self, user_key: str) -> int:
+        """Rows stored about the user, over all user tables."""
+        with self.lock:
+            return sum(
+                self.db.execute(f"SELECT count(*) FROM {t} WHERE user_key = ?", [user_key]).fetchone()[0]
+                for t in USER_TABLES
+            )
+
+    # ----- delivery bookkeeping for adapters ----------------------------------------------
+    def first_sighting(self, key: str) -> bool:
+        """True the first time `key` (e.g. a platform update id) is seen, False after."""
+        with self.lock:
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO seen_updates (key, created_at) VALUES (?, ?)", [key, now_iso()]
+            )
+        return cur.rowcount == 1
+
+    def audit(self, actor: str, action: str, subject: str, detail: str = "") -> None:
+        """Append an audit entry (who did what to which record, and when)."""
+        with self.lock:
+            self.db.execute(
+                "INSERT INTO audit (actor, action, subject, detail, created_at) VALUES (?, ?, ?, ?, ?)",
+                [actor, action, subject, detail, now_iso()],
+            )
+
+    def audit_log(self, subject: str | None = None) -> list[dict[str, Any]]:
+        """Audit entries, optionally about one subject."""
+        with self.lock:
+            if subject:
+                return list(self.db.query("SELECT * FROM audit WHERE subject = ? ORDER BY id", [subject]))
+            return list(self.db.query("SELECT * FROM audit ORDER BY id"))
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self.lock:
+            self.db.conn.close()

@@ -1,0 +1,248 @@
+"""Rule-based understanding of shopping messages: the intent and its slots.
+
+Correctness never depends on the language model: intents come from patterns and the
+catalog's vocabulary, and ambiguous product questions are settled by retrieval later.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.slots import COLOR_SYNONYMS, LETTER_SIZES, PriceRange, Vocabulary, parse_ordinals, parse_price, parse_size
+from knowledge.text import tokens
+
+INTENTS = (
+    "empty", "greeting", "help", "thanks", "human", "forget", "export", "show_data", "preference",
+    "compare", "recommend", "similar", "details", "product_question", "faq", "refine", "more",
+    "search", "out_of_scope", "confirm", "cancel",
+)
+
+_GREETING = re.compile(r"^\s*(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening)|greetings|yo|hallo|hola|bonjour|moin)\b[\s!.,]*(there|again|bot|shopguide)?[\s!.,]*$", re.I)
+_HELP = re.compile(r"^\s*(/?help|what can you do|how does this work|what do you do|commands|menu|\?)\s*[?!.]*\s*$", re.I)
+_THANKS = re.compile(r"^\s*(thanks?|thank you|thx|ty|cheers|great,? thanks|perfect,? thanks?|awesome)\b.*$", re.I)
+_HUMAN = re.compile(r"\b(human|real person|live agent|an agent|customer service|talk to (a|some)(one|body| person)|speak (to|with) (a|some)(one|body| person)|operator|staff member|representative)\b", re.I)
+_FORGET = re.compile(r"\b(forget (me|my data|everything|all about me|what you know)|delete (my|all my) (data|information|history)|erase (me|my data)|remove my data|/forget)\b", re.I)
+_EXPORT = re.compile(r"\b(export (my|all my) data|download my data|/export|give me my data|data export)\b", re.I)
+_SHOW_DATA = re.compile(r"\b(what do you know about me|show (me )?my (data|preferences|prefs|profile)|my preferences|/prefs|what are my preferences)\b", re.I)
+_FORGET_PREF = re.compile(r"\b(forget|remove|clear|reset) my (size|budget|brand|colou?r)s?\b", re.I)
+_YES = re.compile(r"^\s*(yes|yep|yeah|confirm|sure|ok|okay|do it|y)\b[\s!.]*$", re.I)
+_NO = re.compile(r"^\s*(no|nope|cancel|never ?mind|stop|n)\b[\s!.]*$", re.I)
+_COMPARE = re.compile(r"\b(compare|comparison|vs\.?|versus|difference between|which is better)\b", re.I)
+_SIMILAR = re.compile(r"\b(similar to|like (this|that|it|the \w+ one)|more like|something like|alternatives? to)\b", re.I)
+_RECOMMEND = re.compile(r"\b(recommend|suggest|suggestion|what (would|should|do) you (suggest|recommend|pick)|for me\b|pick for me|surprise me|best for me|what should i (buy|get))", re.I)
+_DETAILS = re.compile(r"\b(tell me (more )?about|more (info|information|details) (on|about)|details( (of|on|about|for))?|show me (the )?(details|more about)|describe|what about the|open)\b", re.I)
+_MORE = re.compile(r"^\s*(show (me )?more|more( results| options| please)?|next( page)?|any others?|other options|see more|load more)\s*[?!.]*\s*$", re.I)
+_QUESTION_START = re.compile(r"^\s*(is|are|does|do|can|will|would|could|how|what|which|has|have|should)\b", re.I)
+_PRONOUN = re.compile(r"\b(it|this|that|this one|that one|they|them|these|those)\b", re.I)
+_CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price|more affordable|budget option|too expensive|too pricey)\b", re.I)
+_PRICIER = re.compile(r"\b(more expensive|pricier|higher end|premium|better quality|fancier)\b", re.I)
+_SORT = [
+    ("price_asc", re.compile(r"\b(cheapest|lowest price|sort by price|price low to high|sorted by price)\b", re.I)),
+    ("price_desc", re.compile(r"\b(most expensive|highest price|price high to low)\b", re.I)),
+    ("rating", re.compile(r"\b(best rated|top rated|highest rated|sort by rating|by rating|best reviews?|most popular|best ones?)\b", re.I)),
+]
+_IN_STOCK = re.compile(r"\b(in stock|available now|only available|ships? (now|today)|available ones)\b", re.I)
+_ONLY_BRAND = re.compile(r"\b(only|just)\b", re.I)
+_NOT_BRAND = r"\b(?:not|no|without|except|exclude|excluding|don'?t (?:like|want)|do not (?:like|want)|hate|dislike|avoid|other than)\b[^.,;]*?"
+_PREF_SIZE = re.compile(r"\b(i wear|my size is|i'?m (a )?size|i am (a )?size|i take (a )?size|my (shoe|clothing|jacket) size is)\b", re.I)
+_PREF_BUDGET = re.compile(r"\b(my budget is|budget of|my budget'?s|i (can|want to) spend|i can afford)\b", re.I)
+_PREF_DISLIKE = re.compile(r"\b(i (don'?t|do not) like|i hate|i dislike|not a fan of|never show me|no more)\b", re.I)
+_PREF_LIKE = re.compile(r"\b(i (really )?(like|love|prefer)|my favou?rite (brand|colou?r) is)\b", re.I)
+_POLICY = re.compile(
+    r"\b(return|returns|refund|exchange|ship|shipping|deliver|delivery|dispatch|track|tracking|payment|pay|paypal|"
+    r"credit card|klarna|invoice|warranty|guarantee|repair|size guide|sizing chart|size chart|fit guide|order|orders|"
+    r"cancel|account|password|login|log in|sign up|register|privacy|personal data|gdpr|cookies|newsletter|"
+    r"discount|voucher|promo|coupon|gift card|store hours|opening hours|contact|customs|duties|vat|tax|"
+    r"policy|policies)\b", re.I)
+_SHOPPING = re.compile(r"\b(looking for|i need|i want|show me|find( me)?|search( for)?|do you (have|sell|carry)|any|buy|shopping for|recommend(ation)?s? for)\b", re.I)
+_SKU = re.compile(r"\b([A-Z]{2,}-[A-Z0-9]{1,}-?[A-Z0-9]*\d[A-Z0-9-]*)\b", re.I)
+
+
+@dataclass
+class Understanding:
+    """The intent of a message and its slots."""
+
+    intent: str
+    text: str
+    price: PriceRange | None = None
+    colors: list[str] = field(default_factory=list)
+    size: str | None = None
+    brands: list[str] = field(default_factory=list)
+    exclude_brands: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    flags: dict[str, Any] = field(default_factory=dict)
+    in_stock: bool | None = None
+    sort: str | None = None
+    ordinals: list[int] = field(default_factory=list)
+    skus: list[str] = field(default_factory=list)
+    cheaper: bool = False
+    pricier: bool = False
+    pronoun: bool = False
+    pref_kind: str | None = None
+
+    def has_product_slots(self) -> bool:
+        """True when the message names something about products."""
+        return bool(self.colors or self.size or self.brands or self.types or self.categories or self.flags
+                    or self.price or self.in_stock or self.sort or self.exclude_brands)
+
+    def content_words(self, vocab: Vocabulary) -> list[str]:
+        """Words that are not slots or filler: what is left to search by meaning."""
+        slot_words = {c.lower() for c in vocab.colors} | {f.lower() for f in vocab.flags}
+        slot_words |= {w for b in vocab.brands for w in tokens(b, drop_stopwords=False)}
+        slot_words |= set(COLOR_SYNONYMS) | set(LETTER_SIZES)
+        return [
+            w for w in tokens(self.text)
+            if w not in _FILLER and w not in slot_words and not re.fullmatch(r"[\d.,/]+[a-z]{0,3}", w)
+        ]
+
+
+_FILLER = frozenset(
+    "show me more some any one ones please thanks also instead just only cheaper less expensive pricier "
+    "under below over above around about between and than max min up to euro euros eur bucks dollars usd "
+    "in stock available now sort by price rating cheapest best rated top highest lowest rather how i'd "
+    "like want need looking something options option those these them it that this what about with "
+    "colour color size sizes version versions".split()
+)
+
+
+def understand(text: str, vocab: Vocabulary, *, has_results: bool, has_focus: bool, pending: str | None = None) -> Understanding:
+    """Classify one message and extract its slots."""
+    raw = text.strip()
+    u = Understanding(intent="search", text=raw)
+    if not raw or not any(ch.isalnum() for ch in raw):
+        u.intent = "empty"
+        return u
+    if pending:
+        if _YES.match(raw):
+            u.intent = "confirm"
+            return u
+        if _NO.match(raw):
+            u.intent = "cancel"
+            return u
+    _fill_slots(u, vocab)
+    low = raw.lower()
+    if _FORGET.search(low):
+        u.intent = "forget"
+    elif _EXPORT.search(low):
+        u.intent = "export"
+    elif _SHOW_DATA.search(low):
+        u.intent = "show_data"
+    elif _FORGET_PREF.search(low):
+        u.intent = "preference"
+        u.pref_kind = "forget:" + _FORGET_PREF.search(low).group(2).rstrip("s").replace("colour", "color")  # type: ignore[union-attr]
+    elif _HELP.match(raw):
+        u.intent = "help"
+    elif _GREETING.match(raw):
+        u.intent = "greeting"
+    elif _THANKS.match(raw) and len(raw.split()) <= 6:
+        u.intent = "thanks"
+    elif _HUMAN.search(low):
+        u.intent = "human"
+    elif _preference_kind(u, low):
+        u.intent = "preference"
+    elif _COMPARE.search(low):
+        u.intent = "compare"
+    elif _SIMILAR.search(low) and (has_focus or has_results or u.ordinals or u.skus):
+        u.intent = "similar"
+    elif _RECOMMEND.search(low) and not (u.types or u.categories) and not _POLICY.search(low):
+        u.intent = "recommend"
+    elif _MORE.match(raw) and has_results:
+        u.intent = "more"
+    elif has_results and re.fullmatch(r"\s*(?:#|no\.?\s*|number\s*)?(\d{1,2})\s*[.!?]?\s*", raw):
+        u.intent = "details"
+        u.ordinals = [int(re.search(r"\d+", raw).group(0))]  # type: ignore[union-attr]
+    elif u.skus and not _QUESTION_START.match(raw):
+        u.intent = "details"
+    elif _DETAILS.search(low) or (u.ordinals and len(tokens(raw)) <= 4 and has_results):
+        u.intent = "details"
+    elif _is_product_question(u, raw, has_focus):
+        u.intent = "product_question"
+    elif _POLICY.search(low) and not (u.types or u.categories or u.brands):
+        u.intent = "faq"
+    elif has_results and _is_refinement(u, vocab):
+        u.intent = "refine"
+    elif u.has_product_slots() or _SHOPPING.search(low):
+        u.intent = "search"
+    elif _QUESTION_START.match(raw) or raw.endswith("?"):
+        u.intent = "faq"  # a general question: the FAQ matcher decides, with its confidence
+    else:
+        u.intent = "search"  # retrieval confidence decides whether it is out of scope
+    return u
+
+
+def _fill_slots(u: Understanding, vocab: Vocabulary) -> None:
+    text = u.text
+    low = text.lower()
+    u.price = parse_price(text)
+    u.colors = vocab.find_colors(text)
+    u.size = parse_size(text)
+    brands = vocab.find_brands(text)
+    for brand in brands:
+        if re.search(_NOT_BRAND + re.escape(brand.lower()), low):
+            u.exclude_brands.append(brand)
+        else:
+            u.brands.append(brand)
+    u.types, u.categories = vocab.find_types(text)
+    u.flags = vocab.find_flags(text)
+    if _IN_STOCK.search(low):
+        u.in_stock = True
+    for name, pattern in _SORT:
+        if pattern.search(low):
+            u.sort = name
+            break
+    u.ordinals = parse_ordinals(text)
+    u.skus = [m.group(1).upper() for m in _SKU.finditer(text)]
+    u.cheaper = bool(_CHEAPER.search(low))
+    u.pricier = bool(_PRICIER.search(low))
+    u.pronoun = bool(_PRONOUN.search(low))
+
+
+def _preference_kind(u: Understanding, low: str) -> bool:
+    if _PREF_SIZE.search(low) and u.size:
+        u.pref_kind = "size"
+        return True
+    if _PREF_BUDGET.search(low) and u.price:
+        u.pref_kind = "budget"
+        return True
+    if _PREF_BUDGET.search(low):
+        m = re.search(r"(\d{1,6}(?:[.,]\d{1,2})?)", low)
+        if m:
+            u.price = PriceRange(None, float(m.group(1).replace(",", ".")), m.group(0))
+            u.pref_kind = "budget"
+            return True
+    if _PREF_DISLIKE.search(low) and (u.exclude_brands or u.brands):
+        u.exclude_brands = list(dict.fromkeys(u.exclude_brands + u.brands))
+        u.brands = []
+        u.pref_kind = "dislike_brand"
+        return True
+    if _PREF_LIKE.search(low) and (u.brands or u.colors) and not (u.types or u.categories):
+        u.pref_kind = "like"
+        return True
+    return False
+
+
+def _is_product_question(u: Understanding, raw: str, has_focus: bool) -> bool:
+    is_question = bool(_QUESTION_START.match(raw)) or raw.rstrip().endswith("?")
+    if not is_question:
+        return False
+    refers = u.pronoun or bool(u.ordinals) or bool(u.skus)
+    if not refers:
+        return False
+    if u.skus:
+        return True
+    if _POLICY.search(raw) and not has_focus:
+        return False
+    return has_focus or bool(u.ordinals)
+
+
+def _is_refinement(u: Understanding, vocab: Vocabulary) -> bool:
+    if u.cheaper or u.pricier:
+        return True
+    if not (u.has_product_slots()):
+        return False
+    if u.types or u.categories:
+        return False  # naming a new kind of product starts a new search
+    return not u.content_words(vocab)

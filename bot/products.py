@@ -1,0 +1,210 @@
+"""Handlers about particular products: details, questions, comparisons, similar items, saving."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from bot.context import Services, Turn
+from bot.nlu import Understanding
+from bot.present import comparison_text, details_text, format_price, product_card, stock_text
+from bot.types import Button, Reply
+from knowledge.schema import Product
+from knowledge.text import tokens
+
+EVIDENCE_MIN_SIMILARITY = 0.35
+
+
+class Unresolved(Exception):
+    """A reference that points at nothing; the message says why, for the user."""
+
+
+def resolve_refs(services: Services, turn: Turn, u: Understanding, *, allow_focus: bool = True, limit: int = 3) -> list[Product]:
+    """Products the message refers to: ordinals, SKUs, names, or "it" (the focus)."""
+    state = turn.state
+    ids: list[str] = []
+    for n in u.ordinals:
+        if not state.shown:
+            raise Unresolved("I haven't shown you any products yet. Tell me what you're looking for.")
+        index = len(state.shown) - 1 if n == -1 else n - 1
+        if state.offset and state.offset < n <= state.offset + len(state.shown):
+            index = n - state.offset - 1  # the number as displayed on a later page
+        if not 0 <= index < len(state.shown):
+            raise Unresolved(f"I only showed {len(state.shown)} product{'s' if len(state.shown) != 1 else ''}: "
+                             f"pick a number from 1 to {len(state.shown)}.")
+        ids.append(state.shown[index])
+    if u.skus:
+        found = services.kb.store.products_by_code(u.skus)
+        if not found and not ids:
+            raise Unresolved(f"I couldn't find a product with the code {u.skus[0]}.")
+        ids.extend(found)
+    if not ids:
+        ids.extend(_by_name(services, turn, u.text))
+    if not ids and allow_focus and state.focus:
+        ids.append(state.focus)
+    ids = list(dict.fromkeys(ids))[:limit]
+    records = services.kb.store.get_products(ids)
+    return [records[i] for i in ids if i in records]
+
+
+def _by_name(services: Services, turn: Turn, text: str) -> list[str]:
+    words = set(tokens(text))
+    if not words:
+        return []
+    shown = services.kb.store.get_products(turn.state.shown)
+    scored = []
+    for pid in turn.state.shown:
+        product = shown.get(pid)
+        if not product:
+            continue
+        title_words = set(tokens(product.title)) - {"men", "women", "s"}
+        overlap = len(words & title_words)
+        distinctive = words & (title_words - set(tokens(product.type or "")) - set(tokens(product.category or "")))
+        if distinctive and overlap >= 1:
+            scored.append((len(distinctive), overlap, pid))
+    scored.sort(reverse=True)
+    if scored and (len(scored) == 1 or scored[0][:2] > scored[1][:2]):
+        return [scored[0][2]]
+    return []
+
+
+def _details_reply(services: Services, turn: Turn, product: Product) -> Reply:
+    turn.state.focus = product.id
+    card = product_card(product)
+    return Reply(text=details_text(product), products=(card,), intent=turn.intent,
+                 buttons=(Button("More like this", f"m:{product.id}"), Button("♥ Save", f"s:{product.id}")),
+                 image=product.image)
+
+
+async def handle_details(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
+    """Everything about one product."""
+    try:
+        products = resolve_refs(services, turn, u, limit=1)
+    except Unresolved as exc:
+        turn.answered = False
+        return [Reply(text=str(exc), intent=turn.intent)]
+    if not products:
+        turn.answered = False
+        return [Reply(text="Which product do you mean? Say “the second one”, or give me its name or SKU.", intent=turn.intent)]
+    services.memory.record(turn.user, "viewed", products[0].id)
+    return [_details_reply(services, turn, products[0])]
+
+
+async def show_product(services: Services, turn: Turn, product_id: str, kind: str = "clicked") -> list[Reply]:
+    """Details for a product picked by id (a button press)."""
+    product = services.kb.store.get_product(product_id)
+    if product is None:
+        turn.answered = False
+        return [Reply(text="Sorry, that product is no longer in our catalog. Ask me to search again.", intent=turn.intent)]
+    services.memory.record(turn.user, kind, product.id)
+    return [_details_reply(services, turn, product)]
+
+
+async def handle_product_question(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
+    """A question about one product, answered from its record first, then its documents."""
+    try:
+        products = resolve_refs(services, turn, u, limit=1)
+    except Unresolved as exc:
+        turn.answered = False
+        return [Reply(text=str(exc), intent=turn.intent)]
+    if not products:
+        turn.answered = False
+        return [Reply(text="Which product do you mean? Pick one of the results by number, or give me its name.", intent=turn.intent)]
+    product = products[0]
+    turn.state.focus = product.id
+    services.memory.record(turn.user, "asked", product.id, u.text)
+    answer = answer_from_record(product, u)
+    if answer:
+        return [Reply(text=answer, products=(product_card(product),), intent=turn.intent)]
+    evidence = await asyncio.to_thread(services.evidence.rank, product.id, u.text, 2)
+    good = [e for e in evidence if e.score >= EVIDENCE_MIN_SIMILARITY]
+    if not good:
+        turn.answered = False
+        return [Reply(
+            text=f"I couldn't find that in the information we have on {product.title}. Would you like me to ask a person?",
+            buttons=(Button("Talk to a person", "human"),), intent=turn.intent)]
+    lines = [f"Here is what we have on {product.title}:"]
+    for e in good:
+        label = {"review": "a customer review", "qa": "customer Q&A", "spec": "the spec sheet",
+                 "description": "the product description"}.get(e.source, e.source)
+        lines.append(f"• From {label}: “{e.text}”")
+    return [Reply(text="\n".join(lines), products=(product_card(product),), intent=turn.intent)]
+
+
+def answer_from_record(product: Product, u: Understanding) -> str | None:
+    """A direct answer when the question is about a field the record holds."""
+    low = u.text.lower()
+    name = product.title
+    if u.size:
+        sizes = {s.upper() for s in product.sizes}
+        if not product.sizes:
+            return None
+        if u.size.upper() in sizes:
+            return f"Yes, {name} comes in size {u.size}. Available sizes: {', '.join(product.sizes)}."
+        return f"No, {name} doesn't come in size {u.size}. Available sizes: {', '.join(product.sizes)}."
+    if u.colors:
+        color = u.colors[0]
+        if color in product.colors:
+            return f"Yes, {name} comes in {color}. Colours: {', '.join(product.colors)}."
+        if product.colors:
+            return f"No, {name} isn't available in {color}. Colours: {', '.join(product.colors)}."
+    for flag, wanted in u.flags.items():
+        if flag in product.attributes:
+            value = product.attributes[flag]
+            label = flag.replace("_", " ")
+            if isinstance(value, bool):
+                return f"{'Yes' if value else 'No'}, {name} is {'' if value else 'not '}{label}."
+            return f"{name}: {label} {value}."
+    if re.search(r"\b(how much|price|cost)\b", low):
+        return f"{name} costs {format_price(product.price, product.currency)} ({stock_text(product)})."
+    if re.search(r"\b(in stock|available|availability|stock)\b", low):
+        return f"{name} is {stock_text(product)}."
+    if re.search(r"\b(made of|material|fabric)\b", low) and product.material:
+        return f"{name} is made of {product.material}."
+    if re.search(r"\b(weigh|weight|heavy|light)\b", low):
+        grams = product.attributes.get("weight_g")
+        if grams is not None:
+            return f"{name} weighs {grams} g."
+    if re.search(r"\b(rating|rated|reviews?)\b", low) and product.rating is not None and "review" not in low:
+        return f"{name} is rated {product.rating:.1f}/5."
+    return None
+
+
+async def handle_compare(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
+    """A side-by-side of two or three products."""
+    shown = turn.state.shown
+    if not u.ordinals and shown:
+        bare = [int(n) for n in re.findall(r"\b(\d{1,2})\b", u.text)]
+        u.ordinals = [n for n in bare if 1 <= n <= len(shown)]
+    try:
+        products = resolve_refs(services, turn, u, allow_focus=False)
+    except Unresolved as exc:
+        turn.answered = False
+        return [Reply(text=str(exc), intent=turn.intent)]
+    if len(products) < 2 and shown:
+        # "compare them" takes up to three shown items; otherwise fill up to a pair
+        want = 3 if (u.pronoun and not products) else 2
+        records = services.kb.store.get_products(shown[:3])
+        chosen = {p.id for p in products}
+        products += [records[i] for i in shown[:3] if i in records and i not in chosen]
+        products = products[:want]
+    if len(products) < 2:
+        turn.answered = False
+        return [Reply(text="Tell me which products to compare, e.g. “compare the first and the third”. Search for something first.", intent=turn.intent)]
+    products = products[:3]
+    for p in products:
+        services.memory.record(turn.user, "viewed", p.id)
+    turn.state.shown = [p.id for p in products]
+    return [Reply(text=comparison_text(products), products=tuple(product_card(p) for p in products), intent=turn.intent)]
+
+
+async def handle_save(services: Services, turn: Turn, product_id: str) -> list[Reply]:
+    """Remember that the user likes a product."""
+    product = services.kb.store.get_product(product_id)
+    if product is None:
+        turn.answered = False
+        return [Reply(text="Sorry, I can't find that product any more.", intent=turn.intent)]
+    services.memory.record(turn.user, "liked", product.id)
+    turn.state.focus = product.id
+    return [Reply(text=f"Saved {product.title} to your favourites. I'll use it for recommendations.",
+                  buttons=(Button("More like this", f"m:{product.id}"),), intent=turn.intent)]

@@ -1,0 +1,165 @@
+"""Handlers for finding products: search, refine, show more, and relaxing a filter."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+
+from bot.context import Services, Turn
+from bot.filtering import apply_preferences, describe_filters, filters_from, relax_label, search_query
+from bot.nlu import Understanding
+from bot.present import format_price, numbered_list, product_card
+from bot.types import Button, Reply
+from knowledge.filters import SearchFilters
+from knowledge.schema import Product
+
+log = logging.getLogger(__name__)
+
+RESULT_POOL = 30
+MIN_CONFIDENCE = 0.3
+
+
+def results_reply(
+    services: Services, turn: Turn, products: list[Product], intro: str, *, start: int = 1, notes: list[str] | None = None
+) -> Reply:
+    """A result list: intro, numbered lines (the text-only form) and one card per product."""
+    note = ""
+    if notes:
+        note = "\n(" + "; ".join(notes) + ")"
+    text = f"{intro}{note}\n\n{numbered_list(products, start)}"
+    buttons: tuple[Button, ...] = ()
+    if len(turn.state.results) > turn.state.offset + len(products):
+        buttons = (Button("Show more", "more"),)
+    turn.state.shown = [p.id for p in products]
+    if len(products) == 1:
+        turn.state.focus = products[0].id
+    return Reply(text=text, products=tuple(product_card(p) for p in products), buttons=buttons,
+                 intent=turn.intent, data={"intro": intro + note, "start": start})
+
+
+async def run_search(services: Services, turn: Turn, query: str, filters: SearchFilters, sort: str) -> list[Product]:
+    """Search off the event loop; remember the ranked pool in the conversation state."""
+    result = await asyncio.to_thread(services.search.search, query, filters, top_k=RESULT_POOL, sort=sort)
+    turn.state.query = query
+    turn.state.filters = filters.to_dict()
+    turn.state.sort = sort
+    turn.state.results = result.ids()
+    turn.state.offset = 0
+    turn.results = len(result.hits)
+    turn.search_confidence = result.confidence
+    return [h.product for h in result.hits]
+
+
+async def handle_search(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
+    """A new search: slots become filters, preferences apply unless overridden."""
+    query = search_query(u)
+    filters = filters_from(u)
+    filters, notes = apply_preferences(turn, filters, u, services)
+    products = await run_search(services, turn, query, filters, u.sort or "relevance")
+    confidence = turn.search_confidence
+    if products and not u.has_product_slots() and confidence < MIN_CONFIDENCE:
+        return await _not_a_product_search(services, turn, u)
+    services.memory.record(turn.user, "searched", None, query or u.text)
+    return await present_results(services, turn, products, query, filters, notes, u.text)
+
+
+async def _not_a_product_search(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
+    from bot.conversation import handle_faq, out_of_scope
+
+    hit = await asyncio.to_thread(services.faq.best, u.text, services.settings.faq_threshold)
+    if hit:
+        turn.intent = "faq"
+        return await handle_faq(services, turn, u)
+    turn.results = 0
+    return out_of_scope(services, turn)
+
+
+async def present_results(
+    services: Services, turn: Turn, products: list[Product], query: str, filters: SearchFilters,
+    notes: list[str], user_text: str, *, lead: str | None = None,
+) -> list[Reply]:
+    """Show the first page of results, or explain that nothing matched and offer to relax a filter."""
+    if not products:
+        return [no_results(turn, query, filters)]
+    page = products[: services.settings.results_per_page]
+    what = query or "products"
+    described = describe_filters(filters)
+    template = lead or f"Here is what I found for “{what}”" + (f" ({described})" if described else "") + ":"
+    facts = f"{len(page)} products found for: {what}. {described}".strip()
+    intro = await services.writer.sentence(user_text, facts, template)
+    if intro != template:
+        intro = f"{intro}\n{template}"
+    return [results_reply(services, turn, page, intro, notes=notes)]
+
+
+def no_results(turn: Turn, query: str, filters: SearchFilters) -> Reply:
+    """Nothing matched: say so, name the filters, offer to drop each."""
+    turn.results = 0
+    turn.state.shown = []
+    described = describe_filters(filters)
+    what = f"“{query}”" if query else "that"
+    if not described:
+        return Reply(text=f"Sorry, I couldn't find anything for {what} in our catalog. Try other words, or ask me for a category such as jackets or tents.",
+                     intent=turn.intent)
+    active = [n for n in filters.active() if n not in ("types", "categories")] or filters.active()
+    buttons = tuple(Button(relax_label(n), f"relax:{n}") for n in active[:4])
+    first = relax_label(active[0]).lower() if active else ""
+    text = f"Sorry, nothing matches {what} ({described})."
+    if first:
+        text += f" Shall I {first[0].lower() + first[1:]}?" if not first.startswith("drop") else f" Shall I {first}?"
+    return Reply(text=text, buttons=buttons, intent=turn.intent)
+
+
+async def handle_refine(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
+    """Change the last search: cheaper, another colour, a brand, a price limit, a sort order."""
+    state = turn.state
+    base = SearchFilters.from_dict(state.filters)
+    filters = filters_from(u, base)
+    shown = services.kb.store.get_products(state.shown)
+    prices = [p.price for p in shown.values() if p.price is not None]
+    lead = None
+    if u.cheaper and prices and not u.price:
+        cap = round(min(prices) - 0.01, 2)
+        filters = replace(filters, max_price=cap, min_price=None)
+        lead = f"Cheaper options, under {format_price(min(prices), 'EUR')}:"
+    elif u.pricier and prices and not u.price:
+        floor = round(max(prices) + 0.01, 2)
+        filters = replace(filters, min_price=floor, max_price=None)
+        lead = f"Higher-end options, above {format_price(max(prices), 'EUR')}:"
+    filters, notes = apply_preferences(turn, filters, u, services)
+    sort = u.sort or state.sort or "relevance"
+    products = await run_search(services, turn, state.query, filters, sort)
+    if not lead and u.sort:
+        lead = {"price_asc": "Sorted by price, lowest first:", "price_desc": "Sorted by price, highest first:",
+                "rating": "Sorted by rating, best first:"}.get(u.sort)
+    return await present_results(services, turn, products, state.query, filters, notes, u.text, lead=lead)
+
+
+async def handle_more(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
+    """The next page of the last results, with fresh records."""
+    state = turn.state
+    per_page = services.settings.results_per_page
+    start = state.offset + per_page
+    ids = state.results[start:start + per_page]
+    if not ids:
+        turn.results = 0
+        return [Reply(text="That's everything I found for that search. Try different words or fewer filters.", intent=turn.intent)]
+    records = services.kb.store.get_products(ids)
+    products = [records[i] for i in ids if i in records]
+    state.offset = start
+    turn.results = len(products)
+    intro = f"More results for “{state.query or 'your search'}”:"
+    return [results_reply(services, turn, products, intro, start=start + 1)]
+
+
+async def handle_relax(services: Services, turn: Turn, name: str) -> list[Reply]:
+    """Repeat the last search without one filter."""
+    state = turn.state
+    filters = SearchFilters.from_dict(state.filters)
+    if name not in filters.active():
+        return [Reply(text="That filter is no longer active. Tell me what you are looking for.", intent=turn.intent)]
+    filters = filters.without(name)
+    products = await run_search(services, turn, state.query, filters, state.sort or "relevance")
+    lead = f"Without that filter, here is what I found for “{state.query or 'your search'}”:"
+    return await present_results(services, turn, products, state.query, filters, [], state.query, lead=lead)

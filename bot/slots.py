@@ -1,0 +1,197 @@
+"""Slot extraction: prices, colours, sizes, brands, categories and references to shown results.
+
+Words come from the catalog's own vocabulary (`Vocabulary`), so a new store's brands and
+categories are understood without code changes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+CURRENCY = r"(?:€|eur(?:os?)?|\$|usd|dollars?|bucks?|£|gbp|pounds?)"
+NUM = r"(\d{1,6}(?:[.,]\d{1,2})?)"
+_PRICE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("between", re.compile(rf"\bbetween\s*{CURRENCY}?\s*{NUM}\s*{CURRENCY}?\s*(?:and|-|to)\s*{CURRENCY}?\s*{NUM}\s*{CURRENCY}?")),
+    ("range", re.compile(rf"(?:from\s*)?{CURRENCY}\s*{NUM}\s*(?:-|to)\s*{CURRENCY}?\s*{NUM}\b")),
+    ("range", re.compile(rf"\b{NUM}\s*(?:-|to)\s*{NUM}\s*{CURRENCY}")),
+    ("max", re.compile(rf"(?:\bunder|\bbelow|\bless than|\bcheaper than|\bmax(?:imum)?|\bup to|\bat most|\bno more than|\bnot more than|\bwithin|\bbudget(?: of| is)?|<=?)\s*(?:of\s*)?{CURRENCY}?\s*{NUM}\s*{CURRENCY}?")),
+    ("min", re.compile(rf"(?:\bover|\babove|\bmore than|\bat least|\bmin(?:imum)?|\bfrom|\bstarting at|>=?)\s*{CURRENCY}?\s*{NUM}\s*{CURRENCY}?")),
+    ("around", re.compile(rf"(?:\baround|\babout|\bapprox(?:imately)?|\broughly|~)\s*{CURRENCY}?\s*{NUM}\s*{CURRENCY}?")),
+    ("max", re.compile(rf"{CURRENCY}\s*{NUM}\b|\b{NUM}\s*{CURRENCY}")),
+]
+ORDINALS = {
+    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+    "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8,
+    "ninth": 9, "9th": 9, "tenth": 10, "10th": 10, "last": -1,
+}
+_ORDINAL_RE = re.compile(
+    r"\b(?:the\s+)?(" + "|".join(ORDINALS) + r")(?:\s+(?:one|item|product|option))?\b"
+    r"|(?:\bnumber|\bno\.?|#|\boption|\bitem)\s*(\d{1,2})\b"
+)
+COLOR_SYNONYMS = {"gray": "grey", "dark blue": "navy", "khaki": "beige", "tan": "beige", "violet": "purple",
+                  "lime": "green", "maroon": "red", "burgundy": "red", "cream": "white", "charcoal": "grey"}
+LETTER_SIZES = ("xxs", "xs", "s", "m", "l", "xl", "xxl", "xxxl", "2xl", "3xl")
+_SIZE_RE = re.compile(r"\b(?:size|sz|eu|in a|in an|wear(?:ing)? an?|wear)\s*(\d{2}(?:[.,]5)?|xxs|xs|s|m|l|xl|xxl|xxxl|2xl|3xl)\b")
+_BARE_LETTER_SIZE = re.compile(r"(?<![\w'])(XXS|XS|XL|XXL|XXXL|2XL|3XL)(?![\w'])")
+
+
+@dataclass
+class PriceRange:
+    """A price constraint from the user's words."""
+
+    min: float | None = None
+    max: float | None = None
+    text: str = ""
+
+    def as_dict(self) -> dict[str, float | None]:
+        """Plain form."""
+        return {"min_price": self.min, "max_price": self.max}
+
+
+def _num(text: str) -> float:
+    return float(text.replace(",", "."))
+
+
+def parse_price(text: str) -> PriceRange | None:
+    """The first price constraint in `text`, in any of the common forms."""
+    low = text.lower()
+    for kind, pattern in _PRICE_PATTERNS:
+        m = pattern.search(low)
+        if not m:
+            continue
+        nums = [g for g in m.groups() if g is not None]
+        if kind in ("between", "range") and len(nums) >= 2:
+            a, b = sorted((_num(nums[0]), _num(nums[1])))
+            return PriceRange(a, b, m.group(0))
+        if not nums:
+            continue
+        value = _num(nums[0])
+        if kind == "min":
+            # "from 42" is only a price with a currency: sizes and capacities look the same
+            if not re.search(CURRENCY, m.group(0)) and m.group(0).strip().startswith("from"):
+                continue
+            return PriceRange(value, None, m.group(0))
+        if kind == "around":
+            return PriceRange(round(value * 0.8, 2), round(value * 1.2, 2), m.group(0))
+        return PriceRange(None, value, m.group(0))
+    return None
+
+
+def parse_ordinals(text: str) -> list[int]:
+    """1-based positions mentioned ("the second one", "#3", "last" is -1), in order."""
+    out: list[int] = []
+    for m in _ORDINAL_RE.finditer(text.lower()):
+        if m.group(1):
+            out.append(ORDINALS[m.group(1)])
+        elif m.group(2):
+            out.append(int(m.group(2)))
+    return out
+
+
+def parse_size(text: str) -> str | None:
+    """A size the user names ("size 42", "in XL", "I wear M")."""
+    m = _SIZE_RE.search(text.lower())
+    if m:
+        return m.group(1).upper().replace(",", ".")
+    m = _BARE_LETTER_SIZE.search(text)
+    if m:
+        return m.group(1).upper()
+    return None
+
+
+def _stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("ches", "shes", "xes", "sses")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def stem_words(text: str) -> list[str]:
+    """Lower-case words with plural endings removed."""
+    return [_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower())]
+
+
+@dataclass
+class Vocabulary:
+    """The catalog's own words, compiled for matching."""
+
+    brands: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    colors: list[str] = field(default_factory=list)
+    sizes: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)  # boolean attributes, e.g. "waterproof"
+    type_category: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_catalog(cls, vocab: dict[str, list[str]], type_category: dict[str, str], flags: list[str]) -> "Vocabulary":
+        """Build from `CatalogStore.vocabulary()` output."""
+        return cls(
+            brands=vocab.get("brands", []), categories=vocab.get("categories", []),
+            types=vocab.get("types", []), colors=vocab.get("colors", []), sizes=vocab.get("sizes", []),
+            flags=flags, type_category=type_category,
+        )
+
+    def find_brands(self, text: str) -> list[str]:
+        """Catalog brands named in `text`."""
+        low = text.lower()
+        return [b for b in self.brands if re.search(rf"(?<![\w-]){re.escape(b.lower())}(?![\w-])", low)]
+
+    def find_colors(self, text: str) -> list[str]:
+        """Catalog colours named in `text` (with common synonyms)."""
+        low = text.lower()
+        found = []
+        for word, canon in COLOR_SYNONYMS.items():
+            if re.search(rf"\b{re.escape(word)}\b", low) and canon in self.colors:
+                found.append(canon)
+                low = re.sub(rf"\b{re.escape(word)}\b", " ", low)
+        for color in self.colors:
+            if re.search(rf"\b{re.escape(color.lower())}\b", low):
+                found.append(color)
+        return list(dict.fromkeys(found))
+
+    def find_types(self, text: str) -> tuple[list[str], list[str]]:
+        """(types, categories) named in `text`; plurals and singulars both match."""
+        words = stem_words(text)
+        joined = " " + " ".join(words) + " "
+        types = []
+        for t in sorted(self.types, key=len, reverse=True):
+            phrase = " " + " ".join(stem_words(t)) + " "
+            if phrase in joined:
+                types.append(t)
+        # a type named inside a longer one ("running shoes" in "trail running shoes") includes it
+        expanded = list(types)
+        for t in types:
+            phrase = " " + " ".join(stem_words(t)) + " "
+            for other in self.types:
+                if other not in expanded and phrase in " " + " ".join(stem_words(other)) + " ":
+                    expanded.append(other)
+        categories = []
+        for c in self.categories:
+            phrase = " " + " ".join(stem_words(c)) + " "
+            if phrase in joined:
+                categories.append(c)
+        if not expanded and not categories:
+            # a head noun alone: "boots" -> every type ending in "boot"
+            for t in self.types:
+                head = stem_words(t)[-1] if stem_words(t) else ""
+                if head and f" {head} " in joined and len(head) > 3:
+                    expanded.append(t)
+        return expanded, categories
+
+    def find_flags(self, text: str) -> dict[str, Any]:
+        """Boolean attributes named in `text`, negated by "not"/"non-"."""
+        low = text.lower()
+        out: dict[str, Any] = {}
+        for flag in self.flags:
+            name = flag.replace("_", " ").lower()
+            if re.search(rf"\b(?:not|non-?|no)\s*{re.escape(name)}\b", low):
+                out[flag] = False
+            elif re.search(rf"\b{re.escape(name)}\b", low):
+                out[flag] = True
+        return out

@@ -1,0 +1,1 @@
+"""The store's knowledge: ingestion, canonical records, embeddings and retrieval."""

@@ -1,0 +1,27 @@
+"""The knowledge base: the SQLite record store, the Chroma vector index and the embedder, together."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from knowledge.store import CatalogStore
+from knowledge.vectors import VectorIndex
+from models.base import Embedder
+
+log = logging.getLogger(__name__)
+
+
+class KnowledgeBase:
+    """Opened once per process and shared; cheap to query from many coroutines."""
+
+    def __init__(self, data_dir: Path | str, embedder: Embedder) -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = CatalogStore(self.data_dir / "catalog.db")
+        self.vectors = VectorIndex(self.data_dir / "chroma")
+        self.embedder = embedder
+
+    def close(self) -> None:
+        """Release the SQLite connection."""
+        self.store.close()

@@ -1,0 +1,153 @@
+"""`shopguide eval`: build a throwaway store from labelled data, run it, print the metrics."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from knowledge.base import KnowledgeBase
+from knowledge.evaluate import accuracy_at_1, read_jsonl, read_qrels, summarise, write_run
+from knowledge.ingest import ingest_records, parse_file
+from knowledge.text import normalise
+
+log = logging.getLogger(__name__)
+WARM_CHUNK = 2000
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _progress(label: str):
+    from shopguide.commands import progress_bar
+
+    bar = progress_bar(label)
+    if bar is not None:
+        return bar
+    last = {"t": 0.0}
+
+    def update(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done >= total or now - last["t"] > 30:
+            last["t"] = now
+            _say(f"{label}: {done}/{total}")
+
+    return update
+
+
+def _load(kb: KnowledgeBase, kind: str, path: str) -> None:
+    records, problems, _ = parse_file(kind, Path(path))
+    for p in problems[:10]:
+        _say(f"rejected {p}")
+    start = time.monotonic()
+    report = ingest_records(kb, kind, records, progress=_progress(f"embedding {kind}s"))
+    _say(f"{report.summary()} in {time.monotonic() - start:.1f}s")
+
+
+def _warm(kb: KnowledgeBase, texts: list[str]) -> None:
+    warm = getattr(kb.embedder, "warm", None)
+    if warm:
+        warm([normalise(t) for t in texts])
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run one evaluation and print its metrics."""
+    from shopguide.app import prepare_environment
+    from shopguide.commands import start
+    from models.embedder import SentenceEmbedder
+
+    settings = start(args, stderr_level="WARNING")
+    prepare_environment()
+    embedder = SentenceEmbedder(settings.embedding_model, batch_size=settings.embedding_batch_size,
+                                threads=settings.embedding_threads)
+    with tempfile.TemporaryDirectory(prefix="shopguide-eval-") as tmp:
+        kb = KnowledgeBase(Path(tmp), embedder)
+        try:
+            runner = {"search": eval_search, "faq": eval_faq, "product-qa": eval_product_qa}[args.eval_kind]
+            metrics, runs = runner(kb, args)
+        finally:
+            kb.close()
+    if args.run_out:
+        write_run(Path(args.run_out), runs, f"shopguide-{args.eval_kind}")
+    if args.json:
+        print(json.dumps(metrics))
+    else:
+        for key, value in metrics.items():
+            print(f"{key:>12}: {value}")
+    return 0
+
+
+def eval_search(kb: KnowledgeBase, args: argparse.Namespace) -> tuple[dict[str, Any], dict]:
+    """Product search over a labelled catalog."""
+    from knowledge.search import ProductSearch
+
+    _load(kb, "product", args.products)
+    qrels = read_qrels(Path(args.qrels))
+    queries = [q for q in read_jsonl(Path(args.queries)) if q["id"] in qrels]
+    if args.limit:
+        queries = queries[: args.limit]
+    engine = ProductSearch(kb)
+    runs: dict[str, list[tuple[str, float]]] = {}
+    timings: list[float] = []
+    for start in range(0, len(queries), WARM_CHUNK):
+        chunk = queries[start:start + WARM_CHUNK]
+        _warm(kb, [q["text"] for q in chunk])
+        for q in chunk:
+            t0 = time.perf_counter()
+            result = engine.search(q["text"], top_k=100, mode=args.mode)
+            timings.append(time.perf_counter() - t0)
+            runs[q["id"]] = [(h.product.id, h.score) for h in result.hits]
+    judged = {q["id"]: qrels[q["id"]] for q in queries}
+    metrics = summarise({k: [d for d, _ in v] for k, v in runs.items()}, judged)
+    metrics["mode"] = args.mode
+    return metrics, runs
+
+
+def eval_faq(kb: KnowledgeBase, args: argparse.Namespace) -> tuple[dict[str, Any], dict]:
+    """FAQ matching of labelled utterances."""
+    from knowledge.faq import FaqMatcher
+
+    _load(kb, "faq", args.faqs)
+    utterances = list(read_jsonl(Path(args.utterances)))
+    if args.limit:
+        utterances = utterances[: args.limit]
+    matcher = FaqMatcher(kb)
+    total = kb.store.count("faq")
+    runs: dict[str, list[tuple[str, float]]] = {}
+    pairs = []
+    for start in range(0, len(utterances), WARM_CHUNK):
+        chunk = utterances[start:start + WARM_CHUNK]
+        _warm(kb, [u["text"] for u in chunk])
+        for u in chunk:
+            ranked = matcher.rank(u["text"], top_k=total)
+            runs[u["id"]] = [(h.faq.id, h.score) for h in ranked]
+            pairs.append((u["faq_id"], ranked[0].faq.id if ranked else None))
+    qrels = {u["id"]: {u["faq_id"]: 1} for u in utterances}
+    metrics = summarise({k: [d for d, _ in v] for k, v in runs.items()}, qrels)
+    metrics["accuracy@1"] = accuracy_at_1(pairs)
+    return metrics, runs
+
+
+def eval_product_qa(kb: KnowledgeBase, args: argparse.Namespace) -> tuple[dict[str, Any], dict]:
+    """Evidence ranking within each question's product."""
+    from knowledge.evidence import EvidenceRetriever
+
+    _load(kb, "product", args.products)
+    _load(kb, "document", args.documents)
+    qrels = read_qrels(Path(args.qrels))
+    questions = [q for q in read_jsonl(Path(args.questions)) if q["id"] in qrels]
+    retriever = EvidenceRetriever(kb)
+    _warm(kb, [q["text"] for q in questions])
+    runs: dict[str, list[tuple[str, float]]] = {}
+    for q in questions:
+        ranked = retriever.rank(q["product_id"], q["text"], top_k=100, include_description=False)
+        runs[q["id"]] = [(e.id, e.score) for e in ranked]
+    judged = {q["id"]: qrels[q["id"]] for q in questions}
+    metrics = summarise({k: [d for d, _ in v] for k, v in runs.items()}, judged, p1_grade=2)
+    return metrics, runs

@@ -1,0 +1,153 @@
+"""Structured product filters and their translation to SQL (SQLite) and `where` clauses (Chroma)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Constraints on products; empty fields constrain nothing."""
+
+    min_price: float | None = None
+    max_price: float | None = None
+    categories: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    brands: tuple[str, ...] = ()
+    exclude_brands: tuple[str, ...] = ()
+    colors: tuple[str, ...] = ()
+    sizes: tuple[str, ...] = ()
+    in_stock: bool | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    def is_empty(self) -> bool:
+        """True when no field constrains anything."""
+        return self == SearchFilters()
+
+    def without(self, name: str) -> "SearchFilters":
+        """A copy with one named filter removed ("price" removes both bounds)."""
+        if name == "price":
+            return replace(self, min_price=None, max_price=None)
+        if name == "attributes":
+            return replace(self, attributes={})
+        if name.startswith("attr:"):
+            attrs = dict(self.attributes)
+            attrs.pop(name[5:], None)
+            return replace(self, attributes=attrs)
+        default = SearchFilters().__getattribute__(name)
+        return replace(self, **{name: default})
+
+    def active(self) -> list[str]:
+        """Names of the filters that constrain something, in a stable order."""
+        names = []
+        if self.min_price is not None or self.max_price is not None:
+            names.append("price")
+        for name in ("categories", "types", "brands", "exclude_brands", "colors", "sizes", "in_stock"):
+            value = getattr(self, name)
+            if value not in ((), None):
+                names.append(name)
+        names.extend(f"attr:{k}" for k in self.attributes)
+        return names
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        data = asdict(self)
+        for key, value in list(data.items()):
+            if isinstance(value, tuple):
+                data[key] = list(value)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> "SearchFilters":
+        """Inverse of `to_dict`; unknown keys are ignored."""
+        if not data:
+            return cls()
+        kwargs: dict[str, Any] = {}
+        for name in cls.__dataclass_fields__:
+            if name in data and data[name] is not None:
+                value = data[name]
+                kwargs[name] = tuple(value) if isinstance(value, list) else value
+        return cls(**kwargs)
+
+
+def filters_sql(f: SearchFilters, alias: str = "p") -> tuple[str, list[Any]]:
+    """A SQL condition over the products table (aliased) and its parameters."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if f.min_price is not None:
+        clauses.append(f"{alias}.price >= ?")
+        params.append(f.min_price)
+    if f.max_price is not None:
+        clauses.append(f"{alias}.price <= ?")
+        params.append(f.max_price)
+    for column, values in (("category", f.categories), ("type", f.types)):
+        if values:
+            clauses.append(f"lower({alias}.{column}) IN ({','.join('?' * len(values))})")
+            params.extend(v.lower() for v in values)
+    if f.brands:
+        clauses.append(f"lower({alias}.brand) IN ({','.join('?' * len(f.brands))})")
+        params.extend(b.lower() for b in f.brands)
+    if f.exclude_brands:
+        clauses.append(f"({alias}.brand IS NULL OR lower({alias}.brand) NOT IN ({','.join('?' * len(f.exclude_brands))}))")
+        params.extend(b.lower() for b in f.exclude_brands)
+    for column, values in (("colors", f.colors), ("sizes", f.sizes)):
+        if values:
+            clauses.append(
+                f"EXISTS (SELECT 1 FROM json_each({alias}.{column}) j WHERE lower(j.value) IN ({','.join('?' * len(values))}))"
+            )
+            params.extend(v.lower() for v in values)
+    if f.in_stock is True:
+        clauses.append(f"({alias}.stock > 0 OR ({alias}.stock IS NULL AND {alias}.available = 1))")
+    elif f.in_stock is False:
+        clauses.append(f"({alias}.stock = 0 OR ({alias}.stock IS NULL AND {alias}.available = 0))")
+    for key, value in f.attributes.items():
+        path = '$."' + key.replace('"', "") + '"'
+        if isinstance(value, bool):
+            clauses.append(f"json_extract({alias}.attributes, ?) = ?")
+            params.extend([path, 1 if value else 0])
+        elif isinstance(value, (int, float)):
+            clauses.append(f"json_extract({alias}.attributes, ?) = ?")
+            params.extend([path, value])
+        else:
+            clauses.append(f"lower(json_extract({alias}.attributes, ?)) = ?")
+            params.extend([path, str(value).lower()])
+    return (" AND ".join(clauses) if clauses else "1"), params
+
+
+def filters_where(f: SearchFilters) -> dict[str, Any] | None:
+    """The same constraints as a Chroma `where` clause over product metadata."""
+    conds: list[dict[str, Any]] = []
+    if f.min_price is not None:
+        conds.append({"price": {"$gte": float(f.min_price)}})
+    if f.max_price is not None:
+        conds.append({"price": {"$lte": float(f.max_price)}})
+    for key, values in (("category", f.categories), ("type", f.types), ("brand", f.brands)):
+        if values:
+            conds.append({key: {"$in": [v.lower() for v in values]}})
+    if f.exclude_brands:
+        conds.append({"brand": {"$nin": [b.lower() for b in f.exclude_brands]}})
+    for prefix, values in (("color", f.colors), ("size", f.sizes)):
+        if values:
+            options = [{f"{prefix}:{v.lower()}": True} for v in values]
+            conds.append(options[0] if len(options) == 1 else {"$or": options})
+    if f.in_stock is not None:
+        conds.append({"in_stock": bool(f.in_stock)})
+    for key, value in f.attributes.items():
+        conds.append({f"attr:{key.lower()}": value.lower() if isinstance(value, str) else value})
+    if not conds:
+        return None
+    return conds[0] if len(conds) == 1 else {"$and": conds}
+
+
+def passing(store: Any, ids: list[str], filters: SearchFilters) -> set[str]:
+    """The subset of product `ids` in `store` that satisfy `filters`."""
+    if filters.is_empty() or not ids:
+        return set(ids)
+    cond, params = filters_sql(filters)
+    marks = ",".join("?" * len(ids))
+    with store.lock:
+        rows = store.db.execute(
+            f"SELECT p.id FROM products p WHERE p.id IN ({marks}) AND {cond}", [*ids, *params]
+        ).fetchall()
+    return {r[0] for r in rows}

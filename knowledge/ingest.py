@@ -1,0 +1,305 @@
+"""Idempotent ingestion: validate rows, skip unchanged items by content hash, embed the rest.
+
+Order of writes per batch: vectors into Chroma first, then records into SQLite in one
+transaction. Search only trusts a vector whose hash matches the committed SQLite chunk, so
+an interrupted ingest leaves nothing half-visible, and the next run repairs the index.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from knowledge.base import KnowledgeBase
+from knowledge.loaders import read_rows
+from knowledge.passages import document_passages, faq_passages, product_metadata, product_passages
+from knowledge.schema import Document, Faq, Product, RowError, content_hash, parse_document, parse_faq, parse_product
+from knowledge.store import chunk_id
+
+log = logging.getLogger(__name__)
+
+PARSERS = {"product": parse_product, "faq": parse_faq, "document": parse_document}
+Progress = Callable[[int, int], None]
+Record = Product | Faq | Document
+BATCH_ITEMS = 256
+
+
+@dataclass
+class RowProblem:
+    """A rejected row: where it is and why."""
+
+    file: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}"
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did."""
+
+    kind: str
+    file: str = ""
+    rows: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    rejected: int = 0
+    embedded_chunks: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """1 when any row was rejected, else 0."""
+        return 1 if self.rejected else 0
+
+    def summary(self) -> str:
+        """One line for people."""
+        return (
+            f"{self.kind}s from {self.file or 'records'}: {self.added} added, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {self.removed} removed, {self.rejected} rejected"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "kind": self.kind, "file": self.file, "rows": self.rows, "added": self.added,
+            "updated": self.updated, "unchanged": self.unchanged, "removed": self.removed,
+            "rejected": self.rejected, "embedded_chunks": self.embedded_chunks,
+            "problems": [{"file": p.file, "line": p.line, "reason": p.reason} for p in self.problems],
+            "notes": self.notes,
+        }
+
+
+def parse_file(kind: str, path: Path, fmt: str | None = None) -> tuple[list[Record], list[RowProblem], int]:
+    """Valid records of a file plus the rejected rows; duplicate ids after the first are rejected."""
+    parser = PARSERS[kind]
+    records: list[Record] = []
+    problems: list[RowProblem] = []
+    first_line: dict[str, int] = {}
+    rows = 0
+    name = str(path)
+    for raw in read_rows(path, fmt):
+        rows += 1
+        if raw.error:
+            problems.append(RowProblem(name, raw.line, raw.error))
+            continue
+        try:
+            record = parser(raw.data)
+        except RowError as exc:
+            problems.append(RowProblem(name, raw.line, str(exc)))
+            continue
+        if record.id in first_line:
+            problems.append(RowProblem(name, raw.line, f"duplicate id {record.id!r} (first on line {first_line[record.id]})"))
+            continue
+        first_line[record.id] = raw.line
+        records.append(record)
+    return records, problems, rows
+
+
+def ingest_file(
+    kb: KnowledgeBase,
+    kind: str,
+    path: Path,
+    *,
+    fmt: str | None = None,
+    strict: bool = False,
+    prune: bool = False,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Ingest one file of `kind` ("product", "faq" or "document")."""
+    records, problems, rows = parse_file(kind, Path(path), fmt)
+    if kind == "document":
+        records, problems = _check_products_exist(kb, records, problems, str(path))
+    report = IngestReport(kind=kind, file=str(path), rows=rows, problems=problems, rejected=len(problems))
+    if strict and problems:
+        report.notes.append("--strict: the file was rejected as a whole; nothing was ingested")
+        return report
+    if not records:
+        report.notes.append("no valid rows found; nothing was ingested")
+        return report
+    return ingest_records(kb, kind, records, prune=prune, progress=progress, report=report)
+
+
+def _check_products_exist(
+    kb: KnowledgeBase, records: list[Record], problems: list[RowProblem], name: str
+) -> tuple[list[Record], list[RowProblem]]:
+    known = set(kb.store.hashes("product"))
+    kept: list[Record] = []
+    for record in records:
+        if record.product_id in known:  # type: ignore[union-attr]
+            kept.append(record)
+        else:
+            problems.append(RowProblem(name, 0, f"document {record.id!r} refers to unknown product {record.product_id!r}"))  # type: ignore[union-attr]
+    return kept, problems
+
+
+def ingest_records(
+    kb: KnowledgeBase,
+    kind: str,
+    records: Sequence[Record],
+    *,
+    prune: bool = False,
+    progress: Progress | None = None,
+    report: IngestReport | None = None,
+) -> IngestReport:
+    """Upsert validated records: unchanged ones are skipped, changed ones re-embedded."""
+    report = report or IngestReport(kind=kind, rows=len(records))
+    marker = f"ingest_in_progress:{kind}"
+    stale = _repair(kb, kind) if kb.store.get_meta(marker) else set()
+    kb.store.set_meta(marker, "1")
+    stored = kb.store.hashes(kind)
+    todo: list[tuple[Record, str]] = []
+    for record in records:
+        digest = content_hash(record)
+        old = stored.get(record.id)
+        if old == digest and record.id not in stale:
+            report.unchanged += 1
+            continue
+        if old is None:
+            report.added += 1
+        else:
+            report.updated += 1
+        todo.append((record, digest))
+    report.embedded_chunks = _embed_and_write(kb, kind, todo, progress)
+    if prune:
+        keep = {r.id for r in records}
+        gone = [item_id for item_id in stored if item_id not in keep]
+        if gone:
+            _remove(kb, kind, gone)
+            report.removed = len(gone)
+    kb.store.set_meta(marker, None)
+    log.info(report.summary())
+    return report
+
+
+def remove_items(kb: KnowledgeBase, kind: str, ids: Iterable[str]) -> int:
+    """Delete items from both stores; returns how many existed."""
+    stored = kb.store.hashes(kind)
+    gone = [i for i in ids if i in stored]
+    _remove(kb, kind, gone)
+    return len(gone)
+
+
+def _remove(kb: KnowledgeBase, kind: str, ids: list[str]) -> None:
+    doomed = set(ids)
+    with kb.store.lock:
+        rows = kb.store.db.execute("SELECT id, item_id FROM chunks WHERE kind = ?", [kind]).fetchall()
+    vector_ids = [r[0] for r in rows if r[1] in doomed]
+    kb.store.delete_items(kind, ids)  # records first: from here on the items are invisible
+    kb.vectors.delete(kind, vector_ids)
+
+
+def _passages(kb: KnowledgeBase, kind: str, record: Record) -> list[str]:
+    window = max(32, kb.embedder.max_tokens - 2)
+    count = kb.embedder.count_tokens
+    if kind == "product":
+        return product_passages(record, max_tokens=window, count_tokens=count)  # type: ignore[arg-type]
+    if kind == "faq":
+        return faq_passages(record, max_tokens=window, count_tokens=count)  # type: ignore[arg-type]
+    return document_passages(record, max_tokens=window, count_tokens=count)  # type: ignore[arg-type]
+
+
+def _metadata(kind: str, record: Record, digest: str, seq: int) -> dict[str, Any]:
+    if kind == "product":
+        meta = product_metadata(record)  # type: ignore[arg-type]
+    elif kind == "document":
+        meta = {"item_id": record.id, "product_id": record.product_id, "source": record.source or ""}  # type: ignore[union-attr]
+    else:
+        meta = {"item_id": record.id}
+    meta["hash"] = digest
+    meta["seq"] = seq
+    return meta
+
+
+def _embed_and_write(
+    kb: KnowledgeBase, kind: str, todo: list[tuple[Record, str]], progress: Progress | None
+) -> int:
+    """Embed changed items batch by batch; writing a batch overlaps with encoding the next."""
+    if not todo:
+        if progress:
+            progress(0, 0)
+        return 0
+    total = len(todo)
+    done = 0
+    embedded = 0
+    pending: Future[None] | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as writer:
+        for start in range(0, total, BATCH_ITEMS):
+            batch = todo[start:start + BATCH_ITEMS]
+            chunk_lists = [_passages(kb, kind, record) for record, _ in batch]
+            texts = [text for chunks in chunk_lists for text in chunks]
+            vectors = kb.embedder.encode(texts)
+            embedded += len(texts)
+            if pending is not None:
+                pending.result()
+            pending = writer.submit(_write_batch, kb, kind, batch, chunk_lists, vectors)
+            done += len(batch)
+            if progress:
+                progress(done, total)
+        if pending is not None:
+            pending.result()
+    return embedded
+
+
+def _write_batch(kb: KnowledgeBase, kind: str, batch, chunk_lists, vectors) -> None:
+    ids: list[str] = []
+    metas: list[dict[str, Any]] = []
+    stale_ids: list[str] = []
+    old_counts = _chunk_counts(kb, kind, [r.id for r, _ in batch])
+    for (record, digest), chunks in zip(batch, chunk_lists):
+        for seq in range(len(chunks)):
+            ids.append(chunk_id(kind, record.id, seq))
+            metas.append(_metadata(kind, record, digest, seq))
+        for seq in range(len(chunks), old_counts.get(record.id, 0)):
+            stale_ids.append(chunk_id(kind, record.id, seq))
+    kb.vectors.upsert(kind, ids, vectors, metas)
+    kb.store.write_items(kind, [(record, digest, chunks) for (record, digest), chunks in zip(batch, chunk_lists)])
+    if stale_ids:
+        kb.vectors.delete(kind, stale_ids)
+
+
+def _chunk_counts(kb: KnowledgeBase, kind: str, item_ids: list[str]) -> dict[str, int]:
+    if not item_ids:
+        return {}
+    marks = ",".join("?" * len(item_ids))
+    with kb.store.lock:
+        rows = kb.store.db.execute(
+            f"SELECT item_id, count(*) FROM chunks WHERE kind = ? AND item_id IN ({marks}) GROUP BY item_id",
+            [kind, *item_ids],
+        ).fetchall()
+    return {r[0]: r[1] for r in rows}
+
+
+def _repair(kb: KnowledgeBase, kind: str) -> set[str]:
+    """After an interrupted ingest: drop orphan vectors, and return items whose vectors are stale."""
+    with kb.store.lock:
+        rows = kb.store.db.execute("SELECT id, item_id, hash FROM chunks WHERE kind = ?", [kind]).fetchall()
+    expected = {r[0]: (r[1], r[2]) for r in rows}
+    col = kb.vectors.collection(kind)
+    got = col.get(include=["metadatas"])
+    orphans: list[str] = []
+    stale: set[str] = set()
+    seen: set[str] = set()
+    for vid, meta in zip(got["ids"], got["metadatas"]):
+        seen.add(vid)
+        if vid not in expected:
+            orphans.append(vid)
+        elif (meta or {}).get("hash") != expected[vid][1]:
+            stale.add(expected[vid][0])
+    for vid, (item_id, _) in expected.items():
+        if vid not in seen:
+            stale.add(item_id)
+    if orphans:
+        kb.vectors.delete(kind, orphans)
+    log.warning("repaired an interrupted %s ingest: %d orphan vectors removed, %d items to re-embed",
+                kind, len(orphans), len(stale))
+    return stale

@@ -1,0 +1,337 @@
+"""Record schemas for products, FAQs and documents: aliases, validation and content hashes.
+
+Only `id` and `title` are required for a product. A field that a row does not carry stays
+`None` (or empty); nothing is invented. Unknown columns are kept as attributes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class RowError(ValueError):
+    """A row that cannot become a record; the message says why."""
+
+
+PRODUCT_ALIASES = {
+    "sku": "id", "product_id": "id", "item_id": "id", "code": "id",
+    "name": "title", "product_name": "title", "product_title": "title",
+    "manufacturer": "brand", "make": "brand",
+    "product_type": "type", "subcategory": "type",
+    "cost": "price", "price_eur": "price", "amount": "price",
+    "color": "colors", "colour": "colors", "colours": "colors",
+    "size": "sizes",
+    "materials": "material", "fabric": "material",
+    "qty": "stock", "quantity": "stock", "inventory": "stock", "stock_level": "stock",
+    "stars": "rating", "avg_rating": "rating", "review_score": "rating",
+    "body": "description", "details": "description", "desc": "description", "long_description": "description",
+    "image_url": "image", "img": "image", "picture": "image", "photo": "image",
+    "link": "url", "product_url": "url",
+    "in_stock": "available", "availability": "available",
+}
+PRODUCT_FIELDS = (
+    "id", "title", "brand", "category", "type", "price", "currency", "colors", "sizes",
+    "material", "stock", "available", "rating", "description", "image", "url", "attributes",
+)
+FAQ_ALIASES = {"faq_id": "id", "q": "question", "a": "answer", "category": "topic", "section": "topic"}
+DOCUMENT_ALIASES = {"doc_id": "id", "document_id": "id", "sku": "product_id", "item_id": "product_id",
+                    "type": "source", "kind": "source", "body": "text", "content": "text"}
+_CURRENCY_SIGNS = {"€": "EUR", "$": "USD", "£": "GBP"}
+_TRUE = {"true", "yes", "y", "1", "in stock", "available"}
+_FALSE = {"false", "no", "n", "0", "out of stock", "unavailable", "sold out"}
+
+
+@dataclass(frozen=True)
+class Product:
+    """A canonical product record: the single source of truth for prices, stock and text."""
+
+    id: str
+    title: str
+    brand: str | None = None
+    category: str | None = None
+    type: str | None = None
+    price: float | None = None
+    currency: str | None = None
+    colors: tuple[str, ...] = ()
+    sizes: tuple[str, ...] = ()
+    material: str | None = None
+    stock: int | None = None
+    available: bool | None = None
+    rating: float | None = None
+    description: str | None = None
+    image: str | None = None
+    url: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def in_stock(self) -> bool | None:
+        """True or False when the record says, None when it does not."""
+        if self.stock is not None:
+            return self.stock > 0
+        return self.available
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        data = asdict(self)
+        data["colors"] = list(self.colors)
+        data["sizes"] = list(self.sizes)
+        return data
+
+
+@dataclass(frozen=True)
+class Faq:
+    """A FAQ entry; `answer` is policy text shown verbatim."""
+
+    id: str
+    question: str
+    answer: str
+    topic: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Document:
+    """Extra knowledge about one product: a review, Q&A, spec or manual excerpt."""
+
+    id: str
+    product_id: str
+    text: str
+    source: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return asdict(self)
+
+
+def content_hash(record: Product | Faq | Document) -> str:
+    """Stable hash of a record's content; equal records hash equally."""
+    payload = json.dumps(record.to_dict(), sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+
+def _canon_keys(raw: dict[str, Any], aliases: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key is None:
+            raise RowError("row has more values than the header has columns")
+        name = str(key).strip().lower().replace(" ", "_").replace("-", "_")
+        name = aliases.get(name, name)
+        if name in out and _blank(out[name]) is False and not _blank(value):
+            continue  # the canonical column wins over its alias
+        out[name] = value
+    return out
+
+
+def _blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, float):
+        return math.isnan(value)
+    if isinstance(value, (list, tuple, dict)):
+        return len(value) == 0
+    return False
+
+
+def _text(value: Any, name: str, *, required: bool = False) -> str | None:
+    if _blank(value):
+        if required:
+            raise RowError(f"missing {name}")
+        return None
+    if isinstance(value, (dict, list)):
+        raise RowError(f"{name} must be text, got {type(value).__name__}")
+    return str(value).strip()
+
+
+def _identifier(value: Any, name: str) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = _text(value, name, required=True)
+    assert text is not None
+    if len(text) > 200:
+        raise RowError(f"{name} is longer than 200 characters")
+    return text
+
+
+def _price(value: Any) -> tuple[float | None, str | None]:
+    if _blank(value):
+        return None, None
+    if isinstance(value, bool):
+        raise RowError(f"price is not a number: {value!r}")
+    if isinstance(value, (int, float)):
+        number = float(value)
+        currency = None
+    else:
+        text = str(value).strip()
+        currency = next((code for sign, code in _CURRENCY_SIGNS.items() if sign in text), None)
+        match = re.fullmatch(r"[^\d\-]*(-?\d{1,3}(?:[ ,]\d{3})*(?:[.,]\d+)?|-?\d+(?:[.,]\d+)?)\s*([A-Za-z]{3})?", text.replace("€", "").replace("$", "").replace("£", ""))
+        if not match:
+            raise RowError(f"price is not a number: {text[:40]!r}")
+        digits = match.group(1)
+        if match.group(2):
+            currency = match.group(2).upper()
+        if re.fullmatch(r"-?\d+,\d{1,2}", digits):
+            digits = digits.replace(",", ".")
+        number = float(digits.replace(",", "").replace(" ", ""))
+    if math.isnan(number) or math.isinf(number):
+        raise RowError("price is not a finite number")
+    if number < 0:
+        raise RowError(f"price is negative: {number}")
+    return round(number, 2), currency
+
+
+def _stock(value: Any) -> int | None:
+    if _blank(value):
+        return None
+    if isinstance(value, bool):
+        raise RowError(f"stock is not a whole number: {value!r}")
+    try:
+        number = float(str(value).strip()) if not isinstance(value, (int, float)) else float(value)
+    except ValueError:
+        raise RowError(f"stock is not a whole number: {str(value)[:40]!r}") from None
+    if not number.is_integer():
+        raise RowError(f"stock is not a whole number: {value!r}")
+    if number < 0:
+        raise RowError(f"stock is negative: {int(number)}")
+    return int(number)
+
+
+def _bool(value: Any, name: str) -> bool | None:
+    if _blank(value):
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise RowError(f"{name} is not yes/no: {text[:40]!r}")
+
+
+def _rating(value: Any) -> float | None:
+    if _blank(value):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise RowError(f"rating is not a number: {str(value)[:40]!r}") from None
+    if not 0 <= number <= 5:
+        raise RowError(f"rating {number} is outside 0..5")
+    return round(number, 2)
+
+
+def _list(value: Any) -> tuple[str, ...]:
+    if _blank(value):
+        return ()
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                value = re.split(r"[|;,]", text.strip("[]"))
+        else:
+            value = re.split(r"[|;,]", text)
+    if isinstance(value, (list, tuple)):
+        items = [str(v).strip().strip("'\"") for v in value if not _blank(v)]
+        return tuple(dict.fromkeys(i for i in items if i))
+    return (str(value).strip(),)
+
+
+def _attributes(value: Any) -> dict[str, Any]:
+    if _blank(value):
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise RowError("attributes is not a JSON object") from None
+    if not isinstance(value, dict):
+        raise RowError("attributes must be an object")
+    return {str(k): v for k, v in value.items() if not _blank(v)}
+
+
+def _scalar_attr(value: Any) -> Any:
+    if isinstance(value, (int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, dict)):
+        return value
+    text = str(value).strip()
+    lowered = text.lower()
+    if lowered in ("true", "yes"):
+        return True
+    if lowered in ("false", "no"):
+        return False
+    try:
+        number = float(text)
+        return int(number) if number.is_integer() and "." not in text else number
+    except ValueError:
+        return text
+
+
+def parse_product(raw: dict[str, Any]) -> Product:
+    """Validate one raw row into a `Product`, raising `RowError` with the reason."""
+    if not isinstance(raw, dict):
+        raise RowError(f"expected an object, got {type(raw).__name__}")
+    row = _canon_keys(raw, PRODUCT_ALIASES)
+    price, sign_currency = _price(row.get("price"))
+    currency = _text(row.get("currency"), "currency")
+    attributes = _attributes(row.get("attributes"))
+    for key, value in row.items():
+        if key not in PRODUCT_FIELDS and not _blank(value):
+            attributes.setdefault(key, _scalar_attr(value))
+    return Product(
+        id=_identifier(row.get("id"), "id"),
+        title=_text(row.get("title"), "title", required=True) or "",
+        brand=_text(row.get("brand"), "brand"),
+        category=(_text(row.get("category"), "category") or "").lower() or None,
+        type=(_text(row.get("type"), "type") or "").lower() or None,
+        price=price,
+        currency=(currency or sign_currency or None) and (currency or sign_currency).upper(),
+        colors=tuple(c.lower() for c in _list(row.get("colors"))),
+        sizes=_list(row.get("sizes")),
+        material=_text(row.get("material"), "material"),
+        stock=_stock(row.get("stock")),
+        available=_bool(row.get("available"), "in_stock"),
+        rating=_rating(row.get("rating")),
+        description=_text(row.get("description"), "description"),
+        image=_text(row.get("image"), "image"),
+        url=_text(row.get("url"), "url"),
+        attributes=attributes,
+    )
+
+
+def parse_faq(raw: dict[str, Any]) -> Faq:
+    """Validate one raw row into a `Faq`."""
+    if not isinstance(raw, dict):
+        raise RowError(f"expected an object, got {type(raw).__name__}")
+    row = _canon_keys(raw, FAQ_ALIASES)
+    return Faq(
+        id=_identifier(row.get("id"), "id"),
+        question=_text(row.get("question"), "question", required=True) or "",
+        answer=_text(row.get("answer"), "answer", required=True) or "",
+        topic=_text(row.get("topic"), "topic"),
+    )
+
+
+def parse_document(raw: dict[str, Any]) -> Document:
+    """Validate one raw row into a `Document`."""
+    if not isinstance(raw, dict):
+        raise RowError(f"expected an object, got {type(raw).__name__}")
+    row = _canon_keys(raw, DOCUMENT_ALIASES)
+    return Document(
+        id=_identifier(row.get("id"), "id"),
+        product_id=_identifier(row.get("product_id"), "product_id"),
+        text=_text(row.get("text"), "text", required=True) or "",
+        source=_text(row.get("source"), "source"),
+    )

@@ -1,0 +1,326 @@
+"""Canonical records in SQLite (sqlite-utils) with FTS5 keyword indexes.
+
+This database is the single source of truth for prices, stock and text. The vector index
+only points back here, and an item is visible once its row here is committed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from knowledge.schema import Document, Faq, Product
+from knowledge.text import normalise
+from shopguide.migrations import migrate, open_database, transaction
+
+KINDS = ("product", "faq", "document")
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_./]{2,}")
+
+
+def _m1_catalog(db: sqlite_utils.Database) -> None:
+    db.execute("""CREATE TABLE products (
+        id TEXT PRIMARY KEY, title TEXT NOT NULL, brand TEXT, category TEXT, type TEXT,
+        price REAL, currency TEXT, colors TEXT, sizes TEXT, material TEXT, stock INTEGER,
+        available INTEGER, rating REAL, description TEXT, image TEXT, url TEXT, attributes TEXT,
+        hash TEXT NOT NULL, updated_at TEXT NOT NULL)""")
+    db.execute("CREATE INDEX products_category ON products(category)")
+    db.execute("CREATE INDEX products_brand ON products(brand COLLATE NOCASE)")
+    db.execute("CREATE INDEX products_price ON products(price)")
+    db.execute("""CREATE VIRTUAL TABLE products_fts USING fts5(
+        id UNINDEXED, title, meta, body, tokenize='porter unicode61')""")
+    db.execute("""CREATE TABLE faqs (
+        id TEXT PRIMARY KEY, question TEXT NOT NULL, answer TEXT NOT NULL, topic TEXT,
+        hash TEXT NOT NULL, updated_at TEXT NOT NULL)""")
+    db.execute("""CREATE VIRTUAL TABLE faqs_fts USING fts5(
+        id UNINDEXED, question, answer, tokenize='porter unicode61')""")
+    db.execute("""CREATE TABLE documents (
+        id TEXT PRIMARY KEY, product_id TEXT NOT NULL, source TEXT, text TEXT NOT NULL,
+        hash TEXT NOT NULL, updated_at TEXT NOT NULL)""")
+    db.execute("CREATE INDEX documents_product ON documents(product_id)")
+    db.execute("""CREATE VIRTUAL TABLE documents_fts USING fts5(
+        id UNINDEXED, product_id UNINDEXED, text, tokenize='porter unicode61')""")
+    db.execute("""CREATE TABLE chunks (
+        id TEXT PRIMARY KEY, kind TEXT NOT NULL, item_id TEXT NOT NULL, seq INTEGER NOT NULL,
+        text TEXT NOT NULL, hash TEXT NOT NULL)""")
+    db.execute("CREATE INDEX chunks_item ON chunks(kind, item_id)")
+    db.execute("CREATE TABLE product_codes (code TEXT NOT NULL, product_id TEXT NOT NULL)")
+    db.execute("CREATE INDEX product_codes_code ON product_codes(code)")
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+
+
+MIGRATIONS = [_m1_catalog]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def product_codes(product: Product) -> set[str]:
+    """Identifiers a shopper may type for this product: its SKU and model numbers in its title."""
+    codes = {normalise_code(product.id)}
+    for token in _CODE.findall(product.title):
+        if any(ch.isdigit() for ch in token) and any(ch.isalpha() for ch in token) and len(token) >= 4:
+            codes.add(normalise_code(token))
+    codes.discard("")
+    return codes
+
+
+def normalise_code(text: str) -> str:
+    """Upper-case a code and drop separators, so "sg-hb 1001" equals "SG-HB-1001"."""
+    return re.sub(r"[\s\-_./]", "", text).upper()
+
+
+def _attr_text(attributes: dict[str, Any]) -> str:
+    parts = []
+    for key, value in attributes.items():
+        name = key.replace("_", " ")
+        if value is True:
+            parts.append(name)
+        elif value is False:
+            continue
+        else:
+            parts.append(f"{name} {value}")
+    return " ".join(parts)
+
+
+class CatalogStore:
+    """SQLite store of products, FAQs, documents and the chunks that were embedded."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = path
+        self.db = open_database(path)
+        self.lock = threading.RLock()
+        migrate(self.db, MIGRATIONS)
+
+    # ----- reading -------------------------------------------------------------------
+    def hashes(self, kind: str) -> dict[str, str]:
+        """Stored content hash of every item of `kind`."""
+        table = _table(kind)
+        with self.lock:
+            return {r[0]: r[1] for r in self.db.execute(f"SELECT id, hash FROM {table}").fetchall()}
+
+    def count(self, kind: str) -> int:
+        """Number of stored items of `kind`."""
+        with self.lock:
+            return self.db.execute(f"SELECT count(*) FROM {_table(kind)}").fetchone()[0]
+
+    def get_product(self, product_id: str) -> Product | None:
+        """One product by exact id."""
+        found = self.get_products([product_id])
+        return found.get(product_id)
+
+    def get_products(self, ids: Sequence[str]) -> dict[str, Product]:
+        """Products by id; missing ids are absent from the result."""
+        out: dict[str, Product] = {}
+        ids = list(dict.fromkeys(ids))
+        with self.lock:
+            for start in range(0, len(ids), 500):
+                part = ids[start:start + 500]
+                marks = ",".join("?" * len(part))
+                for row in self.db.query(f"SELECT * FROM products WHERE id IN ({marks})", part):
+                    out[row["id"]] = row_to_product(row)
+        return out
+
+    def all_products(self) -> list[Product]:
+        """Every product, in id order."""
+        with self.lock:
+            return [row_to_product(r) for r in self.db.query("SELECT * FROM products ORDER BY id")]
+
+    def get_faqs(self, ids: Sequence[str] | None = None) -> dict[str, Faq]:
+        """FAQs by id, or all of them."""
+        with self.lock:
+            if ids is None:
+                rows = self.db.query("SELECT * FROM faqs ORDER BY id")
+            else:
+                marks = ",".join("?" * len(ids)) or "''"
+                rows = self.db.query(f"SELECT * FROM faqs WHERE id IN ({marks})", list(ids))
+            return {r["id"]: Faq(r["id"], r["question"], r["answer"], r["topic"]) for r in rows}
+
+    def documents_for(self, product_id: str) -> list[Document]:
+        """All documents about one product."""
+        with self.lock:
+            rows = self.db.query("SELECT * FROM documents WHERE product_id = ? ORDER BY id", [product_id])
+            return [Document(r["id"], r["product_id"], r["text"], r["source"]) for r in rows]
+
+    def chunk_texts(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Chunk rows by chunk id."""
+        out: dict[str, dict[str, Any]] = {}
+        with self.lock:
+            for start in range(0, len(ids), 500):
+                part = list(ids[start:start + 500])
+                marks = ",".join("?" * len(part))
+                for row in self.db.query(f"SELECT * FROM chunks WHERE id IN ({marks})", part):
+                    out[row["id"]] = row
+        return out
+
+    def chunk_ids(self, kind: str | None = None) -> set[str]:
+        """Ids of all stored chunks, optionally of one kind."""
+        with self.lock:
+            if kind:
+                rows = self.db.execute("SELECT id FROM chunks WHERE kind = ?", [kind]).fetchall()
+            else:
+                rows = self.db.execute("SELECT id FROM chunks").fetchall()
+        return {r[0] for r in rows}
+
+    def products_by_code(self, codes: Iterable[str]) -> list[str]:
+        """Product ids whose SKU or model number equals one of `codes`."""
+        codes = [normalise_code(c) for c in codes if normalise_code(c)]
+        if not codes:
+            return []
+        marks = ",".join("?" * len(codes))
+        with self.lock:
+            rows = self.db.execute(
+                f"SELECT DISTINCT product_id FROM product_codes WHERE code IN ({marks})", codes
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def vocabulary(self) -> dict[str, list[str]]:
+        """The catalog's own words for brands, categories, types, colours, sizes and materials."""
+        with self.lock:
+            def distinct(col: str) -> list[str]:
+                rows = self.db.execute(f"SELECT DISTINCT {col} FROM products WHERE {col} IS NOT NULL").fetchall()
+                return sorted({r[0] for r in rows if r[0]})
+
+            def distinct_json(col: str) -> list[str]:
+                rows = self.db.execute(
+                    f"SELECT DISTINCT j.value FROM products, json_each(products.{col}) j"
+                ).fetchall()
+                return sorted({str(r[0]) for r in rows if r[0]})
+
+            attrs = self.db.execute(
+                "SELECT DISTINCT j.key FROM products, json_each(products.attributes) j"
+            ).fetchall()
+            return {
+                "brands": distinct("brand"),
+                "categories": distinct("category"),
+                "types": distinct("type"),
+                "materials": distinct("material"),
+                "colors": distinct_json("colors"),
+                "sizes": distinct_json("sizes"),
+                "attributes": sorted({r[0] for r in attrs}),
+            }
+
+    def get_meta(self, key: str) -> str | None:
+        """A value from the meta table."""
+        with self.lock:
+            row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Set or clear a value in the meta table."""
+        with self.lock:
+            if value is None:
+                self.db.execute("DELETE FROM meta WHERE key = ?", [key])
+            else:
+                self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value])
+
+    # ----- writing -------------------------------------------------------------------
+    def write_items(
+        self,
+        kind: str,
+        items: Sequence[tuple[Product | Faq | Document, str, list[str]]],
+    ) -> None:
+        """Upsert items with their hashes and chunk texts, all in one transaction."""
+        now = _now()
+        with self.lock, transaction(self.db):
+            for record, digest, chunks in items:
+                self._delete_one(kind, record.id)
+                if kind == "product":
+                    self._insert_product(record, digest, now)  # type: ignore[arg-type]
+                elif kind == "faq":
+                    self._insert_faq(record, digest, now)  # type: ignore[arg-type]
+                else:
+                    self._insert_document(record, digest, now)  # type: ignore[arg-type]
+                for seq, text in enumerate(chunks):
+                    self.db.execute(
+                        "INSERT INTO chunks (id, kind, item_id, seq, text, hash) VALUES (?, ?, ?, ?, ?, ?)",
+                        [chunk_id(kind, record.id, seq), kind, record.id, seq, text, digest],
+                    )
+
+    def delete_items(self, kind: str, ids: Iterable[str]) -> None:
+        """Remove items, their chunks and index rows, in one transaction."""
+        with self.lock, transaction(self.db):
+            for item_id in ids:
+                self._delete_one(kind, item_id)
+
+    def _delete_one(self, kind: str, item_id: str) -> None:
+        table = _table(kind)
+        self.db.execute(f"DELETE FROM {table} WHERE id = ?", [item_id])
+        self.db.execute(f"DELETE FROM {table}_fts WHERE id = ?", [item_id])
+        self.db.execute("DELETE FROM chunks WHERE kind = ? AND item_id = ?", [kind, item_id])
+        if kind == "product":
+            self.db.execute("DELETE FROM product_codes WHERE product_id = ?", [item_id])
+
+    def _insert_product(self, p: Product, digest: str, now: str) -> None:
+        self.db.execute(
+            """INSERT INTO products (id, title, brand, category, type, price, currency, colors, sizes,
+               material, stock, available, rating, description, image, url, attributes, hash, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [p.id, p.title, p.brand, p.category, p.type, p.price, p.currency, json.dumps(list(p.colors)),
+             json.dumps(list(p.sizes)), p.material, p.stock,
+             None if p.available is None else int(p.available), p.rating, p.description, p.image, p.url,
+             json.dumps(p.attributes, ensure_ascii=False, default=str), digest, now],
+        )
+        meta = " ".join(x for x in (p.brand, p.category, p.type, " ".join(p.colors), p.material,
+                                    _attr_text(p.attributes)) if x)
+        self.db.execute(
+            "INSERT INTO products_fts (id, title, meta, body) VALUES (?, ?, ?, ?)",
+            [p.id, normalise(p.title), normalise(meta), normalise(p.description or "")],
+        )
+        for code in product_codes(p):
+            self.db.execute("INSERT INTO product_codes (code, product_id) VALUES (?, ?)", [code, p.id])
+
+    def _insert_faq(self, f: Faq, digest: str, now: str) -> None:
+        self.db.execute(
+            "INSERT INTO faqs (id, question, answer, topic, hash, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [f.id, f.question, f.answer, f.topic, digest, now],
+        )
+        self.db.execute(
+            "INSERT INTO faqs_fts (id, question, answer) VALUES (?, ?, ?)",
+            [f.id, normalise(f.question), normalise(f.answer)],
+        )
+
+    def _insert_document(self, d: Document, digest: str, now: str) -> None:
+        self.db.execute(
+            "INSERT INTO documents (id, product_id, source, text, hash, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [d.id, d.product_id, d.source, d.text, digest, now],
+        )
+        self.db.execute(
+            "INSERT INTO documents_fts (id, product_id, text) VALUES (?, ?, ?)",
+            [d.id, d.product_id, normalise(d.text)],
+        )
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self.lock:
+            self.db.conn.close()
+
+
+def chunk_id(kind: str, item_id: str, seq: int) -> str:
+    """The id under which one chunk of an item is stored in both stores."""
+    return f"{kind[0]}:{item_id}:{seq}"
+
+
+def _table(kind: str) -> str:
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}")
+    return {"product": "products", "faq": "faqs", "document": "documents"}[kind]
+
+
+def row_to_product(row: dict[str, Any]) -> Product:
+    """Rebuild a `Product` from its database row."""
+    return Product(
+        id=row["id"], title=row["title"], brand=row["brand"], category=row["category"], type=row["type"],
+        price=row["price"], currency=row["currency"], colors=tuple(json.loads(row["colors"] or "[]")),
+        sizes=tuple(json.loads(row["sizes"] or "[]")), material=row["material"], stock=row["stock"],
+        available=None if row["available"] is None else bool(row["available"]), rating=row["rating"],
+        description=row["description"], image=row["image"], url=row["url"],
+        attributes=json.loads(row["attributes"] or "{}"),
+    )

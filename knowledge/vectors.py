@@ -1,0 +1,119 @@
+"""Embeddings in a Chroma persistent store, one collection per kind, with our own vectors."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+COLLECTIONS = {"product": "products", "faq": "faqs", "document": "documents"}
+_BATCH = 4000
+
+
+@dataclass(frozen=True)
+class VectorHit:
+    """One nearest chunk: its id, cosine similarity and metadata."""
+
+    id: str
+    similarity: float
+    metadata: dict[str, Any]
+
+
+class VectorIndex:
+    """Chroma collections keyed by kind, with cosine distance and telemetry off."""
+
+    def __init__(self, path: Path | str) -> None:
+        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        Path(path).mkdir(parents=True, exist_ok=True)
+        self.client = chromadb.PersistentClient(
+            path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+        )
+        self._collections: dict[str, Any] = {}
+
+    def collection(self, kind: str):
+        """The Chroma collection of `kind`, created on first use."""
+        if kind not in self._collections:
+            self._collections[kind] = self.client.get_or_create_collection(
+                name=COLLECTIONS[kind],
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine", "ef_construction": 128, "ef_search": 96}},
+            )
+        return self._collections[kind]
+
+    def upsert(
+        self, kind: str, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict[str, Any]]
+    ) -> None:
+        """Insert or replace vectors."""
+        col = self.collection(kind)
+        for start in range(0, len(ids), _BATCH):
+            end = start + _BATCH
+            col.upsert(
+                ids=list(ids[start:end]),
+                embeddings=vectors[start:end],
+                metadatas=[_clean(m) for m in metadatas[start:end]],
+            )
+
+    def delete(self, kind: str, ids: Iterable[str]) -> None:
+        """Remove vectors by id; unknown ids are ignored."""
+        ids = list(ids)
+        col = self.collection(kind)
+        for start in range(0, len(ids), _BATCH):
+            col.delete(ids=ids[start:start + _BATCH])
+
+    def ids(self, kind: str) -> set[str]:
+        """All stored ids of `kind`."""
+        col = self.collection(kind)
+        out: set[str] = set()
+        offset = 0
+        while True:
+            got = col.get(include=[], limit=10000, offset=offset)
+            batch = got["ids"]
+            out.update(batch)
+            if len(batch) < 10000:
+                return out
+            offset += len(batch)
+
+    def count(self, kind: str) -> int:
+        """Number of stored vectors of `kind`."""
+        return self.collection(kind).count()
+
+    def query(
+        self, kind: str, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
+    ) -> list[VectorHit]:
+        """The `n` nearest chunks to `vector`, best first, optionally filtered by metadata."""
+        col = self.collection(kind)
+        total = col.count()
+        if total == 0 or n <= 0:
+            return []
+        result = col.query(
+            query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            n_results=min(n, total),
+            where=where or None,
+            include=["metadatas", "distances"],
+        )
+        ids = result["ids"][0]
+        distances = result["distances"][0]
+        metas = result["metadatas"][0]
+        return [VectorHit(i, 1.0 - float(d), m or {}) for i, d, m in zip(ids, distances, metas)]
+
+    def get_vectors(self, kind: str, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors by id."""
+        if not ids:
+            return {}
+        got = self.collection(kind).get(ids=list(ids), include=["embeddings"])
+        return {i: np.asarray(e, dtype=np.float32) for i, e in zip(got["ids"], got["embeddings"])}
+
+
+def _clean(meta: dict[str, Any]) -> dict[str, Any]:
+    """Chroma metadata takes only non-null str, int, float and bool values."""
+    return {k: v for k, v in meta.items() if isinstance(v, (str, int, float, bool)) and v is not None}

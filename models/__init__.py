@@ -1,0 +1,1 @@
+"""Local models: the quantized chat model (llama.cpp) and the sentence embedder."""

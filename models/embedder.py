@@ -1,0 +1,122 @@
+"""Sentence embeddings on sentence-transformers, loaded lazily and fully offline."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from models.resolve import resolve_embedder
+from shopguide.errors import NotConfigured
+
+log = logging.getLogger(__name__)
+
+
+class SentenceEmbedder:
+    """Embeds texts with a local sentence-transformers model; query embeddings are cached."""
+
+    def __init__(
+        self,
+        model_dir: Path | None = None,
+        *,
+        batch_size: int = 64,
+        threads: int | None = None,
+        cache_size: int = 4096,
+    ) -> None:
+        self.path = resolve_embedder(model_dir)
+        self.batch_size = batch_size
+        self._threads = threads
+        self._model = None
+        self._load_lock = threading.Lock()
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._cache_lock = threading.Lock()
+
+    @property
+    def model(self):
+        """The loaded SentenceTransformer, loaded on first use."""
+        if self._model is None:
+            with self._load_lock:
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
+
+    def _load(self):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        if self._threads:
+            torch.set_num_threads(self._threads)
+        try:
+            model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+        except Exception as exc:
+            log.debug("sentence-transformers failed to load %s", self.path, exc_info=True)
+            raise NotConfigured(
+                f"embedding model {self.path} could not be loaded (setting SHOPGUIDE_EMBEDDING_MODEL): "
+                f"{type(exc).__name__}"
+            ) from None
+        model.eval()
+        log.info("loaded embedding model %s (dim=%d)", self.path.name, model.get_sentence_embedding_dimension())
+        return model
+
+    @property
+    def dimension(self) -> int:
+        """Length of each embedding vector."""
+        return int(self.model.get_sentence_embedding_dimension())
+
+    @property
+    def max_tokens(self) -> int:
+        """Longest input, in model tokens, that the model reads; the rest would be cut."""
+        return int(self.model.max_seq_length)
+
+    def count_tokens(self, text: str) -> int:
+        """Number of word-piece tokens of `text`, special tokens excluded."""
+        return len(self.model.tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"])
+
+    def encode(self, texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
+        """Embed many texts into L2-normalised float32 rows."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=batch_size or self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """Embed one query, reusing the vector of a recently seen identical query."""
+        with self._cache_lock:
+            hit = self._cache.get(text)
+            if hit is not None:
+                self._cache.move_to_end(text)
+                return hit
+        vector = self.encode([text])[0]
+        vector.setflags(write=False)
+        with self._cache_lock:
+            self._cache[text] = vector
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return vector
+
+    def warm(self, texts: Sequence[str]) -> None:
+        """Batch-embed queries ahead of time so that `encode_query` finds them cached."""
+        fresh = [t for t in dict.fromkeys(texts) if t not in self._cache][: self._cache_size]
+        if not fresh:
+            return
+        vectors = self.encode(fresh)
+        with self._cache_lock:
+            for text, vector in zip(fresh, vectors):
+                vector.setflags(write=False)
+                self._cache[text] = vector
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)

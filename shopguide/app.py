@@ -1,0 +1,132 @@
+"""The composition root: builds every service once from the settings and wires them together."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from bot.context import Services
+from bot.core import Assistant
+from bot.grounding import GroundingCheck
+from bot.memory import Memory
+from bot.recommend import Recommender
+from bot.slots import Vocabulary
+from bot.writer import Writer
+from knowledge.base import KnowledgeBase
+from knowledge.evidence import EvidenceRetriever
+from knowledge.faq import FaqMatcher
+from knowledge.ingest import IngestReport, Progress, ingest_file
+from knowledge.search import ProductSearch
+from models.embedder import SentenceEmbedder
+from models.worker import ModelWorker
+from shopguide.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEMO_FILES = (("product", "products.jsonl"), ("faq", "faqs.jsonl"), ("document", "documents.jsonl"))
+
+
+def prepare_environment() -> None:
+    """Process-wide switches for offline operation; call before loading any model."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TQDM_DISABLE", "1")
+
+
+def demo_dir() -> Path:
+    """Directory of the bundled demo store."""
+    return Path(str(resources.files("shopguide") / "demo"))
+
+
+@dataclass
+class Runtime:
+    """Every long-lived service of one process."""
+
+    settings: Settings
+    kb: KnowledgeBase
+    memory: Memory
+    assistant: Assistant
+    services: Services
+    worker: ModelWorker | None = None
+    extras: dict = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Release models and databases."""
+        if self.worker is not None:
+            self.worker.close()
+        self.memory.close()
+        self.kb.close()
+
+
+def open_knowledge(settings: Settings) -> KnowledgeBase:
+    """The knowledge base in the configured data directory, with a lazily loaded embedder."""
+    prepare_environment()
+    embedder = SentenceEmbedder(settings.embedding_model, batch_size=settings.embedding_batch_size,
+                                threads=settings.embedding_threads)
+    return KnowledgeBase(settings.data_dir, embedder)
+
+
+def load_chat_model(settings: Settings):
+    """The configured GGUF chat model (raises NotConfigured with the file and setting on failure)."""
+    from models.llama import LlamaChatModel
+
+    return LlamaChatModel(settings.llm_model_path, n_ctx=settings.llm_n_ctx, n_threads=settings.llm_n_threads,
+                          temperature=settings.llm_temperature)
+
+
+def build_vocabulary(kb: KnowledgeBase) -> Vocabulary:
+    """The catalog's own words for the understanding layer."""
+    vocab = kb.store.vocabulary()
+    with kb.store.lock:
+        pairs = kb.store.db.execute(
+            "SELECT type, category, count(*) FROM products WHERE type IS NOT NULL GROUP BY type, category").fetchall()
+        flag_rows = kb.store.db.execute(
+            "SELECT DISTINCT j.key FROM products, json_each(products.attributes) j WHERE j.type IN ('true', 'false')"
+        ).fetchall()
+    type_category: dict[str, str] = {}
+    for type_, category, _ in sorted(pairs, key=lambda r: r[2]):
+        type_category[type_] = category or ""
+    return Vocabulary.from_catalog(vocab, type_category, [r[0] for r in flag_rows])
+
+
+def build_runtime(settings: Settings, *, load_llm: bool | None = None, kb: KnowledgeBase | None = None) -> Runtime:
+    """Open the stores, load the models once and build the assistant."""
+    kb = kb or open_knowledge(settings)
+    memory = Memory(settings.memory_db_path)
+    use_llm = settings.llm_enabled if load_llm is None else load_llm
+    worker = ModelWorker(load_chat_model(settings)) if use_llm else None
+    names = [p.title for p in kb.store.all_products()] + kb.store.vocabulary()["brands"]
+    writer = Writer(worker, GroundingCheck(names), max_tokens=settings.llm_max_tokens, timeout=settings.llm_timeout_s)
+    services = Services(
+        settings=settings, kb=kb, search=ProductSearch(kb), faq=FaqMatcher(kb), evidence=EvidenceRetriever(kb),
+        memory=memory, writer=writer, vocab=build_vocabulary(kb), recommender=Recommender(kb, memory),
+    )
+    return Runtime(settings=settings, kb=kb, memory=memory, assistant=Assistant(services), services=services, worker=worker)
+
+
+def demo_digest() -> str:
+    """Hash of the bundled demo files, to skip re-reading them when nothing changed."""
+    h = hashlib.sha256()
+    for _, name in DEMO_FILES:
+        h.update((demo_dir() / name).read_bytes())
+    return h.hexdigest()
+
+
+def load_demo_store(kb: KnowledgeBase, progress: Progress | None = None, *, force: bool = False) -> list[IngestReport]:
+    """Ingest the bundled demo store; a no-op when the same demo files were loaded before."""
+    digest = demo_digest()
+    if not force and kb.store.get_meta("demo_digest") == digest and kb.store.count("product") > 0:
+        return []
+    # pruning is safe only when the store holds nothing but an earlier demo
+    prune = kb.store.get_meta("demo_digest") is not None or kb.store.count("product") == 0
+    reports = [ingest_file(kb, kind, demo_dir() / name, progress=progress, prune=prune) for kind, name in DEMO_FILES]
+    kb.store.set_meta("demo_digest", digest)
+    return reports

@@ -1,0 +1,167 @@
+"""The `shopguide` command line: one entry point with subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from shopguide.errors import NotConfigured, ShopguideError
+
+log = logging.getLogger(__name__)
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _add_console(sub) -> None:
+    p = sub.add_parser("console", help="chat with the assistant in the terminal",
+                       description="Chat with the assistant in the terminal. Loads the bundled demo store if the catalog is empty.")
+    p.add_argument("--once", metavar="TEXT", help="answer one message and exit")
+    p.add_argument("--user", default="local", help="user id whose memory to use (default: local)")
+    p.add_argument("--json", action="store_true", help="with --once: print one JSON object {\"replies\": [...]}")
+    p.add_argument("--no-llm", action="store_true", help="use templates only, without loading the language model")
+    p.set_defaults(func="shopguide.commands:console")
+
+
+def _add_ingest(sub) -> None:
+    p = sub.add_parser("ingest", help="load products, FAQs or documents from CSV, JSON or JSONL",
+                       description="Load records into the store. Unchanged items are skipped, changed ones re-embedded. "
+                                   "Bad rows are reported with file and line and skipped (exit code 1).")
+    p.add_argument("kind", choices=["products", "faqs", "documents", "demo"], help="what the file holds ('demo' loads the bundled demo store)")
+    p.add_argument("file", nargs="?", help="CSV, JSON (an array) or JSONL file")
+    p.add_argument("--format", choices=["csv", "json", "jsonl"], help="file format (default: from the extension)")
+    p.add_argument("--strict", action="store_true", help="reject the whole file if any row is bad")
+    p.add_argument("--prune", action="store_true", help="remove stored items that are absent from the file")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func="shopguide.commands:ingest")
+
+
+def _add_search(sub) -> None:
+    p = sub.add_parser("search", help="search products (hybrid keyword + vector)",
+                       description="Search the catalog. --json prints {query, confidence, results:[{id,title,price,currency,in_stock,score}]}.")
+    p.add_argument("text", nargs="?", help="what to look for")
+    p.add_argument("--batch", metavar="QUERIES.jsonl", help="run every {id, text} query in the file; one JSON line each")
+    p.add_argument("--category", action="append", help="only this category (repeatable)")
+    p.add_argument("--brand", action="append", help="only this brand (repeatable)")
+    p.add_argument("--color", action="append", help="only this colour (repeatable)")
+    p.add_argument("--size", action="append", help="only this size (repeatable)")
+    p.add_argument("--attr", action="append", metavar="KEY=VALUE", help="attribute filter, e.g. waterproof=true")
+    p.add_argument("--min-price", type=float)
+    p.add_argument("--max-price", type=float)
+    p.add_argument("--in-stock", action="store_true", help="only products in stock")
+    p.add_argument("--top-k", type=int, default=10)
+    p.add_argument("--mode", choices=["hybrid", "keyword", "vector"], default="hybrid")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func="shopguide.commands:search")
+
+
+def _add_faq(sub) -> None:
+    p = sub.add_parser("faq", help="find the FAQ entry that answers a question",
+                       description="Match a question against the FAQ. --json prints {query, answered, best, ranked}.")
+    p.add_argument("text")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func="shopguide.commands:faq")
+
+
+def _add_eval(sub) -> None:
+    p = sub.add_parser("eval", help="measure search, FAQ and product-QA quality on labelled data",
+                       description="Builds a throwaway store in a temporary directory and prints the metrics.")
+    esub = p.add_subparsers(dest="eval_kind", required=True, metavar="{search,faq,product-qa}")
+    s = esub.add_parser("search", help="nDCG@10, MRR@10, Recall@100 of product search")
+    s.add_argument("--products", required=True)
+    s.add_argument("--queries", required=True)
+    s.add_argument("--qrels", required=True)
+    s.add_argument("--mode", choices=["hybrid", "keyword", "vector"], default="hybrid")
+    s.add_argument("--limit", type=int, help="evaluate only the first N queries")
+    f = esub.add_parser("faq", help="accuracy@1, MRR@10 of FAQ matching")
+    f.add_argument("--faqs", required=True)
+    f.add_argument("--utterances", required=True)
+    f.add_argument("--limit", type=int, help="evaluate only the first N utterances")
+    q = esub.add_parser("product-qa", help="P@1, nDCG@10 of evidence ranking within one product")
+    q.add_argument("--products", required=True)
+    q.add_argument("--documents", required=True)
+    q.add_argument("--questions", required=True)
+    q.add_argument("--qrels", required=True)
+    for e in (s, f, q):
+        e.add_argument("--run-out", metavar="FILE", help="write a TREC run file (top 100 per query)")
+        e.add_argument("--json", action="store_true")
+        e.set_defaults(func="knowledge.evalcli:main")
+
+
+def _add_platforms(sub) -> None:
+    t = sub.add_parser("telegram", help="run the Telegram bot (long polling, or a webhook)",
+                       description="Needs SHOPGUIDE_TELEGRAM_TOKEN. Long polling by default.")
+    t.add_argument("--webhook-url", help="public URL Telegram should call; enables webhook mode")
+    t.add_argument("--listen", default="0.0.0.0", help="address of the webhook server")
+    t.add_argument("--port", type=int, default=8443, help="port of the webhook server")
+    t.set_defaults(func="adapters.telegram.run:main")
+    s = sub.add_parser("slack", help="run the Slack app (Socket Mode, or HTTP with --http)",
+                       description="Needs SHOPGUIDE_SLACK_BOT_TOKEN and SHOPGUIDE_SLACK_SIGNING_SECRET; "
+                                   "Socket Mode also SHOPGUIDE_SLACK_APP_TOKEN.")
+    s.add_argument("--http", action="store_true", help="serve /slack/events over HTTP instead of Socket Mode")
+    s.add_argument("--port", type=int, default=3000)
+    s.add_argument("--host", default="0.0.0.0")
+    s.set_defaults(func="adapters.slack.run:main")
+
+
+def _add_misc(sub) -> None:
+    c = sub.add_parser("config", help="print the effective settings (secrets masked)",
+                       description="Print the effective settings from environment, .env and the TOML file; secrets are masked.")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func="shopguide.commands:config")
+    b = sub.add_parser("bench", help="measure latency, throughput and memory",
+                       description="Benchmarks: turn, llm, concurrency, search, ingest, memory, startup.")
+    b.add_argument("sections", nargs="*", help="sections to run (default: all)")
+    b.add_argument("--store", choices=["demo", "homedepot"], default="demo", help="store for search/ingest/memory")
+    b.add_argument("--users", type=int, default=20, help="simulated users for the concurrency section")
+    b.add_argument("--eval-dir", default="../shared/eval", help="where the evaluation sets live")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func="shopguide.bench:main")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="shopguide",
+        description="A self-hosted shopping assistant that answers from the store's own catalog and FAQ.",
+    )
+    parser.add_argument("--config", metavar="FILE", help="TOML settings file (also SHOPGUIDE_CONFIG)")
+    parser.add_argument("--log-level", help="log level (default: SHOPGUIDE_LOG_LEVEL or INFO)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_add_console, _add_ingest, _add_search, _add_faq, _add_eval, _add_platforms, _add_misc):
+        add(sub)
+    return parser
+
+
+def _resolve(target: str) -> Command:
+    import importlib
+
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `shopguide` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(_resolve(args.func)(args) or 0)
+    except NotConfigured as exc:
+        log.debug("not configured", exc_info=True)
+        print(f"shopguide: configuration error: {exc}", file=sys.stderr)
+        return 1
+    except ShopguideError as exc:
+        log.debug("command failed", exc_info=True)
+        print(f"shopguide: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        log.exception("unexpected failure")
+        print(f"shopguide: unexpected error ({type(exc).__name__}); details are in the log file.", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

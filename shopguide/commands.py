@@ -1,0 +1,193 @@
+"""Implementations of the core subcommands: console, ingest, search, faq and config."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from shopguide.errors import UserFacingError
+from shopguide.settings import Settings, load_settings
+
+
+def start(args: argparse.Namespace, *, stderr_level: str | None = None) -> Settings:
+    """Load settings once and set up logging (file in the data dir, secrets redacted)."""
+    from shopguide.logs import setup_logging
+
+    settings = load_settings(getattr(args, "config", None))
+    level = getattr(args, "log_level", None) or settings.log_level
+    secrets = [s.get_secret_value() for s in (settings.telegram_token, settings.slack_bot_token, settings.slack_app_token,
+                                                settings.slack_signing_secret, settings.telegram_webhook_secret) if s]
+    setup_logging(level, log_file=settings.data_dir / "logs" / "shopguide.log", stderr_level=stderr_level, secrets=secrets)
+    return settings
+
+
+def progress_bar(label: str):
+    """A progress callback drawing a bar on a terminal, silent when stderr is piped."""
+    if not sys.stderr.isatty():
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    bar = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                   transient=True)
+    state: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if "task" not in state:
+            bar.start()
+            state["task"] = bar.add_task(label, total=max(total, 1))
+        bar.update(state["task"], completed=done, total=max(total, 1))
+        if done >= total:
+            bar.stop()
+
+    return update
+
+
+def console(args: argparse.Namespace) -> int:
+    """`shopguide console`."""
+    from adapters.console import run_interactive, run_once
+    from shopguide.app import build_runtime, load_demo_store, open_knowledge
+
+    settings = start(args, stderr_level="WARNING")
+    if args.json and not args.once:
+        raise UserFacingError("--json needs --once TEXT")
+    kb = open_knowledge(settings)
+    if kb.store.count("product") == 0:
+        for report in load_demo_store(kb, progress_bar("Loading the demo store")):
+            print(report.summary(), file=sys.stderr)
+    runtime = build_runtime(settings, load_llm=False if args.no_llm else None, kb=kb)
+    try:
+        if args.once is not None:
+            return run_once(runtime.assistant, args.once, args.user, args.json)
+        return run_interactive(runtime.assistant, args.user)
+    finally:
+        runtime.close()
+
+
+def ingest(args: argparse.Namespace) -> int:
+    """`shopguide ingest KIND FILE`."""
+    from knowledge.ingest import ingest_file
+    from shopguide.app import load_demo_store, open_knowledge
+
+    settings = start(args, stderr_level="WARNING")
+    kb = open_knowledge(settings)
+    if args.kind == "demo":
+        reports = load_demo_store(kb, progress_bar("Embedding"))
+    else:
+        if not args.file:
+            raise UserFacingError(f"ingest {args.kind} needs a FILE")
+        path = Path(args.file)
+        kind = {"products": "product", "faqs": "faq", "documents": "document"}[args.kind]
+        reports = [ingest_file(kb, kind, path, fmt=args.format, strict=args.strict, prune=args.prune,
+                               progress=progress_bar(f"Embedding {args.kind}"))]
+    code = 0
+    for report in reports:
+        if args.json:
+            print(json.dumps(report.to_dict(), ensure_ascii=False))
+        else:
+            for problem in report.problems:
+                print(f"rejected {problem}", file=sys.stderr)
+            for note in report.notes:
+                print(note, file=sys.stderr)
+            print(report.summary())
+        code = max(code, report.exit_code)
+    kb.close()
+    return code
+
+
+def _filters(args: argparse.Namespace):
+    from knowledge.filters import SearchFilters
+    from knowledge.schema import _scalar_attr
+
+    attributes = {}
+    for item in args.attr or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserFacingError(f"--attr takes KEY=VALUE, got {item!r}")
+        attributes[key.strip()] = _scalar_attr(value.strip())
+    return SearchFilters(
+        min_price=args.min_price, max_price=args.max_price, categories=tuple(args.category or ()),
+        brands=tuple(args.brand or ()), colors=tuple(args.color or ()), sizes=tuple(args.size or ()),
+        in_stock=True if args.in_stock else None, attributes=attributes,
+    )
+
+
+def hit_json(hit) -> dict[str, Any]:
+    """One search hit in the documented `--json` shape."""
+    p = hit.product
+    return {"id": p.id, "title": p.title, "price": p.price, "currency": p.currency, "in_stock": p.in_stock,
+            "score": round(hit.score, 6), "exact": hit.exact}
+
+
+def search(args: argparse.Namespace) -> int:
+    """`shopguide search`."""
+    from knowledge.search import ProductSearch
+    from shopguide.app import open_knowledge
+
+    settings = start(args, stderr_level="WARNING")
+    kb = open_knowledge(settings)
+    engine = ProductSearch(kb)
+    filters = _filters(args)
+    if args.batch:
+        from knowledge.evaluate import read_jsonl
+
+        for row in read_jsonl(Path(args.batch)):
+            result = engine.search(str(row.get("text", "")), filters, top_k=args.top_k, mode=args.mode)
+            print(json.dumps({"id": row.get("id"), "query": row.get("text"), "confidence": result.confidence,
+                              "results": [{"id": h.product.id, "score": round(h.score, 6)} for h in result.hits]}))
+        return 0
+    if args.text is None:
+        raise UserFacingError("search needs TEXT or --batch FILE")
+    result = engine.search(args.text, filters, top_k=args.top_k, mode=args.mode)
+    if args.json:
+        print(json.dumps({"query": args.text, "confidence": result.confidence, "filters": filters.to_dict(),
+                          "results": [hit_json(h) for h in result.hits]}, ensure_ascii=False))
+        return 0
+    from bot.present import format_price, stock_text
+
+    if not result.hits:
+        print("no results")
+    for i, h in enumerate(result.hits, start=1):
+        p = h.product
+        print(f"{i:2d}. {p.title} [{p.id}] {format_price(p.price, p.currency)} · {stock_text(p)}  (score {h.score:.4f})")
+    print(f"confidence {result.confidence:.2f}", file=sys.stderr)
+    return 0
+
+
+def faq(args: argparse.Namespace) -> int:
+    """`shopguide faq TEXT`."""
+    from knowledge.faq import FaqMatcher
+    from shopguide.app import open_knowledge
+
+    settings = start(args, stderr_level="WARNING")
+    kb = open_knowledge(settings)
+    ranked = FaqMatcher(kb).rank(args.text, top_k=5)
+    best = ranked[0] if ranked and ranked[0].score >= settings.faq_threshold else None
+    if args.json:
+        print(json.dumps({
+            "query": args.text, "answered": best is not None,
+            "best": {"id": best.faq.id, "question": best.faq.question, "answer": best.faq.answer, "confidence": best.score} if best else None,
+            "ranked": [{"id": h.faq.id, "confidence": h.score} for h in ranked],
+        }, ensure_ascii=False))
+        return 0
+    if best:
+        print(f"{best.faq.question}\n{best.faq.answer}\n(confidence {best.score:.2f})")
+    else:
+        top = f" (closest: {ranked[0].faq.id}, confidence {ranked[0].score:.2f})" if ranked else ""
+        print(f"no confident answer{top}")
+    return 0
+
+
+def config(args: argparse.Namespace) -> int:
+    """`shopguide config`."""
+    settings = load_settings(getattr(args, "config", None))
+    data = settings.masked()
+    if args.json:
+        print(json.dumps(data, indent=2, default=str))
+    else:
+        width = max(len(k) for k in data)
+        for key, value in data.items():
+            print(f"{key.ljust(width)}  {value if value is not None else ''}")
+    return 0

