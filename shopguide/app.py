@@ -56,14 +56,15 @@ class Runtime:
     assistant: Assistant
     services: Services
     worker: ModelWorker | None = None
-    extras: dict = field(default_factory=dict)
+    owned: set[str] = field(default_factory=set)  # what this runtime created and so must close
 
     def close(self) -> None:
-        """Release models and databases."""
-        if self.worker is not None:
+        """Release the models and databases this runtime opened."""
+        if self.worker is not None and "worker" in self.owned:
             self.worker.close()
         self.memory.close()
-        self.kb.close()
+        if "kb" in self.owned:
+            self.kb.close()
 
 
 def open_knowledge(settings: Settings) -> KnowledgeBase:
@@ -97,19 +98,36 @@ def build_vocabulary(kb: KnowledgeBase) -> Vocabulary:
     return Vocabulary.from_catalog(vocab, type_category, [r[0] for r in flag_rows])
 
 
-def build_runtime(settings: Settings, *, load_llm: bool | None = None, kb: KnowledgeBase | None = None) -> Runtime:
-    """Open the stores, load the models once and build the assistant."""
-    kb = kb or open_knowledge(settings)
-    memory = Memory(settings.memory_db_path)
+def build_runtime(
+    settings: Settings,
+    *,
+    load_llm: bool | None = None,
+    kb: KnowledgeBase | None = None,
+    worker: ModelWorker | None = None,
+    memory_path: Path | None = None,
+) -> Runtime:
+    """Open the stores, load the models once and build the assistant.
+
+    `kb` and `worker` let several runtimes (tests, benchmarks) share one loaded model.
+    """
+    owned: set[str] = set()
+    if kb is None:
+        kb = open_knowledge(settings)
+        owned.add("kb")
+    memory = Memory(memory_path or settings.memory_db_path)
     use_llm = settings.llm_enabled if load_llm is None else load_llm
-    worker = ModelWorker(load_chat_model(settings)) if use_llm else None
+    if worker is None and use_llm:
+        worker = ModelWorker(load_chat_model(settings))
+        owned.add("worker")
     names = [p.title for p in kb.store.all_products()] + kb.store.vocabulary()["brands"]
-    writer = Writer(worker, GroundingCheck(names), max_tokens=settings.llm_max_tokens, timeout=settings.llm_timeout_s)
+    writer = Writer(worker if use_llm else None, GroundingCheck(names), max_tokens=settings.llm_max_tokens,
+                    timeout=settings.llm_timeout_s)
     services = Services(
         settings=settings, kb=kb, search=ProductSearch(kb), faq=FaqMatcher(kb), evidence=EvidenceRetriever(kb),
         memory=memory, writer=writer, vocab=build_vocabulary(kb), recommender=Recommender(kb, memory),
     )
-    return Runtime(settings=settings, kb=kb, memory=memory, assistant=Assistant(services), services=services, worker=worker)
+    return Runtime(settings=settings, kb=kb, memory=memory, assistant=Assistant(services), services=services,
+                   worker=worker if use_llm else None, owned=owned)
 
 
 def demo_digest() -> str:

@@ -58,6 +58,7 @@ def console(args: argparse.Namespace) -> int:
         for report in load_demo_store(kb, progress_bar("Loading the demo store")):
             print(report.summary(), file=sys.stderr)
     runtime = build_runtime(settings, load_llm=False if args.no_llm else None, kb=kb)
+    runtime.owned.add("kb")
     try:
         if args.once is not None:
             return run_once(runtime.assistant, args.once, args.user, args.json)
