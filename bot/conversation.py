@@ -80,6 +80,11 @@ async def handle_faq(services: Services, turn: Turn, u: Understanding) -> list[R
         faq = hits[0].faq
         services.memory.record(turn.user, "asked", None, u.text)
         return [Reply(text=f"{faq.answer}", intent=turn.intent, data={"faq_id": faq.id, "question": faq.question})]
+    if u.has_product_slots() and not u.text.rstrip().endswith("?"):
+        from bot.shopping import handle_search
+
+        turn.intent = "search"
+        return await handle_search(services, turn, u)
     turn.answered = False
     if hits and hits[0].score >= FAQ_UNSURE:
         faq = hits[0].faq
@@ -195,7 +200,11 @@ def show_data(services: Services, turn: Turn, u: Understanding | None = None) ->
             lines.append(f"• {p.key.replace('_', ' ')}: {value} ({p.source})")
     else:
         lines.append("• no preferences yet")
-    lines.append(f"• {len(interactions)} interactions (products viewed, saved or asked about)")
+    saved_ids = list(dict.fromkeys(r["product_id"] for r in interactions if r["kind"] == "liked" and r["product_id"]))
+    if saved_ids:
+        records = services.kb.store.get_products(saved_ids)
+        lines.append("• saved products: " + ", ".join(records[i].title for i in saved_ids if i in records))
+    lines.append(f"• {len(interactions)} interactions (searches, products viewed, saved or asked about)")
     lines.append("Say “export my data” for a full copy, or “forget me” to erase everything.")
     return [Reply(text="\n".join(lines), intent=turn.intent, data={"preferences": {k: v.value for k, v in prefs.items()}})]
 

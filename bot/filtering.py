@@ -37,6 +37,7 @@ def filters_from(u: Understanding, base: SearchFilters | None = None) -> SearchF
     if u.price:
         changes["min_price"] = u.price.min
         changes["max_price"] = u.price.max
+        changes["target_price"] = u.price.target
     if u.types:
         changes["types"] = tuple(u.types)
         changes["categories"] = ()
@@ -100,7 +101,9 @@ def apply_preferences(turn: Turn, f: SearchFilters, u: Understanding | None, ser
 def describe_filters(f: SearchFilters) -> str:
     """The filters in words: "under €150, waterproof, in black"."""
     parts: list[str] = []
-    if f.min_price is not None and f.max_price is not None:
+    if f.target_price is not None:
+        parts.append(f"around {format_price(f.target_price, 'EUR')}")
+    elif f.min_price is not None and f.max_price is not None:
         parts.append(f"between {format_price(f.min_price, 'EUR')} and {format_price(f.max_price, 'EUR')}")
     elif f.max_price is not None:
         parts.append(f"up to {format_price(f.max_price, 'EUR')}")
@@ -134,3 +137,17 @@ def relax_label(name: str) -> str:
     if name.startswith("attr:"):
         return f"Not only {name[5:].replace('_', ' ')}"
     return RELAX_LABELS.get(name, f"Drop {name}")
+
+
+FILTER_PHRASES = {
+    "price": "the price limit", "colors": "the colour", "sizes": "the size", "brands": "the brand",
+    "exclude_brands": "the excluded brands", "in_stock": "the in-stock filter", "types": "the product type",
+    "categories": "the category",
+}
+
+
+def filter_phrase(name: str) -> str:
+    """A filter named in a sentence: "the price limit", "the waterproof filter"."""
+    if name.startswith("attr:"):
+        return f"the {name[5:].replace('_', ' ')} filter"
+    return FILTER_PHRASES.get(name, f"the {name} filter")

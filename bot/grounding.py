@@ -8,6 +8,11 @@ from collections.abc import Iterable
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _MONEY_WORDS = re.compile(r"[€$£%]|\b(eur|euros?|usd|dollars?|bucks|gbp|pounds?|percent|discount|free|sale|off)\b", re.I)
 _FORBIDDEN = re.compile(r"https?://|www\.|@|<\|?|\|>|\[|\]|\{|\}|#", re.I)
+# Refusals, apologies and talk about itself are never a useful connecting sentence.
+_OFF_TOPIC = re.compile(
+    r"\b(sorry|apolog\w*|unable|cannot|can'?t|won'?t|unfortunately|ai|language model|assistant|as an?|"
+    r"customer service|loss|i am|i'm|my name|policy|guarantee\w*|warrant\w*|promise\w*)\b", re.I)
+_CONTENT = re.compile(r"[a-z]{4,}")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
 
@@ -33,8 +38,8 @@ class GroundingCheck:
             if self._names else None
         )
 
-    def violations(self, text: str, facts: str) -> list[str]:
-        """Why `text` is not grounded in `facts`; empty when it is."""
+    def violations(self, text: str, facts: str, topic: str = "") -> list[str]:
+        """Why `text` is not grounded in `facts` (or, given a `topic`, not about it); empty when it is."""
         problems: list[str] = []
         fact_numbers = set(_NUMBER.findall(facts))
         for number in _NUMBER.findall(text):
@@ -53,8 +58,12 @@ class GroundingCheck:
                     problems.append(f"name {m.group(0)!r} not in facts")
         if not re.search(r"[A-Za-z]{2,}", text):
             problems.append("no words")
+        if _OFF_TOPIC.search(text):
+            problems.append("refusal, apology or off-topic wording")
+        if topic and not (set(_CONTENT.findall(text.lower())) & set(_CONTENT.findall(topic.lower()))):
+            problems.append("does not mention the topic")
         return problems
 
-    def accept(self, text: str, facts: str) -> bool:
+    def accept(self, text: str, facts: str, topic: str = "") -> bool:
         """True when `text` passes."""
-        return not self.violations(text, facts)
+        return not self.violations(text, facts, topic)

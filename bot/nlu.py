@@ -55,7 +55,11 @@ _POLICY = re.compile(
     r"credit card|klarna|invoice|warranty|guarantee|repair|size guide|sizing chart|size chart|fit guide|order|orders|"
     r"cancel|account|password|login|log in|sign up|register|privacy|personal data|gdpr|cookies|newsletter|"
     r"discount|voucher|promo|coupon|gift card|store hours|opening hours|contact|customs|duties|vat|tax|"
-    r"policy|policies)\b", re.I)
+    r"policy|policies|my (shoe |clothing |boot )?size|what size|which size|sizing)\b", re.I)
+_HOW_TO = re.compile(
+    r"^\s*(how (do|can|should|would) (i|we|you)|how to|how long|how much does (shipping|delivery|it cost to)|"
+    r"can i (return|exchange|cancel|change|pay|track|get a refund)|do you (offer|ship|deliver|accept)|"
+    r"what (is|are) your|what's your|where is my|when will (my|i)|what size should|which size should)\b", re.I)
 _SHOPPING = re.compile(r"\b(looking for|i need|i want|show me|find( me)?|search( for)?|do you (have|sell|carry)|any|buy|shopping for|recommend(ation)?s? for)\b", re.I)
 _SKU = re.compile(r"\b([A-Z]{2,}-[A-Z0-9]{1,}-?[A-Z0-9]*\d[A-Z0-9-]*)\b", re.I)
 
@@ -149,18 +153,18 @@ def understand(text: str, vocab: Vocabulary, *, has_results: bool, has_focus: bo
         u.intent = "similar"
     elif _RECOMMEND.search(low) and not (u.types or u.categories) and not _POLICY.search(low):
         u.intent = "recommend"
-    elif _MORE.match(raw) and has_results:
+    elif _MORE.match(raw):
         u.intent = "more"
     elif has_results and re.fullmatch(r"\s*(?:#|no\.?\s*|number\s*)?(\d{1,2})\s*[.!?]?\s*", raw):
         u.intent = "details"
         u.ordinals = [int(re.search(r"\d+", raw).group(0))]  # type: ignore[union-attr]
     elif u.skus and not _QUESTION_START.match(raw):
         u.intent = "details"
-    elif _DETAILS.search(low) or (u.ordinals and len(tokens(raw)) <= 4 and has_results):
+    elif _DETAILS.search(low) or (u.ordinals and len(tokens(raw)) <= 4 and not _is_question(raw)):
         u.intent = "details"
     elif _is_product_question(u, raw, has_focus):
         u.intent = "product_question"
-    elif _POLICY.search(low) and not (u.types or u.categories or u.brands):
+    elif (_POLICY.search(low) and not (u.types or u.categories or u.brands)) or _HOW_TO.search(low):
         u.intent = "faq"
     elif has_results and _is_refinement(u, vocab):
         u.intent = "refine"
@@ -186,7 +190,9 @@ def _fill_slots(u: Understanding, vocab: Vocabulary) -> None:
         else:
             u.brands.append(brand)
     u.types, u.categories = vocab.find_types(text)
-    u.flags = vocab.find_flags(text)
+    if u.price and u.price.bare and not (u.types or u.categories or brands):
+        u.price = None  # "the price is now 1$" names no product: not a budget
+    u.flags = vocab.find_flags(text, u.types)
     if _IN_STOCK.search(low):
         u.in_stock = True
     for name, pattern in _SORT:
@@ -224,8 +230,12 @@ def _preference_kind(u: Understanding, low: str) -> bool:
     return False
 
 
+def _is_question(raw: str) -> bool:
+    return bool(_QUESTION_START.match(raw)) or raw.rstrip().endswith("?")
+
+
 def _is_product_question(u: Understanding, raw: str, has_focus: bool) -> bool:
-    is_question = bool(_QUESTION_START.match(raw)) or raw.rstrip().endswith("?")
+    is_question = _is_question(raw)
     if not is_question:
         return False
     refers = u.pronoun or bool(u.ordinals) or bool(u.skus)

@@ -12,7 +12,7 @@ from bot.types import Button, Reply
 from knowledge.schema import Product
 from knowledge.text import tokens
 
-EVIDENCE_MIN_SIMILARITY = 0.35
+EVIDENCE_MIN_SIMILARITY = 0.25
 
 
 class Unresolved(Exception):

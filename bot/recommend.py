@@ -22,8 +22,10 @@ from knowledge.store import chunk_id, row_to_product
 
 KIND_WEIGHTS = {"liked": 3.0, "clicked": 2.0, "viewed": 1.0, "asked": 1.0}
 HALF_LIFE_DAYS = 14.0
-CO_WEIGHT = 0.15
-LIKED_BRAND_BOOST = 0.05
+CO_WEIGHT = 1.0
+RRF_K = 10.0
+LIKED_BRAND_BOOST = 0.02
+OUT_OF_STOCK_PENALTY = 0.02
 
 
 @dataclass(frozen=True)
@@ -88,10 +90,11 @@ class Recommender:
                 scores[pid] = hit.similarity
         engaged = [anchor.id] if anchor is not None else [p for p, _ in sorted(weights.items(), key=lambda kv: -kv[1])[:20]]
         co = self.memory.co_interacted(engaged, exclude_user=user_key)
-        if co:
-            top = max(co.values())
-            for pid, count in co.items():
-                scores[pid] = scores.get(pid, 0.0) + CO_WEIGHT * count / top
+        # Reciprocal-rank fusion of taste similarity and "people who liked X also liked Y".
+        fused = {pid: 1.0 / (RRF_K + rank) for rank, pid in enumerate(scores, start=1)}
+        for rank, (pid, _) in enumerate(co.most_common(), start=1):
+            fused[pid] = fused.get(pid, 0.0) + CO_WEIGHT / (RRF_K + rank)
+        scores = fused
         products = self.kb.store.get_products(list(scores))
         allowed = passing(self.kb.store, list(products), filters)
         liked = {b.lower() for b in (liked_brands or [])}
@@ -101,7 +104,7 @@ class Recommender:
             if p is None or pid not in allowed or pid in seen:
                 continue
             if p.in_stock is False:
-                score -= 0.1
+                score -= OUT_OF_STOCK_PENALTY
             if p.brand and p.brand.lower() in liked:
                 score += LIKED_BRAND_BOOST
             ranked.append((score, pid))

@@ -7,7 +7,7 @@ import logging
 from dataclasses import replace
 
 from bot.context import Services, Turn
-from bot.filtering import apply_preferences, describe_filters, filters_from, relax_label, search_query
+from bot.filtering import apply_preferences, describe_filters, filter_phrase, filters_from, relax_label, search_query
 from bot.nlu import Understanding
 from bot.present import format_price, numbered_list, product_card
 from bot.types import Button, Reply
@@ -38,17 +38,23 @@ def results_reply(
                  intent=turn.intent, data={"intro": intro + note, "start": start})
 
 
-async def run_search(services: Services, turn: Turn, query: str, filters: SearchFilters, sort: str) -> list[Product]:
+async def run_search(
+    services: Services, turn: Turn, query: str, filters: SearchFilters, sort: str, exclude: set[str] | None = None
+) -> list[Product]:
     """Search off the event loop; remember the ranked pool in the conversation state."""
     result = await asyncio.to_thread(services.search.search, query, filters, top_k=RESULT_POOL, sort=sort)
+    if exclude:
+        result.hits = [h for h in result.hits if h.product.id not in exclude]
     turn.state.query = query
     turn.state.filters = filters.to_dict()
     turn.state.sort = sort
-    turn.state.results = result.ids()
+    # stable: exact code matches first, then what is in stock
+    hits = sorted(result.hits, key=lambda h: (not h.exact, h.product.in_stock is False))
+    turn.state.results = [h.product.id for h in hits]
     turn.state.offset = 0
     turn.results = len(result.hits)
     turn.search_confidence = result.confidence
-    return [h.product for h in result.hits]
+    return [h.product for h in hits]
 
 
 async def handle_search(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
@@ -81,22 +87,21 @@ async def present_results(
 ) -> list[Reply]:
     """Show the first page of results, or explain that nothing matched and offer to relax a filter."""
     if not products:
-        return [no_results(turn, query, filters)]
+        return [no_results(turn, query, filters, notes)]
     page = products[: services.settings.results_per_page]
     what = query or "products"
     described = describe_filters(filters)
     template = lead or f"Here is what I found for “{what}”" + (f" ({described})" if described else "") + ":"
     facts = f"{len(page)} products found for: {what}. {described}".strip()
-    intro = await services.writer.sentence(user_text, facts, template)
+    intro = await services.writer.sentence(user_text, facts, template, topic=what if query else "")
     if intro != template:
         intro = f"{intro}\n{template}"
     return [results_reply(services, turn, page, intro, notes=notes)]
 
 
-def no_results(turn: Turn, query: str, filters: SearchFilters) -> Reply:
+def no_results(turn: Turn, query: str, filters: SearchFilters, notes: list[str] | None = None) -> Reply:
     """Nothing matched: say so, name the filters, offer to drop each."""
-    turn.results = 0
-    turn.state.shown = []
+    turn.results = 0  # the last shown list stays, so "the second one" still means what the user saw
     described = describe_filters(filters)
     what = f"“{query}”" if query else "that"
     if not described:
@@ -104,10 +109,11 @@ def no_results(turn: Turn, query: str, filters: SearchFilters) -> Reply:
                      intent=turn.intent)
     active = [n for n in filters.active() if n not in ("types", "categories")] or filters.active()
     buttons = tuple(Button(relax_label(n), f"relax:{n}") for n in active[:4])
-    first = relax_label(active[0]).lower() if active else ""
     text = f"Sorry, nothing matches {what} ({described})."
-    if first:
-        text += f" Shall I {first[0].lower() + first[1:]}?" if not first.startswith("drop") else f" Shall I {first}?"
+    if notes:
+        text += " I applied your saved preferences: " + "; ".join(notes) + "."
+    if active:
+        text += f" Shall I drop {filter_phrase(active[0])}?"
     return Reply(text=text, buttons=buttons, intent=turn.intent)
 
 
@@ -116,20 +122,22 @@ async def handle_refine(services: Services, turn: Turn, u: Understanding) -> lis
     state = turn.state
     base = SearchFilters.from_dict(state.filters)
     filters = filters_from(u, base)
-    shown = services.kb.store.get_products(state.shown)
-    prices = [p.price for p in shown.values() if p.price is not None]
+    shown = [p for p in services.kb.store.get_products(state.shown).values() if p.price is not None]
     lead = None
-    if u.cheaper and prices and not u.price:
-        cap = round(min(prices) - 0.01, 2)
-        filters = replace(filters, max_price=cap, min_price=None)
-        lead = f"Cheaper options, under {format_price(min(prices), 'EUR')}:"
-    elif u.pricier and prices and not u.price:
-        floor = round(max(prices) + 0.01, 2)
-        filters = replace(filters, min_price=floor, max_price=None)
-        lead = f"Higher-end options, above {format_price(max(prices), 'EUR')}:"
+    exclude: set[str] = set()
+    if (u.cheaper or u.pricier) and shown and not u.price:
+        # relative to what the user saw: at most the cheapest (at least the dearest), those shown left out
+        anchor = min(shown, key=lambda p: p.price) if u.cheaper else max(shown, key=lambda p: p.price)
+        if u.cheaper:
+            filters = replace(filters, max_price=anchor.price, min_price=None, target_price=None)
+        else:
+            filters = replace(filters, min_price=anchor.price, max_price=None, target_price=None)
+        exclude = set(state.shown)
+        word = "Cheaper than" if u.cheaper else "Pricier than"
+        lead = f"{word} {anchor.title} ({format_price(anchor.price, anchor.currency)}), the {'cheapest' if u.cheaper else 'dearest'} I showed:"
     filters, notes = apply_preferences(turn, filters, u, services)
     sort = u.sort or state.sort or "relevance"
-    products = await run_search(services, turn, state.query, filters, sort)
+    products = await run_search(services, turn, state.query, filters, sort, exclude=exclude)
     if not lead and u.sort:
         lead = {"price_asc": "Sorted by price, lowest first:", "price_desc": "Sorted by price, highest first:",
                 "rating": "Sorted by rating, best first:"}.get(u.sort)

@@ -33,7 +33,7 @@ _ORDINAL_RE = re.compile(
 COLOR_SYNONYMS = {"gray": "grey", "dark blue": "navy", "khaki": "beige", "tan": "beige", "violet": "purple",
                   "lime": "green", "maroon": "red", "burgundy": "red", "cream": "white", "charcoal": "grey"}
 LETTER_SIZES = ("xxs", "xs", "s", "m", "l", "xl", "xxl", "xxxl", "2xl", "3xl")
-_SIZE_RE = re.compile(r"\b(?:size|sz|eu|in a|in an|wear(?:ing)? an?|wear)\s*(\d{2}(?:[.,]5)?|xxs|xs|s|m|l|xl|xxl|xxxl|2xl|3xl)\b")
+_SIZE_RE = re.compile(r"\b(?:size|sz|eu|in a|in an|wear(?:ing)? an?|wear|comes? in|available in|have it in|fit an?)\s*(\d{2}(?:[.,]5)?|xxs|xs|s|m|l|xl|xxl|xxxl|2xl|3xl)\b")
 _BARE_LETTER_SIZE = re.compile(r"(?<![\w'])(XXS|XS|XL|XXL|XXXL|2XL|3XL)(?![\w'])")
 
 
@@ -44,6 +44,8 @@ class PriceRange:
     min: float | None = None
     max: float | None = None
     text: str = ""
+    bare: bool = False  # an amount with a currency but no "under"/"around"/...
+    target: float | None = None  # the amount of "around 80"
 
     def as_dict(self) -> dict[str, float | None]:
         """Plain form."""
@@ -74,8 +76,8 @@ def parse_price(text: str) -> PriceRange | None:
                 continue
             return PriceRange(value, None, m.group(0))
         if kind == "around":
-            return PriceRange(round(value * 0.8, 2), round(value * 1.2, 2), m.group(0))
-        return PriceRange(None, value, m.group(0))
+            return PriceRange(round(value * 0.8, 2), round(value * 1.2, 2), m.group(0), target=value)
+        return PriceRange(None, value, m.group(0), bare=pattern is _PRICE_PATTERNS[-1][1])
     return None
 
 
@@ -102,12 +104,13 @@ def parse_size(text: str) -> str | None:
 
 
 def _stem(word: str) -> str:
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 4 and word.endswith(("ches", "shes", "xes", "sses")):
-        return word[:-2]
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
+    """Singular form good enough to match catalog words: boots→boot, beanies→beany, glasses→glass."""
+    if len(word) > 4 and word.endswith(("sses", "xes", "ches", "shes")):
+        word = word[:-2]
+    elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    if len(word) > 4 and word.endswith("ie"):
+        word = word[:-2] + "y"
     return word
 
 
@@ -184,9 +187,13 @@ class Vocabulary:
                     expanded.append(t)
         return expanded, categories
 
-    def find_flags(self, text: str) -> dict[str, Any]:
-        """Boolean attributes named in `text`, negated by "not"/"non-"."""
+    def find_flags(self, text: str, types: list[str] | None = None) -> dict[str, Any]:
+        """Boolean attributes named in `text`, negated by "not"/"non-"; words of named types don't count."""
         low = text.lower()
+        for t in types or []:
+            low = low.replace(t.lower(), " ")
+            if t.endswith("s"):
+                low = low.replace(t.lower()[:-1], " ")
         out: dict[str, Any] = {}
         for flag in self.flags:
             name = flag.replace("_", " ").lower()

@@ -20,6 +20,7 @@ class SearchFilters:
     sizes: tuple[str, ...] = ()
     in_stock: bool | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+    target_price: float | None = None  # "around 80": the bounds are derived, this is what the user said
 
     def is_empty(self) -> bool:
         """True when no field constrains anything."""
@@ -28,7 +29,7 @@ class SearchFilters:
     def without(self, name: str) -> "SearchFilters":
         """A copy with one named filter removed ("price" removes both bounds)."""
         if name == "price":
-            return replace(self, min_price=None, max_price=None)
+            return replace(self, min_price=None, max_price=None, target_price=None)
         if name == "attributes":
             return replace(self, attributes={})
         if name.startswith("attr:"):
