@@ -53,6 +53,10 @@ def console(args: argparse.Namespace) -> int:
     settings = start(args, stderr_level="WARNING")
     if args.json and not args.once:
         raise UserFacingError("--json needs --once TEXT")
+    if settings.llm_enabled and not args.no_llm:
+        from models.resolve import resolve_gguf
+
+        resolve_gguf(settings.llm_model_path)  # a bad model file stops start-up before any other work
     kb = open_knowledge(settings)
     if kb.store.count("product") == 0:
         for report in load_demo_store(kb, progress_bar("Loading the demo store")):
@@ -68,33 +72,42 @@ def console(args: argparse.Namespace) -> int:
 
 
 def ingest(args: argparse.Namespace) -> int:
-    """`shopguide ingest KIND FILE`."""
+    """`shopguide ingest KIND FILE`: exit 0 if every row went in, 1 if rows were rejected, 2 if the file is unusable."""
     from knowledge.ingest import ingest_file
     from shopguide.app import load_demo_store, open_knowledge
+    from shopguide.errors import IngestError
 
+    if args.kind != "demo" and not args.file:
+        print(f"shopguide: error: ingest {args.kind} needs a FILE", file=sys.stderr)
+        return 2
     settings = start(args, stderr_level="WARNING")
     kb = open_knowledge(settings)
-    if args.kind == "demo":
-        reports = load_demo_store(kb, progress_bar("Embedding"))
-    else:
-        if not args.file:
-            raise UserFacingError(f"ingest {args.kind} needs a FILE")
-        path = Path(args.file)
-        kind = {"products": "product", "faqs": "faq", "documents": "document"}[args.kind]
-        reports = [ingest_file(kb, kind, path, fmt=args.format, strict=args.strict, prune=args.prune,
-                               progress=progress_bar(f"Embedding {args.kind}"))]
+    try:
+        if args.kind == "demo":
+            reports = load_demo_store(kb, progress_bar("Embedding"))
+        else:
+            kind = {"products": "product", "faqs": "faq", "documents": "document"}[args.kind]
+            try:
+                reports = [ingest_file(kb, kind, Path(args.file), fmt=args.format, strict=args.strict,
+                                       prune=args.prune, progress=progress_bar(f"Embedding {args.kind}"))]
+            except IngestError as exc:
+                print(f"shopguide: error: {exc}", file=sys.stderr)
+                if args.json:
+                    print(json.dumps({"kind": kind, "file": args.file, "error": str(exc)}, ensure_ascii=False))
+                return 2
+    finally:
+        kb.close()
     code = 0
     for report in reports:
+        for problem in report.problems:
+            print(f"rejected {problem}", file=sys.stderr)
+        for note in report.notes:
+            print(note, file=sys.stderr)
         if args.json:
             print(json.dumps(report.to_dict(), ensure_ascii=False))
         else:
-            for problem in report.problems:
-                print(f"rejected {problem}", file=sys.stderr)
-            for note in report.notes:
-                print(note, file=sys.stderr)
             print(report.summary())
         code = max(code, report.exit_code)
-    kb.close()
     return code
 
 

@@ -1,0 +1,195 @@
+"""Unit tests of the dialogue logic: slots, intents, grounding, the writer and the model queue."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.grounding import GroundingCheck, first_sentence
+from bot.nlu import understand
+from bot.slots import Vocabulary, parse_ordinals, parse_price, parse_size
+from bot.writer import Writer
+from models.worker import ModelWorker
+
+ROOT = Path(__file__).resolve().parent.parent
+VOCAB = Vocabulary(
+    brands=["Ridgeline", "Stonepine", "Trailwisp"], categories=["footwear", "jackets", "tents"],
+    types=["hiking boots", "running shoes", "trail running shoes", "rain jacket", "beanie"],
+    colors=["black", "blue", "navy", "grey", "red"], sizes=["42", "M", "XL"], flags=["waterproof", "insulated"],
+    type_category={"hiking boots": "footwear", "running shoes": "footwear", "rain jacket": "jackets"},
+)
+
+
+@pytest.mark.parametrize("text, low, high", [
+    ("boots under 150", None, 150), ("below €80", None, 80), ("less than 60 euros", None, 60),
+    ("max 90", None, 90), ("between 50 and 80", 50, 80), ("from €20 to €40", 20, 40), ("over 200", 200, None),
+    ("around 100", 80, 120), ("hiking boots 80 bucks", None, 80), ("at most 99.50", None, 99.5),
+])
+def test_price_forms(text, low, high):
+    price = parse_price(text)
+    assert price is not None and price.min == low and price.max == high
+
+
+def test_numbers_that_are_not_prices():
+    assert parse_price("size 42 boots") is None
+    assert parse_price("a 2-person tent") is None
+    assert parse_price("from 42") is None
+
+
+def test_sizes_and_ordinals():
+    assert parse_size("I wear size 42") == "42"
+    assert parse_size("does it come in XL?") == "XL"
+    assert parse_size("a 2 person tent") is None
+    assert parse_ordinals("compare the first and the third") == [1, 3]
+    assert parse_ordinals("the last one") == [-1]
+    assert parse_ordinals("number 4 please") == [4]
+
+
+def test_catalog_vocabulary_matching():
+    assert VOCAB.find_types("show me beanies")[0] == ["beanie"]
+    types, _ = VOCAB.find_types("running shoes")
+    assert set(types) == {"running shoes", "trail running shoes"}
+    assert VOCAB.find_colors("a gray or dark blue jacket") == ["grey", "navy"]
+    assert VOCAB.find_flags("not waterproof please") == {"waterproof": False}
+    assert VOCAB.find_brands("only ridgeline") == ["Ridgeline"]
+
+
+@pytest.mark.parametrize("text, state, intent", [
+    ("hello", {}, "greeting"), ("help", {}, "help"), ("thanks a lot", {}, "thanks"),
+    ("waterproof hiking boots under 150", {}, "search"), ("cheaper", {"has_results": True}, "refine"),
+    ("in black", {"has_results": True}, "refine"), ("only Ridgeline", {"has_results": True}, "refine"),
+    ("show more", {"has_results": True}, "more"), ("the second one", {"has_results": True}, "details"),
+    ("is it waterproof?", {"has_focus": True}, "product_question"),
+    ("does the first one come in XL?", {"has_results": True}, "product_question"),
+    ("compare 1 and 2", {"has_results": True}, "compare"), ("what is your return policy?", {}, "faq"),
+    ("what would you suggest for me", {}, "recommend"), ("something similar to the first one", {"has_results": True}, "similar"),
+    ("I wear size 42", {}, "preference"), ("my budget is 80", {}, "preference"),
+    ("I don't like Ridgeline", {}, "preference"), ("forget me", {}, "forget"), ("export my data", {}, "export"),
+    ("what do you know about me", {}, "show_data"), ("I want to talk to a human", {}, "human"),
+    ("", {}, "empty"), ("🙂🙂", {}, "empty"), ("rain jacket", {"has_results": True}, "search"),
+])
+def test_intents(text, state, intent):
+    u = understand(text, VOCAB, has_results=state.get("has_results", False), has_focus=state.get("has_focus", False))
+    assert u.intent == intent, (text, u.intent)
+
+
+def test_a_new_product_type_is_a_new_search_not_a_refinement():
+    u = understand("blue rain jacket", VOCAB, has_results=True, has_focus=False)
+    assert u.intent == "search" and u.types == ["rain jacket"] and u.colors == ["blue"]
+
+
+def test_yes_confirms_only_when_something_is_pending():
+    assert understand("yes", VOCAB, has_results=False, has_focus=False, pending="confirm_forget").intent == "confirm"
+    assert understand("yes", VOCAB, has_results=False, has_focus=False).intent != "confirm"
+
+
+def test_grounding_check_rejects_invented_numbers_prices_and_names():
+    check = GroundingCheck(["Ridgeline Aurora Men's Waterproof Hiking Boot", "Ridgeline"])
+    facts = "5 products found for: waterproof hiking boots."
+    assert check.accept("Here are some waterproof hiking boots for wet trails.", facts, "waterproof hiking boots")
+    assert not check.accept("These boots cost only 20 euros!", facts)
+    assert not check.accept("Get 50% off waterproof boots today.", facts)
+    assert not check.accept("The Ridgeline boots are the best.", facts)
+    assert not check.accept("I'm sorry, as an AI I cannot help.", facts)
+    assert not check.accept("Here are some lovely tents.", facts, "waterproof hiking boots")
+    assert check.accept("Here are 5 waterproof hiking boots.", facts, "hiking boots")
+
+
+def test_first_sentence():
+    assert first_sentence('"Here you go. More text"') == "Here you go."
+    assert first_sentence("line one\nline two") == "line one"
+
+
+class FakeChatModel:
+    """A scripted chat model that also detects two completions running at once."""
+
+    def __init__(self, text="Here are some waterproof hiking boots for you.", delay=0.0, fail=False):
+        self.text, self.delay, self.fail = text, delay, fail
+        self.active = 0
+        self.overlaps = 0
+        self.calls = 0
+        self.lock = threading.Lock()
+
+    def generate(self, messages, *, max_tokens, stream=False):
+        def pieces():
+            with self.lock:
+                self.active += 1
+                self.calls += 1
+                if self.active > 1:
+                    self.overlaps += 1
+            try:
+                if self.fail:
+                    raise RuntimeError("model crashed")
+                for word in self.text.split(" "):
+                    time.sleep(self.delay)
+                    yield word + " "
+            finally:
+                with self.lock:
+                    self.active -= 1
+        return pieces() if stream else "".join(pieces())
+
+
+def _writer(model, timeout=2.0):
+    return Writer(ModelWorker(model), GroundingCheck(["Ridgeline"]), max_tokens=32, timeout=timeout)
+
+
+async def test_writer_uses_checked_model_text():
+    writer = _writer(FakeChatModel())
+    out = await writer.sentence("boots", "products found for: waterproof hiking boots", "TEMPLATE", topic="hiking boots")
+    assert out == "Here are some waterproof hiking boots for you."
+
+
+async def test_writer_falls_back_on_invented_facts_failure_and_timeout():
+    bad = _writer(FakeChatModel("Ridgeline boots cost 10 euros."))
+    assert await bad.sentence("boots", "products found for: boots", "TEMPLATE") == "TEMPLATE"
+    broken = _writer(FakeChatModel(fail=True))
+    assert await broken.sentence("boots", "products found for: boots", "TEMPLATE") == "TEMPLATE"
+    slow = _writer(FakeChatModel(delay=0.3), timeout=0.2)
+    assert await slow.sentence("boots", "products found for: boots", "TEMPLATE") == "TEMPLATE"
+
+
+async def test_streaming_releases_only_checked_sentences():
+    writer = _writer(FakeChatModel("Here are great hiking boots. Ridgeline costs 5 euros."))
+    pieces = [p async for p in writer.stream("boots", "products found for: hiking boots", "TEMPLATE", topic="hiking boots")]
+    assert pieces == ["Here are great hiking boots."]
+
+
+async def test_queue_never_runs_two_completions_at_once():
+    model = FakeChatModel(delay=0.01)
+    worker = ModelWorker(model)
+    results = await asyncio.gather(*[worker.complete([{"role": "user", "content": str(i)}], max_tokens=8, timeout=10)
+                                     for i in range(8)])
+    assert all(r and r.startswith("Here are") for r in results)
+    assert model.calls == 8 and model.overlaps == 0
+
+
+async def test_a_request_that_times_out_in_the_queue_never_runs():
+    model = FakeChatModel(delay=0.05)
+    worker = ModelWorker(model)
+    slow = asyncio.create_task(worker.complete([{"role": "user", "content": "a"}], max_tokens=8, timeout=5))
+    await asyncio.sleep(0.01)
+    late = await worker.complete([{"role": "user", "content": "b"}], max_tokens=8, timeout=0.05)
+    assert late is None
+    assert (await slow) is not None
+    await asyncio.sleep(0.1)
+    assert model.calls == 1
+
+
+def test_the_core_imports_no_chat_sdk():
+    """bot/ must stay platform-agnostic: no Telegram or Slack library anywhere in it."""
+    forbidden = ("telegram", "slack_bolt", "slack_sdk", "adapters")
+    for path in (ROOT / "bot").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                assert not name.split(".")[0] in forbidden, f"{path.name} imports {name}"
