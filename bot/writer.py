@@ -33,18 +33,25 @@ MAX_USER_CHARS = 200
 class Writer:
     """Writes connecting sentences with the shared model, or falls back to templates."""
 
-    def __init__(self, worker: ModelWorker | None, check: GroundingCheck, *, max_tokens: int, timeout: float) -> None:
+    def __init__(
+        self, worker: ModelWorker | None, check: GroundingCheck, *, max_tokens: int, timeout: float,
+        context_tokens: int = 2048,
+    ) -> None:
         self.worker = worker
         self.check = check
         self.max_tokens = max_tokens
         self.timeout = timeout
+        # Prompt budget: what is left of the context after the fixed prompt and the answer,
+        # at a conservative 3 characters per token.
+        fixed = len(SYSTEM_PROMPT) + sum(len(m["content"]) for m in EXAMPLE) + 120
+        self.fact_chars = max(0, min(MAX_FACT_CHARS, (context_tokens - max_tokens) * 3 - fixed - MAX_USER_CHARS))
         self.generated = 0
         self.rejected = 0
         self.fallbacks = 0
 
     def messages(self, user_text: str, facts: str) -> list[ChatMessage]:
         """The prompt: a static system prompt first (its KV cache is reused), then the facts."""
-        facts = facts[:MAX_FACT_CHARS]
+        facts = facts[: self.fact_chars]
         user_text = " ".join(user_text.split())[:MAX_USER_CHARS]
         return [
             {"role": "system", "content": SYSTEM_PROMPT},

@@ -121,7 +121,7 @@ def build_runtime(
         owned.add("worker")
     names = [p.title for p in kb.store.all_products()] + kb.store.vocabulary()["brands"]
     writer = Writer(worker if use_llm else None, GroundingCheck(names), max_tokens=settings.llm_max_tokens,
-                    timeout=settings.llm_timeout_s)
+                    timeout=settings.llm_timeout_s, context_tokens=settings.llm_n_ctx)
     services = Services(
         settings=settings, kb=kb, search=ProductSearch(kb), faq=FaqMatcher(kb), evidence=EvidenceRetriever(kb),
         memory=memory, writer=writer, vocab=build_vocabulary(kb), recommender=Recommender(kb, memory),

@@ -15,7 +15,7 @@ _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 class RedactSecrets(logging.Filter):
     """Replaces every known secret (and anything shaped like a bot token) with ***."""
 
-    TOKEN_SHAPES = re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b|\bxox[abposr]-[A-Za-z0-9-]{10,}\b|\bxapp-[A-Za-z0-9-]{10,}\b")
+    TOKEN_SHAPES = re.compile(r"(?<!\d)\d{6,12}:[A-Za-z0-9_-]{30,}|\bxox[abposr]-[A-Za-z0-9-]{10,}\b|\bxapp-[A-Za-z0-9-]{10,}\b")
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()

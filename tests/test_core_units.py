@@ -193,3 +193,27 @@ def test_the_core_imports_no_chat_sdk():
                 names = [node.module]
             for name in names:
                 assert not name.split(".")[0] in forbidden, f"{path.name} imports {name}"
+
+
+def test_prompt_budget_truncates_facts_to_fit_the_context():
+    facts = "fact " * 2000
+    roomy = Writer(None, GroundingCheck([]), max_tokens=32, timeout=1, context_tokens=2048)
+    tight = Writer(None, GroundingCheck([]), max_tokens=32, timeout=1, context_tokens=400)
+    roomy_len = len(roomy.messages("q", facts)[-1]["content"])
+    tight_len = len(tight.messages("q", facts)[-1]["content"])
+    assert tight_len < roomy_len <= 600 + 200 + 100
+    total_chars = sum(len(m["content"]) for m in tight.messages("q" * 5000, facts))
+    assert total_chars / 3 + 32 <= 400 + 60  # prompt plus answer fit the context at 3 chars/token
+
+
+def test_secrets_are_redacted_from_log_lines(caplog):
+    import logging
+
+    from shopguide.logs import RedactSecrets
+
+    redactor = RedactSecrets(["xoxb-very-secret-token-value"])
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "calling %s with %s", (
+        "https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe", "xoxb-very-secret-token-value"), None)
+    redactor.filter(record)
+    text = record.getMessage()
+    assert "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in text and "very-secret" not in text and "***" in text
