@@ -11,6 +11,7 @@ from bot import conversation as talk
 from bot import products as prod
 from bot import shopping as shop
 from bot.context import Services, Turn
+from bot.extract import extract_slots
 from bot.nlu import Understanding, understand
 from bot.types import IncomingMessage, Reply
 
@@ -76,6 +77,9 @@ class Assistant:
         else:
             u = understand(text, s.vocab, has_results=bool(turn.state.shown), has_focus=bool(turn.state.focus),
                            pending=pending)
+            if (s.settings.llm_extraction and u.intent == "search" and not u.has_product_slots()
+                    and s.writer.worker is not None):
+                u = await extract_slots(s.writer.worker, u, s.vocab, timeout=s.settings.llm_timeout_s)
             turn.intent = u.intent
             replies = await self._dispatch(turn, u, pending)
         if not turn.forgotten:

@@ -19,9 +19,12 @@ class ChatModel(Protocol):
     """A chat model that completes a conversation, whole or as a stream of text pieces."""
 
     def generate(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, stream: bool = False
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, stream: bool = False,
+        json_schema: dict | None = None,
     ) -> str | Iterator[str]:
-        """Complete `messages`; with `stream=True` return an iterator of text pieces."""
+        """Complete `messages`; with `stream=True` return an iterator of text pieces.
+
+        `json_schema`, where supported, constrains the output to JSON of that schema."""
         ...
 
 

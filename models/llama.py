@@ -60,14 +60,15 @@ class LlamaChatModel:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def generate(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, stream: bool = False
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, stream: bool = False,
+        json_schema: dict | None = None,
     ) -> str | Iterator[str]:
-        """Complete the conversation with the model's own chat template."""
+        """Complete the conversation with the model's own chat template; `json_schema` constrains the output."""
         if stream:
-            return self._stream(messages, max_tokens)
-        return "".join(self._stream(messages, max_tokens))
+            return self._stream(messages, max_tokens, json_schema)
+        return "".join(self._stream(messages, max_tokens, json_schema))
 
-    def _stream(self, messages: Sequence[ChatMessage], max_tokens: int) -> Iterator[str]:
+    def _stream(self, messages: Sequence[ChatMessage], max_tokens: int, json_schema: dict | None = None) -> Iterator[str]:
         if not self._busy.acquire(blocking=False):
             raise ModelError("the llama.cpp context is already running a completion")
         try:
@@ -76,6 +77,7 @@ class LlamaChatModel:
                 max_tokens=max_tokens,
                 temperature=self.temperature,
                 stream=True,
+                **({"response_format": {"type": "json_object", "schema": json_schema}} if json_schema else {}),
             )
             for chunk in chunks:
                 delta = chunk["choices"][0].get("delta", {})

