@@ -1,8 +1,9 @@
 """Idempotent ingestion: validate rows, skip unchanged items by content hash, embed the rest.
 
 Order of writes per batch: vectors into Chroma first, then records into SQLite in one
-transaction. Search only trusts a vector whose hash matches the committed SQLite chunk, so
-an interrupted ingest leaves nothing half-visible, and the next run repairs the index.
+transaction. If either write raises, the batch's previous vectors are put back, so its items
+stay fully old. Search only trusts a vector whose hash matches the committed SQLite chunk, so
+even a killed process leaves nothing half-visible, and the next run repairs the index.
 """
 
 from __future__ import annotations
@@ -15,10 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.base import KnowledgeBase
-from knowledge.loaders import read_rows
+from knowledge import passages
+from knowledge.loaders import detect_format, read_rows
 from knowledge.passages import document_passages, faq_passages, product_metadata, product_passages
-from knowledge.schema import Document, Faq, Product, RowError, content_hash, parse_document, parse_faq, parse_product
+from knowledge.schema import (
+    Document, Faq, Product, RowError, aliases_for, content_hash, missing_columns, parse_document, parse_faq,
+    parse_product, raw_id,
+)
 from knowledge.store import chunk_id
+from shopguide.errors import IngestError
 
 log = logging.getLogger(__name__)
 
@@ -79,30 +85,68 @@ class IngestReport:
         }
 
 
-def parse_file(kind: str, path: Path, fmt: str | None = None) -> tuple[list[Record], list[RowProblem], int]:
-    """Valid records of a file plus the rejected rows; duplicate ids after the first are rejected."""
+@dataclass
+class ParsedFile:
+    """A file's valid records with the line of each, and its rejected rows."""
+
+    name: str = ""
+    records: list[Record] = field(default_factory=list)
+    lines: dict[str, int] = field(default_factory=dict)
+    problems: list[RowProblem] = field(default_factory=list)
+    rows: int = 0
+    rejected_ids: set[str] = field(default_factory=set)  # ids of rejected rows, never pruned
+    unidentified: int = 0  # rejected rows whose id could not be read
+
+    def reject(self, line: int, reason: str, item_id: str | None) -> None:
+        """Record a rejected row."""
+        self.problems.append(RowProblem(self.name, line, reason))
+        if item_id is None:
+            self.unidentified += 1
+        else:
+            self.rejected_ids.add(item_id)
+
+
+def read_file(kind: str, path: Path, fmt: str | None = None) -> ParsedFile:
+    """Valid records of a file with their lines, plus the rejected rows; repeated ids after the first are rejected."""
+    path = Path(path)
     parser = PARSERS[kind]
-    records: list[Record] = []
-    problems: list[RowProblem] = []
-    first_line: dict[str, int] = {}
-    rows = 0
-    name = str(path)
+    is_csv = detect_format(path, fmt) == "csv"
+    out = ParsedFile(name=str(path))
     for raw in read_rows(path, fmt):
-        rows += 1
+        if is_csv and out.rows == 0 and isinstance(raw.data, dict):
+            _check_header(kind, path, list(raw.data))
+        out.rows += 1
         if raw.error:
-            problems.append(RowProblem(name, raw.line, raw.error))
+            out.reject(raw.line, raw.error, raw_id(kind, raw.data))
             continue
         try:
             record = parser(raw.data)
         except RowError as exc:
-            problems.append(RowProblem(name, raw.line, str(exc)))
+            out.reject(raw.line, str(exc), raw_id(kind, raw.data))
             continue
-        if record.id in first_line:
-            problems.append(RowProblem(name, raw.line, f"duplicate id {record.id!r} (first on line {first_line[record.id]})"))
+        if record.id in out.lines:
+            out.reject(raw.line, f"duplicate id {record.id!r} (first on line {out.lines[record.id]})", record.id)
             continue
-        first_line[record.id] = raw.line
-        records.append(record)
-    return records, problems, rows
+        out.lines[record.id] = raw.line
+        out.records.append(record)
+    return out
+
+
+def parse_file(kind: str, path: Path, fmt: str | None = None) -> tuple[list[Record], list[RowProblem], int]:
+    """Valid records of a file, the rejected rows and the number of rows read."""
+    parsed = read_file(kind, path, fmt)
+    return parsed.records, parsed.problems, parsed.rows
+
+
+def _check_header(kind: str, path: Path, columns: list[str]) -> None:
+    """A CSV without a required column cannot give one valid row: say so once, not per row."""
+    missing = missing_columns(kind, columns)
+    if missing:
+        name = missing[0]
+        aliases = sorted(a for a, canon in aliases_for(kind).items() if canon == name)
+        also = f" (or {', '.join(aliases)})" if aliases else ""
+        raise IngestError(f"{path}:1: the CSV header has no {name!r} column{also}; "
+                          f"it has: {', '.join(columns)}")
 
 
 def ingest_file(
@@ -115,31 +159,38 @@ def ingest_file(
     prune: bool = False,
     progress: Progress | None = None,
 ) -> IngestReport:
-    """Ingest one file of `kind` ("product", "faq" or "document")."""
-    records, problems, rows = parse_file(kind, Path(path), fmt)
+    """Ingest one file of `kind` ("product", "faq" or "document"); raises `IngestError` if it cannot be read."""
+    parsed = read_file(kind, Path(path), fmt)
     if kind == "document":
-        records, problems = _check_products_exist(kb, records, problems, str(path))
-    report = IngestReport(kind=kind, file=str(path), rows=rows, problems=problems, rejected=len(problems))
+        _check_products_exist(kb, parsed)
+    problems = sorted(parsed.problems, key=lambda p: p.line)
+    report = IngestReport(kind=kind, file=str(path), rows=parsed.rows, problems=problems, rejected=len(problems))
     if strict and problems:
-        report.notes.append("--strict: the file was rejected as a whole; nothing was ingested")
+        report.notes.append(f"--strict: {len(problems)} bad rows, so the whole file was rejected; nothing was ingested")
         return report
-    if not records:
-        report.notes.append("no valid rows found; nothing was ingested")
+    if not parsed.records:
+        what = "the file holds no rows" if parsed.rows == 0 else "no row of the file is valid"
+        report.notes.append(f"{what}; nothing was ingested" + (" and nothing was pruned" if prune else ""))
         return report
-    return ingest_records(kb, kind, records, prune=prune, progress=progress, report=report)
+    if prune and parsed.unidentified:
+        report.notes.append(f"--prune skipped: {parsed.unidentified} rejected rows have no readable id, "
+                            "so absent items cannot be told from unreadable ones; fix the rows and run again")
+        prune = False
+    return ingest_records(kb, kind, parsed.records, prune=prune, keep=parsed.rejected_ids, progress=progress,
+                          report=report)
 
 
-def _check_products_exist(
-    kb: KnowledgeBase, records: list[Record], problems: list[RowProblem], name: str
-) -> tuple[list[Record], list[RowProblem]]:
+def _check_products_exist(kb: KnowledgeBase, parsed: ParsedFile) -> None:
     known = set(kb.store.hashes("product"))
     kept: list[Record] = []
-    for record in records:
-        if record.product_id in known:  # type: ignore[union-attr]
+    for record in parsed.records:
+        product_id = record.product_id  # type: ignore[union-attr]
+        if product_id in known:
             kept.append(record)
         else:
-            problems.append(RowProblem(name, 0, f"document {record.id!r} refers to unknown product {record.product_id!r}"))  # type: ignore[union-attr]
-    return kept, problems
+            parsed.reject(parsed.lines.pop(record.id), f"document {record.id!r} refers to unknown product "
+                          f"{product_id!r}; ingest that product first", record.id)
+    parsed.records = kept
 
 
 def ingest_records(
@@ -148,15 +199,27 @@ def ingest_records(
     records: Sequence[Record],
     *,
     prune: bool = False,
+    keep: Iterable[str] = (),
     progress: Progress | None = None,
     report: IngestReport | None = None,
 ) -> IngestReport:
-    """Upsert validated records: unchanged ones are skipped, changed ones re-embedded."""
+    """Upsert validated records: unchanged ones are skipped, changed ones re-embedded.
+
+    With `prune`, stored items that are neither in `records` nor in `keep` are removed.
+    """
     report = report or IngestReport(kind=kind, rows=len(records))
     marker = f"ingest_in_progress:{kind}"
-    stale = _repair(kb, kind) if kb.store.get_meta(marker) else set()
+    broken = _repair(kb, kind) if kb.store.get_meta(marker) else set()
     kb.store.set_meta(marker, "1")
     stored = kb.store.hashes(kind)
+    stale = set(broken)
+    model_key, model = f"embedder:{kind}", _embedder_name(kb)
+    previous_model = kb.store.get_meta(model_key)
+    if stored and previous_model is not None and previous_model != model:
+        report.notes.append(f"the embedding model or passage format changed ({previous_model} -> {model}): every item of the file "
+                            "is re-embedded; stored items absent from it keep their old vectors until re-ingested")
+        stale |= set(stored)
+    repaired = 0
     todo: list[tuple[Record, str]] = []
     for record in records:
         digest = content_hash(record)
@@ -168,11 +231,15 @@ def ingest_records(
             report.added += 1
         else:
             report.updated += 1
+            repaired += old == digest and record.id in broken
         todo.append((record, digest))
+    if repaired:
+        report.notes.append(f"repaired {repaired} items left stale by an interrupted ingest")
     report.embedded_chunks = _embed_and_write(kb, kind, todo, progress)
+    kb.store.set_meta(model_key, model)
     if prune:
-        keep = {r.id for r in records}
-        gone = [item_id for item_id in stored if item_id not in keep]
+        kept = {r.id for r in records} | set(keep)
+        gone = [item_id for item_id in stored if item_id not in kept]
         if gone:
             _remove(kb, kind, gone)
             report.removed = len(gone)
@@ -187,6 +254,14 @@ def remove_items(kb: KnowledgeBase, kind: str, ids: Iterable[str]) -> int:
     gone = [i for i in ids if i in stored]
     _remove(kb, kind, gone)
     return len(gone)
+
+
+def _embedder_name(kb: KnowledgeBase) -> str:
+    """Which model (and passage format) made the vectors, without loading the model; the two must not mix."""
+    path = getattr(kb.embedder, "path", None)
+    name = "/".join(Path(str(path)).parts[-2:]) if path else type(kb.embedder).__name__
+    version = getattr(passages, "VERSION", None)  # bump it in passages.py to re-embed on the next ingest
+    return f"{name} passages:{version}" if version else name
 
 
 def _remove(kb: KnowledgeBase, kind: str, ids: list[str]) -> None:
@@ -261,10 +336,26 @@ def _write_batch(kb: KnowledgeBase, kind: str, batch, chunk_lists, vectors) -> N
             metas.append(_metadata(kind, record, digest, seq))
         for seq in range(len(chunks), old_counts.get(record.id, 0)):
             stale_ids.append(chunk_id(kind, record.id, seq))
-    kb.vectors.upsert(kind, ids, vectors, metas)
-    kb.store.write_items(kind, [(record, digest, chunks) for (record, digest), chunks in zip(batch, chunk_lists)])
+    before = kb.vectors.collection(kind).get(ids=ids, include=["embeddings", "metadatas"]) if old_counts else None
+    try:
+        kb.vectors.upsert(kind, ids, vectors, metas)
+        kb.store.write_items(kind, [(record, digest, chunks) for (record, digest), chunks in zip(batch, chunk_lists)])
+    except BaseException:
+        _restore(kb, kind, ids, before)
+        raise
     if stale_ids:
         kb.vectors.delete(kind, stale_ids)
+
+
+def _restore(kb: KnowledgeBase, kind: str, ids: list[str], before: dict[str, Any] | None) -> None:
+    """Undo a batch's vector writes after a failure, so its items stay fully old."""
+    try:
+        old_ids = list(before["ids"]) if before else []
+        kb.vectors.delete(kind, [i for i in ids if i not in set(old_ids)])
+        if old_ids:
+            kb.vectors.upsert(kind, old_ids, before["embeddings"], before["metadatas"])  # type: ignore[index]
+    except Exception:
+        log.exception("could not restore the vectors of a failed %s batch; the next ingest repairs them", kind)
 
 
 def _chunk_counts(kb: KnowledgeBase, kind: str, item_ids: list[str]) -> dict[str, int]:

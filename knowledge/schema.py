@@ -10,6 +10,7 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -41,6 +42,8 @@ PRODUCT_FIELDS = (
 FAQ_ALIASES = {"faq_id": "id", "q": "question", "a": "answer", "category": "topic", "section": "topic"}
 DOCUMENT_ALIASES = {"doc_id": "id", "document_id": "id", "sku": "product_id", "item_id": "product_id",
                     "type": "source", "kind": "source", "body": "text", "content": "text"}
+REQUIRED = {"product": ("id", "title"), "faq": ("id", "question", "answer"),
+            "document": ("id", "product_id", "text")}
 _CURRENCY_SIGNS = {"€": "EUR", "$": "USD", "£": "GBP"}
 _TRUE = {"true", "yes", "y", "1", "in stock", "available"}
 _FALSE = {"false", "no", "n", "0", "out of stock", "unavailable", "sold out"}
@@ -117,17 +120,53 @@ def content_hash(record: Product | Faq | Document) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 
 
+def _key(key: Any) -> str:
+    return str(key).strip().lower().replace(" ", "_").replace("-", "_")
+
+
 def _canon_keys(raw: dict[str, Any], aliases: dict[str, str]) -> dict[str, Any]:
+    """Keys lower-cased and aliases renamed; a canonical column wins over its alias, else the first non-blank."""
     out: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key is None:
-            raise RowError("row has more values than the header has columns")
-        name = str(key).strip().lower().replace(" ", "_").replace("-", "_")
+    canonical_first = sorted(raw.items(), key=lambda kv: _key(kv[0]) in aliases)
+    for key, value in canonical_first:
+        name = _key(key)
         name = aliases.get(name, name)
-        if name in out and _blank(out[name]) is False and not _blank(value):
-            continue  # the canonical column wins over its alias
+        if name in out and not _blank(out[name]):
+            continue
         out[name] = value
     return out
+
+
+def aliases_for(kind: str) -> dict[str, str]:
+    """The alias table of `kind` ("product", "faq" or "document")."""
+    return {"product": PRODUCT_ALIASES, "faq": FAQ_ALIASES, "document": DOCUMENT_ALIASES}[kind]
+
+
+def missing_columns(kind: str, columns: Iterable[str]) -> list[str]:
+    """Required fields of `kind` that none of `columns` (names or aliases) provides."""
+    aliases = aliases_for(kind)
+    present = {aliases.get(_key(c), _key(c)) for c in columns}
+    return [name for name in REQUIRED[kind] if name not in present]
+
+
+def raw_id(kind: str, raw: Any) -> str | None:
+    """The id a raw row carries (under its name or an alias), if it has a usable one."""
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return _identifier(_canon_keys(raw, aliases_for(kind)).get("id"), "id")
+    except RowError:
+        return None
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", bool: "true/false", type(None): "null"}
+    return names.get(type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__)
+
+
+def _require_object(raw: Any) -> None:
+    if not isinstance(raw, dict):
+        raise RowError(f"expected an object, got {_json_type(raw)}")
 
 
 def _blank(value: Any) -> bool:
@@ -148,7 +187,7 @@ def _text(value: Any, name: str, *, required: bool = False) -> str | None:
             raise RowError(f"missing {name}")
         return None
     if isinstance(value, (dict, list)):
-        raise RowError(f"{name} must be text, got {type(value).__name__}")
+        raise RowError(f"{name} must be text, got {_json_type(value)}")
     return str(value).strip()
 
 
@@ -159,34 +198,57 @@ def _identifier(value: Any, name: str) -> str:
     assert text is not None
     if len(text) > 200:
         raise RowError(f"{name} is longer than 200 characters")
+    if any(ch in text for ch in "\r\n\t\x00"):
+        raise RowError(f"{name} contains a line break or control character: {text[:40]!r}")
     return text
 
 
+_PRICE = re.compile(r"([A-Za-z]{3})?\s*(-?\d[\d.,' \u00a0\u202f]*)\s*([A-Za-z]{3})?")
+
+
 def _price(value: Any) -> tuple[float | None, str | None]:
+    """A price and the currency its text names: "12.50", "€12,50", "1.299,00 EUR", "EUR 1,299.00"."""
     if _blank(value):
         return None, None
     if isinstance(value, bool):
         raise RowError(f"price is not a number: {value!r}")
     if isinstance(value, (int, float)):
-        number = float(value)
-        currency = None
+        number, currency = float(value), None
     else:
         text = str(value).strip()
         currency = next((code for sign, code in _CURRENCY_SIGNS.items() if sign in text), None)
-        match = re.fullmatch(r"[^\d\-]*(-?\d{1,3}(?:[ ,]\d{3})*(?:[.,]\d+)?|-?\d+(?:[.,]\d+)?)\s*([A-Za-z]{3})?", text.replace("€", "").replace("$", "").replace("£", ""))
-        if not match:
+        match = _PRICE.fullmatch(text.replace("€", "").replace("$", "").replace("£", "").strip())
+        digits = _decimal(match.group(2)) if match else None
+        if digits is None:
             raise RowError(f"price is not a number: {text[:40]!r}")
-        digits = match.group(1)
-        if match.group(2):
-            currency = match.group(2).upper()
-        if re.fullmatch(r"-?\d+,\d{1,2}", digits):
-            digits = digits.replace(",", ".")
-        number = float(digits.replace(",", "").replace(" ", ""))
+        code = match.group(1) or match.group(3)  # type: ignore[union-attr]
+        currency = code.upper() if code else currency
+        number = float(digits)
     if math.isnan(number) or math.isinf(number):
         raise RowError("price is not a finite number")
     if number < 0:
-        raise RowError(f"price is negative: {number}")
-    return round(number, 2), currency
+        raise RowError(f"price is negative: {number:g}")
+    return number, currency
+
+
+def _decimal(text: str) -> str | None:
+    """Plain decimal digits from a number written with thousands separators; None when ambiguous or malformed."""
+    text = re.sub(r"[ '\u00a0\u202f]", "", text)
+    if "," in text and "." in text:  # the last one is the decimal point
+        thousands = "," if text.rfind(".") > text.rfind(",") else "."
+        text = text.replace(thousands, "").replace(",", ".")
+    elif "," in text:
+        if re.fullmatch(r"-?\d+,\d{1,2}", text):
+            text = text.replace(",", ".")
+        elif re.fullmatch(r"-?\d{1,3}(?:,\d{3})+", text):
+            text = text.replace(",", "")
+        else:
+            return None
+    elif text.count(".") > 1:
+        if not re.fullmatch(r"-?\d{1,3}(?:\.\d{3})+", text):
+            return None
+        text = text.replace(".", "")
+    return text if re.fullmatch(r"-?\d+(?:\.\d+)?", text) else None
 
 
 def _stock(value: Any) -> int | None:
@@ -261,7 +323,14 @@ def _attributes(value: Any) -> dict[str, Any]:
     return {str(k): v for k, v in value.items() if not _blank(v)}
 
 
+_PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9]\d{0,14})(?:\.\d+)?")
+
+
 def _scalar_attr(value: Any) -> Any:
+    """A CSV cell as the value it spells: yes/no as bools, plain decimals as numbers, else text.
+
+    Codes such as "00123", "1e5" or 20-digit EANs stay text, so nothing is silently altered.
+    """
     if isinstance(value, (int, float, bool)) or value is None:
         return value
     if isinstance(value, (list, dict)):
@@ -272,17 +341,14 @@ def _scalar_attr(value: Any) -> Any:
         return True
     if lowered in ("false", "no"):
         return False
-    try:
-        number = float(text)
-        return int(number) if number.is_integer() and "." not in text else number
-    except ValueError:
-        return text
+    if _PLAIN_NUMBER.fullmatch(text):
+        return float(text) if "." in text else int(text)
+    return text
 
 
 def parse_product(raw: dict[str, Any]) -> Product:
     """Validate one raw row into a `Product`, raising `RowError` with the reason."""
-    if not isinstance(raw, dict):
-        raise RowError(f"expected an object, got {type(raw).__name__}")
+    _require_object(raw)
     row = _canon_keys(raw, PRODUCT_ALIASES)
     price, sign_currency = _price(row.get("price"))
     currency = _text(row.get("currency"), "currency")
@@ -313,8 +379,7 @@ def parse_product(raw: dict[str, Any]) -> Product:
 
 def parse_faq(raw: dict[str, Any]) -> Faq:
     """Validate one raw row into a `Faq`."""
-    if not isinstance(raw, dict):
-        raise RowError(f"expected an object, got {type(raw).__name__}")
+    _require_object(raw)
     row = _canon_keys(raw, FAQ_ALIASES)
     return Faq(
         id=_identifier(row.get("id"), "id"),
@@ -326,8 +391,7 @@ def parse_faq(raw: dict[str, Any]) -> Faq:
 
 def parse_document(raw: dict[str, Any]) -> Document:
     """Validate one raw row into a `Document`."""
-    if not isinstance(raw, dict):
-        raise RowError(f"expected an object, got {type(raw).__name__}")
+    _require_object(raw)
     row = _canon_keys(raw, DOCUMENT_ALIASES)
     return Document(
         id=_identifier(row.get("id"), "id"),

@@ -1,0 +1,51 @@
+"""The real `shopguide ingest` command in a subprocess: exit codes, summary, per-row messages, --json."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
+REPORT_KEYS = {"kind", "file", "rows", "added", "updated", "unchanged", "removed", "rejected", "embedded_chunks",
+               "problems", "notes"}
+
+
+def shopguide(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    script = Path(sys.executable).with_name("shopguide")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "shopguide.cli"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPGUIDE_")}
+    env.update(SHOPGUIDE_DATA_DIR=str(tmp_path / "data"), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    return subprocess.run([*command, "ingest", *args], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_ingest_cli_exit_codes_summary_messages_and_json(tmp_path):
+    good = FIXTURES / "products_good.csv"
+    ok = shopguide(tmp_path, "products", str(good))
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.strip() == f"products from {good}: 3 added, 0 updated, 0 unchanged, 0 removed, 0 rejected"
+    assert "rejected" not in ok.stderr
+
+    # the same three products (unchanged, so nothing is embedded) plus two bad rows
+    bad = tmp_path / "mixed.jsonl"
+    bad.write_text((FIXTURES / "products_good.jsonl").read_text(encoding="utf-8")
+                   + '{"id": "SG-103", "title": "Tent", "price": "abc"}\n{"title": "no id"}\n', encoding="utf-8")
+    mixed = shopguide(tmp_path, "products", str(bad), "--json")
+    assert mixed.returncode == 1, mixed.stderr
+    report = json.loads(mixed.stdout)
+    assert set(report) == REPORT_KEYS
+    assert {k: report[k] for k in ("kind", "file", "rows", "added", "unchanged", "rejected", "embedded_chunks")} == {
+        "kind": "product", "file": str(bad), "rows": 5, "added": 0, "unchanged": 3, "rejected": 2, "embedded_chunks": 0}
+    assert report["problems"] == [
+        {"file": str(bad), "line": 5, "reason": "price is not a number: 'abc'"},
+        {"file": str(bad), "line": 6, "reason": "missing id"},
+    ]
+    assert f"rejected {bad}:5: price is not a number: 'abc'" in mixed.stderr
+    assert f"rejected {bad}:6: missing id" in mixed.stderr
+
+    missing = shopguide(tmp_path, "products", str(tmp_path / "nope.csv"))
+    assert missing.returncode == 2
+    assert "no such file" in missing.stderr and missing.stdout == ""
