@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from bot import conversation as talk
 from bot import products as prod
@@ -87,8 +88,11 @@ class Assistant:
             memory.log_event(msg.user_key, msg.platform, turn.intent, text, turn.results, turn.answered)
         if notices and replies:
             first = replies[0]
-            replies[0] = Reply(text="\n".join(notices) + "\n\n" + first.text, products=first.products,
-                               buttons=first.buttons, image=first.image, intent=first.intent, data=first.data)
+            notice = "\n".join(notices) + "\n\n"
+            data = dict(first.data) if first.data else None
+            if data and "intro" in data:
+                data["intro"] = notice + data["intro"]
+            replies[0] = replace(first, text=notice + first.text, data=data)
         return replies
 
     async def _dispatch(self, turn: Turn, u: Understanding, pending: str | None) -> list[Reply]:

@@ -1,0 +1,107 @@
+"""`shopguide telegram`: check the token, build the runtime once, then poll or serve the webhook."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import re
+import secrets
+import signal
+import sys
+from urllib.parse import urlparse
+
+from telegram import Bot
+from telegram.error import InvalidToken, NetworkError, TelegramError
+
+from adapters.telegram.bot import TelegramBot, WebhookConfig, build_application, file_url_for, serve
+from shopguide.errors import NotConfigured
+from shopguide.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+async def check_token(token: str, base_url: str) -> str:
+    """getMe with the token; returns the bot's username. Raises InvalidToken or NetworkError."""
+    async with Bot(token, base_url=base_url, base_file_url=file_url_for(base_url)) as bot:
+        return bot.username
+
+
+def webhook_config(args: argparse.Namespace, settings: Settings) -> WebhookConfig | None:
+    """Webhook settings from the command line, or None for long polling."""
+    url = getattr(args, "webhook_url", None)
+    if not url:
+        return None
+    if urlparse(url).scheme not in ("https", "http"):
+        raise NotConfigured("--webhook-url must be an http(s) URL")
+    configured = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else ""
+    if configured and not _SECRET_SHAPE.match(configured):
+        raise NotConfigured("SHOPGUIDE_TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+    secret = configured or secrets.token_urlsafe(32)  # a fresh one per run when none is configured
+    return WebhookConfig(url=url, listen=getattr(args, "listen", "0.0.0.0"), port=int(getattr(args, "port", 8443)),
+                         secret_token=secret)
+
+
+def _api_host(base_url: str) -> str:
+    return urlparse(base_url).netloc or "the Bot API"
+
+
+async def _run(bot: TelegramBot, token: str, settings: Settings, webhook: WebhookConfig | None) -> None:
+    app = build_application(bot, token, settings.telegram_api_url)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or no signals here
+            pass
+    await serve(app, stop, webhook=webhook)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Entry point of `shopguide telegram`; returns the exit code."""
+    from shopguide.app import build_runtime, load_demo_store, open_knowledge
+    from shopguide.commands import start
+
+    settings = start(args, stderr_level="WARNING")
+    settings.require("telegram_token")
+    webhook = webhook_config(args, settings)
+    token = settings.telegram_token.get_secret_value()  # type: ignore[union-attr]
+    try:
+        username = asyncio.run(check_token(token, settings.telegram_api_url))
+    except InvalidToken:
+        log.debug("getMe rejected the token")
+        print("shopguide: Telegram rejected the bot token: check SHOPGUIDE_TELEGRAM_TOKEN (get one from @BotFather).",
+              file=sys.stderr)
+        return 1
+    except NetworkError as exc:
+        log.debug("getMe failed: %s", type(exc).__name__)
+        print(f"shopguide: could not reach the Telegram Bot API at {_api_host(settings.telegram_api_url)} "
+              f"({type(exc).__name__}); check the network or SHOPGUIDE_TELEGRAM_API_URL.", file=sys.stderr)
+        return 1
+    except TelegramError as exc:
+        print(f"shopguide: Telegram refused to start the bot ({type(exc).__name__}).", file=sys.stderr)
+        return 1
+    log.info("token accepted for @%s", username)
+    kb = open_knowledge(settings)
+    if kb.store.count("product") == 0:
+        log.warning("the catalog is empty: loading the bundled demo store")
+        load_demo_store(kb)
+    runtime = build_runtime(settings, kb=kb)
+    runtime.owned.add("kb")
+    try:
+        asyncio.run(_run(TelegramBot(runtime.assistant, runtime.memory), token, settings, webhook))
+    except InvalidToken:
+        print("shopguide: Telegram rejected the bot token: check SHOPGUIDE_TELEGRAM_TOKEN.", file=sys.stderr)
+        return 1
+    except OSError as exc:  # e.g. the webhook port is taken
+        log.debug("could not start", exc_info=True)
+        print(f"shopguide: could not start the Telegram bot: {exc.strerror or type(exc).__name__}.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.close()
+    return 0
