@@ -1,0 +1,90 @@
+"""`shopguide slack`: the Slack app in Socket Mode (default) or over HTTP (`--http`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from shopguide.errors import NotConfigured
+
+log = logging.getLogger(__name__)
+
+
+def required_settings(http: bool) -> tuple[str, ...]:
+    """The settings each mode needs."""
+    base = ("slack_bot_token", "slack_signing_secret")
+    return base if http else (*base, "slack_app_token")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the Slack app until interrupted; a missing setting is a one-line error and exit code 1."""
+    from shopguide.commands import start
+
+    http = bool(getattr(args, "http", False))
+    try:
+        settings = start(args, stderr_level="INFO")
+        settings.require(*required_settings(http))
+    except NotConfigured as exc:
+        print(f"shopguide slack: configuration error: {exc}", file=sys.stderr)
+        return 1
+    if not settings.staff_ids():
+        log.warning("SHOPGUIDE_SLACK_STAFF is empty: /shop will refuse everyone")
+    runtime = _build_runtime(settings)
+    try:
+        return asyncio.run(_serve(runtime, args, http))
+    finally:
+        runtime.close()
+
+
+def _build_runtime(settings):
+    from shopguide.app import build_runtime, load_demo_store, open_knowledge
+
+    kb = open_knowledge(settings)
+    if kb.store.count("product") == 0:
+        log.warning("the catalog is empty: loading the bundled demo store")
+        for report in load_demo_store(kb):
+            log.info(report.summary())
+    runtime = build_runtime(settings, kb=kb)
+    runtime.owned.add("kb")
+    return runtime
+
+
+async def _serve(runtime, args: argparse.Namespace, http: bool) -> int:
+    from adapters.slack.app import create_bot
+
+    bot = create_bot(runtime)
+    try:
+        if http:
+            await _serve_http(bot, args.host, args.port)
+        else:
+            await _serve_socket_mode(bot, runtime.settings.slack_app_token.get_secret_value())
+    finally:
+        await bot.drain(timeout=10)
+    return 0
+
+
+async def _serve_http(bot, host: str, port: int) -> None:
+    from aiohttp import web
+
+    runner = web.AppRunner(bot.web_app())
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    log.info("Slack app listening on http://%s:%d/slack/events", host, port)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+async def _serve_socket_mode(bot, app_token: str) -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    handler = AsyncSocketModeHandler(bot.app, app_token)
+    log.info("Slack app connecting in Socket Mode")
+    try:
+        await handler.start_async()
+    finally:
+        await handler.close_async()
