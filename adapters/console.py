@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from bot.present import format_price
+from bot.present import card_stock_text, format_price
 from bot.types import IncomingMessage, ProductCard, Reply
 
 PLATFORM = "console"
@@ -30,12 +30,8 @@ def replies_to_json(replies: list[Reply]) -> dict[str, Any]:
 
 
 def _stock_label(card: ProductCard) -> Text:
-    if card.in_stock is True:
-        label = "in stock" if card.stock is None or card.stock > 5 else f"only {card.stock} left"
-        return Text(label, style="green")
-    if card.in_stock is False:
-        return Text("out of stock", style="red")
-    return Text("stock unknown", style="dim")
+    style = {True: "green", False: "red"}.get(card.in_stock, "dim")  # type: ignore[arg-type]
+    return Text(card_stock_text(card), style=style)
 
 
 def render_card(position: int, card: ProductCard) -> Panel:

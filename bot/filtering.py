@@ -125,10 +125,13 @@ def describe_filters(f: SearchFilters) -> str:
     return ", ".join(parts)
 
 
-RELAX_LABELS = {
-    "price": "Drop the price limit", "colors": "Any colour", "sizes": "Any size", "brands": "Any brand",
-    "exclude_brands": "Include all brands", "in_stock": "Include out of stock", "types": "Any type",
-    "categories": "Any category",
+# filter name -> (button label to drop it, how a sentence names it)
+FILTER_WORDS = {
+    "price": ("Drop the price limit", "the price limit"), "colors": ("Any colour", "the colour"),
+    "sizes": ("Any size", "the size"), "brands": ("Any brand", "the brand"),
+    "exclude_brands": ("Include all brands", "the excluded brands"),
+    "in_stock": ("Include out of stock", "the in-stock filter"), "types": ("Any type", "the product type"),
+    "categories": ("Any category", "the category"),
 }
 
 
@@ -136,18 +139,11 @@ def relax_label(name: str) -> str:
     """Button label for dropping one filter."""
     if name.startswith("attr:"):
         return f"Not only {name[5:].replace('_', ' ')}"
-    return RELAX_LABELS.get(name, f"Drop {name}")
-
-
-FILTER_PHRASES = {
-    "price": "the price limit", "colors": "the colour", "sizes": "the size", "brands": "the brand",
-    "exclude_brands": "the excluded brands", "in_stock": "the in-stock filter", "types": "the product type",
-    "categories": "the category",
-}
+    return FILTER_WORDS.get(name, (f"Drop {name}", ""))[0]
 
 
 def filter_phrase(name: str) -> str:
     """A filter named in a sentence: "the price limit", "the waterproof filter"."""
     if name.startswith("attr:"):
         return f"the {name[5:].replace('_', ' ')} filter"
-    return FILTER_PHRASES.get(name, f"the {name} filter")
+    return FILTER_WORDS.get(name, ("", f"the {name} filter"))[1]

@@ -34,6 +34,15 @@ def stock_text(product: Product) -> str:
     return "stock unknown"
 
 
+def card_stock_text(card: ProductCard) -> str:
+    """Stock status from a card (which copies its record), worded like `stock_text`."""
+    if card.in_stock is True:
+        return "in stock" if card.stock is None or card.stock > 5 else f"only {card.stock} left"
+    if card.in_stock is False:
+        return "out of stock"
+    return "stock unknown"
+
+
 def key_attributes(product: Product) -> dict[str, str]:
     """The few attributes worth showing on a card, as label → text."""
     out: dict[str, str] = {}
@@ -106,7 +115,7 @@ def details_text(product: Product) -> str:
         lines.append(f"Material: {product.material}")
     if product.rating is not None:
         lines.append(f"Rating: {product.rating:.1f}/5")
-    extra = [f"{k.replace('_', ' ')}: {_attr_value(v)}" for k, v in product.attributes.items()]
+    extra = [f"{k.replace('_', ' ')}: {attr_value(v)}" for k, v in product.attributes.items()]
     if extra:
         lines.append("Details: " + "; ".join(extra))
     lines.append(f"SKU: {product.id}")
@@ -116,7 +125,8 @@ def details_text(product: Product) -> str:
     return "\n".join(lines)
 
 
-def _attr_value(value: object) -> str:
+def attr_value(value: object) -> str:
+    """An attribute value as text: booleans read yes/no."""
     if value is True:
         return "yes"
     if value is False:
@@ -138,7 +148,7 @@ def comparison_text(products: list[Product]) -> str:
     keys = list(dict.fromkeys(k for p in products for k in p.attributes))
     for key in keys:
         rows.append((key.replace("_", " ").capitalize(),
-                     [_attr_value(p.attributes[key]) if key in p.attributes else "—" for p in products]))
+                     [attr_value(p.attributes[key]) if key in p.attributes else "—" for p in products]))
     header = " vs ".join(f"{i + 1}) {p.title}" for i, p in enumerate(products))
     body = "\n".join(f"{label}: " + " | ".join(values) for label, values in rows)
     return f"{header}\n{body}"

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.present import format_price, stock_text
+from bot.present import card_stock_text, format_price, stock_text
 from bot.types import Button, ProductCard, Reply
 from knowledge.schema import Product
 
@@ -133,15 +133,6 @@ def text_units(text: str) -> list[Unit]:
     return [Unit([section(escape(piece))], piece) for piece in _split_escaped(text)]
 
 
-def stock_label(card: ProductCard) -> str:
-    """Stock as shoppers read it, from the card."""
-    if card.in_stock is True:
-        return "in stock" if card.stock is None or card.stock > 5 else f"only {card.stock} left"
-    if card.in_stock is False:
-        return "out of stock"
-    return "stock unknown"
-
-
 def _is_web_url(url: str | None) -> bool:
     return bool(url) and url.startswith(("https://", "http://")) and len(url) <= 3000  # type: ignore[union-attr]
 
@@ -162,7 +153,7 @@ def card_unit(card: ProductCard, position: int | None, index: int) -> Unit:
     """One product card: a section with fields (and image), then its buttons."""
     title = escape(card.title)
     heading = f"*{position}. {title}*" if position is not None else f"*{title}*"
-    fields = [f"*Price*\n{escape(format_price(card.price, card.currency))}", f"*Stock*\n{stock_label(card)}"]
+    fields = [f"*Price*\n{escape(format_price(card.price, card.currency))}", f"*Stock*\n{card_stock_text(card)}"]
     for key, value in card.attributes.items():
         if len(fields) >= MAX_FIELDS - 1:
             break
@@ -178,7 +169,7 @@ def card_unit(card: ProductCard, position: int | None, index: int) -> Unit:
         blocks.append(actions(elements, block_id=f"a{index}:{card.id}"))
     blocks.append({"type": "divider"})
     plain_head = f"{position}. {card.title}" if position is not None else card.title
-    plain = f"{plain_head} — {format_price(card.price, card.currency)} · {stock_label(card)}"
+    plain = f"{plain_head} — {format_price(card.price, card.currency)} · {card_stock_text(card)}"
     return Unit(blocks, plain)
 
 

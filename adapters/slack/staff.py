@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from adapters.slack import render
 from adapters.slack.convert import FILTER_HELP, parse_command, parse_search
 from bot.grounding import GroundingCheck
-from bot.present import format_price, product_card, stock_text
+from bot.present import attr_value, format_price, product_card, stock_text
 from bot.types import Reply
 from knowledge.ingest import ingest_records
 from knowledge.schema import Product
@@ -77,14 +77,6 @@ class StaffOutput:
     notes: dict[str, Any] = field(default_factory=dict)
 
 
-def _value(value: Any) -> str:
-    if value is True:
-        return "yes"
-    if value is False:
-        return "no"
-    return str(value)
-
-
 def _label(key: str) -> str:
     """An attribute key as words: `weight_g` → `weight (g)`."""
     head, _, unit = key.rpartition("_")
@@ -111,7 +103,7 @@ def describe_facts(product: Product) -> str:
     features = [_label(k) for k, v in product.attributes.items() if v is True]
     if features:
         lines.append("Features: " + ", ".join(features))
-    details = [f"{_label(k)}: {_value(v)}" for k, v in product.attributes.items() if not isinstance(v, bool)]
+    details = [f"{_label(k)}: {attr_value(v)}" for k, v in product.attributes.items() if not isinstance(v, bool)]
     if details:
         lines.append("Details: " + "; ".join(details))
     return "\n".join(lines)
@@ -135,7 +127,7 @@ def template_description(product: Product) -> str:
     features = [_label(k) for k, v in product.attributes.items() if v is True]
     if features:
         parts.append("Features: " + ", ".join(features) + ".")
-    details = [f"{_label(k)}: {_value(v)}" for k, v in product.attributes.items()
+    details = [f"{_label(k)}: {attr_value(v)}" for k, v in product.attributes.items()
                if not isinstance(v, bool) and k != "gender"]
     if details:
         parts.append("Details: " + "; ".join(details) + ".")
@@ -227,7 +219,7 @@ class StaffTools:
         product = self._find(code)
         if product is None:
             return await self._not_found(code)
-        return StaffOutput(render.record_messages(product, [f"{_label(k).capitalize()}: {_value(v)}" for k, v in product.attributes.items()]))
+        return StaffOutput(render.record_messages(product, [f"{_label(k).capitalize()}: {attr_value(v)}" for k, v in product.attributes.items()]))
 
     async def faq_answer(self, args: str) -> StaffOutput:
         """`/shop faq TEXT`: the best FAQ entry with its confidence, and the runners-up."""

@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOpti
 from telegram.constants import ParseMode
 
 from adapters.telegram.convert import MAX_CALLBACK_BYTES
-from bot.present import format_price
+from bot.present import card_stock_text, format_price
 from bot.types import Button, ProductCard, Reply
 
 MAX_TEXT = 4096
@@ -151,19 +151,10 @@ def button_rows(buttons: tuple[Button, ...] | list[Button]) -> list[list[Button]
     return [items[i:i + BUTTONS_PER_ROW] for i in range(0, len(items), BUTTONS_PER_ROW)]
 
 
-def stock_label(card: ProductCard) -> str:
-    """Stock status of a card, from its record."""
-    if card.in_stock is True:
-        return "in stock" if card.stock is None or card.stock > 5 else f"only {card.stock} left"
-    if card.in_stock is False:
-        return "out of stock"
-    return "stock unknown"
-
-
 def card_lines(card: ProductCard, position: int | None = None) -> list[tuple[str, str]]:
     """A card as (plain, html) lines: title, price and stock, then the key attributes."""
     title = f"{position}. {card.title}" if position is not None else card.title
-    price = f"{format_price(card.price, card.currency)} · {stock_label(card)}"
+    price = f"{format_price(card.price, card.currency)} · {card_stock_text(card)}"
     lines = [(title, f"<b>{esc(title)}</b>"), (price, esc(price))]
     for key, value in card.attributes.items():
         line = f"{key.replace('_', ' ').capitalize()}: {value}"
