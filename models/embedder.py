@@ -63,13 +63,13 @@ class SentenceEmbedder:
                 f"{type(exc).__name__}"
             ) from None
         model.eval()
-        log.info("loaded embedding model %s (dim=%d)", self.path.name, model.get_sentence_embedding_dimension())
+        log.info("loaded embedding model %s (dim=%d)", self.path.name, _dimension(model))
         return model
 
     @property
     def dimension(self) -> int:
         """Length of each embedding vector."""
-        return int(self.model.get_sentence_embedding_dimension())
+        return int(self._dimension(model))
 
     @property
     def max_tokens(self) -> int:
@@ -120,3 +120,9 @@ class SentenceEmbedder:
                 self._cache[text] = vector
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
+
+
+def _dimension(model) -> int:
+    """Embedding size, across sentence-transformers versions."""
+    getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    return int(getter())
