@@ -69,7 +69,7 @@ class SentenceEmbedder:
     @property
     def dimension(self) -> int:
         """Length of each embedding vector."""
-        return int(self._dimension(model))
+        return _dimension(self.model)
 
     @property
     def max_tokens(self) -> int:
