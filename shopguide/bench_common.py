@@ -1,0 +1,188 @@
+"""Shared pieces of `shopguide bench`: the run context, sizes, timing statistics and progress."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shopguide.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+HOMEDEPOT = "homedepot"
+
+
+@dataclass
+class Scale:
+    """How much work each section does; tests shrink it, the defaults are the real benchmark."""
+
+    turn_limit: int | None = None  # None: the whole scripted run (>= 50 turns)
+    turns_per_user: int = 5
+    llm_prompts: int = 6
+    llm_rounds: int = 4
+    llm_tokens: int = 64
+    search_queries: int = 500
+    startup_runs: int = 3
+    startup_search: bool = True  # also time a first reply that needs the embedder
+    ingest_raw: bool = True
+    ingest_slices: int = 8  # ingest and raw encoding alternate slice by slice
+
+
+@dataclass
+class Catalog:
+    """A product file to build a store from, with optional queries ({id, text} JSONL)."""
+
+    name: str
+    products: Path
+    queries: Path | None = None
+
+    def available(self) -> bool:
+        """True when the product file exists."""
+        return self.products.is_file()
+
+
+@dataclass
+class BenchContext:
+    """Everything the sections share: settings, where stores go, and the models loaded once."""
+
+    settings: Settings
+    store: str = "demo"
+    users: int = 20
+    eval_dir: Path = Path("../shared/eval")
+    scale: Scale = field(default_factory=Scale)
+    bench_dir: Path | None = None
+    large: Catalog | None = None  # the big catalog (homedepot unless a test swaps it)
+    show_progress: bool = True
+    embedder: Any = None
+    worker: Any = None
+    llm_loads: int = 0
+    _owned_worker: bool = False
+
+    def __post_init__(self) -> None:
+        if self.bench_dir is None:
+            self.bench_dir = self.settings.data_dir / "bench"
+        self.bench_dir.mkdir(parents=True, exist_ok=True)
+        if self.large is None:
+            hd = self.eval_dir / HOMEDEPOT
+            self.large = Catalog(HOMEDEPOT, hd / "products.jsonl", hd / "queries.jsonl")
+
+    def get_embedder(self):
+        """The one sentence embedder of this run (loaded lazily, shared by every store)."""
+        if self.embedder is None:
+            from models.embedder import SentenceEmbedder
+
+            s = self.settings
+            self.embedder = SentenceEmbedder(s.embedding_model, batch_size=s.embedding_batch_size,
+                                             threads=s.embedding_threads)
+        return self.embedder
+
+    def get_worker(self):
+        """The one chat model of this run behind its queue, loaded on first use."""
+        if self.worker is None:
+            from models.worker import ModelWorker
+            from shopguide.app import load_chat_model
+
+            self.worker = ModelWorker(load_chat_model(self.settings))
+            self.llm_loads += 1
+            self._owned_worker = True
+        return self.worker
+
+    def open_kb(self, path: Path):
+        """A knowledge base at `path` using the shared embedder."""
+        from knowledge.base import KnowledgeBase
+
+        return KnowledgeBase(path, self.get_embedder())
+
+    def temp_dir(self, prefix: str) -> Path:
+        """A fresh directory under the bench directory (same disk as the cached stores)."""
+        root = self.bench_dir / "tmp"
+        root.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=root))
+
+    def progress(self, label: str) -> Progress | None:
+        """A progress bar on a terminal, None when stderr is piped (or progress is off)."""
+        if not self.show_progress:
+            return None
+        from shopguide.commands import progress_bar
+
+        return progress_bar(label)
+
+    def close(self) -> None:
+        """Release the chat model if this context loaded it."""
+        if self.worker is not None and self._owned_worker:
+            self.worker.close()
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0-100) with linear interpolation; 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100.0
+    low = math.floor(rank)
+    high = math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def summarise(values: Sequence[float], digits: int = 4) -> dict[str, float | int]:
+    """Count, mean, p50, p95 and max of latencies in seconds."""
+    if not values:
+        return {"n": 0, "mean": 0.0, "p50": 0.0, "p95": 0.0, "max": 0.0}
+    return {
+        "n": len(values),
+        "mean": round(sum(values) / len(values), digits),
+        "p50": round(percentile(values, 50), digits),
+        "p95": round(percentile(values, 95), digits),
+        "max": round(max(values), digits),
+    }
+
+
+class Stopwatch:
+    """`with Stopwatch() as sw: ...` then `sw.seconds`."""
+
+    def __enter__(self) -> Stopwatch:
+        self.start = time.perf_counter()
+        self.seconds = 0.0
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.start
+
+
+def load_average() -> list[float]:
+    """The 1, 5 and 15 minute load averages (empty where the OS has none)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
+
+
+def tick(progress: Progress | None, done: int, total: int) -> None:
+    """Report progress if there is a bar."""
+    if progress is not None:
+        progress(done, total)
+
+
+def first_lines(items: Iterable[Any], n: int) -> list[Any]:
+    """At most the first `n` items."""
+    out = []
+    for item in items:
+        if len(out) >= n:
+            break
+        out.append(item)
+    return out
+
+
+def stderr_note(text: str) -> None:
+    """A one-line note for a person at a terminal; silent when stderr is piped."""
+    if sys.stderr.isatty():
+        print(text, file=sys.stderr)

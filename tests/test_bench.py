@@ -1,0 +1,130 @@
+"""`shopguide bench` on tiny stores: every section yields well-formed figures (speed is never asserted)."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from shopguide.bench import SECTIONS, print_table, run_sections, select_sections, targets
+from shopguide.bench_common import BenchContext, Catalog, Scale, percentile, summarise
+from shopguide.bench_dialogue import SCRIPT, interleave
+from shopguide.errors import UserFacingError
+from shopguide.settings import Settings
+
+DEMO_PRODUCTS = Path(__file__).resolve().parent.parent / "shopguide" / "demo" / "products.jsonl"
+TINY = Scale(turn_limit=14, turns_per_user=3, llm_prompts=2, llm_rounds=1, llm_tokens=8, search_queries=8,
+             startup_runs=1, startup_search=False)
+
+
+@pytest.fixture(scope="module")
+def bench_ctx(tmp_path_factory, embedder, chat_worker, demo_store_dir) -> BenchContext:
+    """A bench context on a copy of the demo store, a 20-product catalog and the session's models."""
+    root = tmp_path_factory.mktemp("bench")
+    settings = Settings(data_dir=root / "data", _env_file=None)
+    shutil.copytree(demo_store_dir, root / "data" / "bench" / "demo")
+    subset = root / "subset.jsonl"
+    subset.write_text("".join(DEMO_PRODUCTS.read_text(encoding="utf-8").splitlines(keepends=True)[:20]), encoding="utf-8")
+    queries = root / "queries.jsonl"
+    queries.write_text("".join(json.dumps({"id": f"q{i}", "text": t}) + "\n" for i, t in enumerate(
+        ["hiking boots", "daypack", "warm jacket", "tent", "merino socks", "stove", "sunglasses", "sleeping bag"])))
+    return BenchContext(settings, users=2, scale=TINY, large=Catalog("subset", subset, queries), embedder=embedder,
+                        worker=chat_worker, show_progress=False)
+
+
+def finite_numbers(data, path="") -> list[str]:
+    """Paths of numbers in `data` that are negative, NaN or infinite (differences excepted)."""
+    bad = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if not key.endswith("_overhead_s"):  # ours minus raw: may be below zero
+                bad += finite_numbers(value, f"{path}.{key}")
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            bad += finite_numbers(value, f"{path}[{i}]")
+    elif isinstance(data, (int, float)) and not isinstance(data, bool):
+        if not math.isfinite(data) or data < 0:
+            bad.append(path)
+    return bad
+
+
+def check_dist(d: dict) -> None:
+    assert set(d) == {"n", "mean", "p50", "p95", "max"}
+    assert d["n"] > 0 and 0 <= d["p50"] <= d["p95"] <= d["max"]
+
+
+def test_statistics_and_section_selection():
+    assert percentile([1, 2, 3, 4], 50) == 2.5 and percentile([5], 95) == 5 and percentile([], 50) == 0.0
+    assert summarise([0.1, 0.3, 0.2])["p50"] == 0.2
+    assert select_sections([]) == list(SECTIONS)
+    assert select_sections(["llm", "turn"]) == ["turn", "llm"]
+    with pytest.raises(UserFacingError):
+        select_sections(["nope"])
+    full = interleave(SCRIPT)
+    assert len(full) >= 50 and len({u for u, _ in full}) >= 5
+
+
+def test_turn_llm_and_concurrency(bench_ctx):
+    result = run_sections(bench_ctx, ["turn", "llm", "concurrency"])
+    assert not finite_numbers({k: v for k, v in result.items() if k in ("turn", "llm", "concurrency")})
+    turn = result["turn"]
+    assert "error" not in turn, turn
+    assert turn["turns"] == TINY.turn_limit and turn["errors"] == 0 and len(turn["samples"]) == TINY.turn_limit
+    check_dist(turn["overall_s"])
+    assert sum(d["n"] for d in turn["by_intent"].values()) == TINY.turn_limit
+    assert "search" in turn["by_intent"]
+    llm = result["llm"]
+    assert "error" not in llm, llm
+    assert llm["ours"]["calls"] == llm["raw"]["calls"] == TINY.llm_prompts * TINY.llm_rounds
+    assert llm["ours"]["tokens"] > 0 and llm["raw"]["tokens"] > 0 and llm["ratio"] > 0
+    check_dist(llm["ours"]["ttft_s"])
+    c = result["concurrency"]
+    assert "error" not in c, c
+    assert c["users"] == 2 and c["turns"] == 2 * TINY.turns_per_user == c["answered"]
+    assert c["errors"] == 0 and c["lost"] == 0 and c["misrouted"] == 0
+    assert c["throughput_turns_per_s"] > 0
+    check_dist(c["latency_s"])
+    names = {t["target"] for t in result["targets"]}
+    assert {"search turn p50", "every intent p95", "generation vs raw llama.cpp"} <= names
+    out = io.StringIO()
+    print_table(result, out)
+    assert "targets" in out.getvalue() and "concurrency" in out.getvalue()
+    json.dumps(result)
+
+
+def test_search_and_ingest_with_cache(bench_ctx):
+    ctx = replace(bench_ctx, store="subset")
+    first = run_sections(ctx, ["ingest", "search"])
+    ing, search = first["ingest"], first["search"]
+    assert "error" not in ing and "error" not in search, (ing, search)
+    assert ing["rows"] == 20 and ing["stored_products"] == 20 and ing["all_ingested"] and ing["kept_as_cache"]
+    assert ing["chunks"] >= 20 and ing["ratio"] > 0
+    assert search["products"] == 20 and search["queries"] == 8
+    for key in ("latency_s", "without_embedding_s", "embedding_only_s"):
+        check_dist(search[key])
+    again = run_sections(ctx, ["ingest"])["ingest"]
+    assert again["ingested"] == 20 and not again["kept_as_cache"]  # measured on a fresh temp store
+    demo = run_sections(bench_ctx, ["search"])["search"]
+    assert demo["store"] == "demo" and demo["queries"] == TINY.search_queries
+    assert not finite_numbers([ing, search, again, demo])
+    assert not list((ctx.bench_dir / "tmp").glob("ingest-*"))  # temp stores are removed
+
+
+def test_memory_and_startup(bench_ctx):
+    ctx = replace(bench_ctx, store="subset")
+    result = run_sections(ctx, ["memory", "startup"])
+    mem, start = result["memory"], result["startup"]
+    assert "error" not in mem and "error" not in start, (mem, start)
+    assert mem["startup"]["peak_rss_mb"] > 0 and mem["startup"]["replies"] >= 2
+    assert mem["store"]["products"] == 20 and mem["store"]["peak_rss_bytes"] > 0
+    assert start["ok"] and start["llm_loads"] == 1 and len(start["runs"]) == 1
+    assert start["runs"][0]["intent"] == "greeting" and start["first_search"] is None
+    check_dist(start["first_reply_s"])
+    assert not finite_numbers([mem, start])
+    checked = {t["target"]: t for t in targets(result, ctx)}
+    assert "startup to first reply" in checked and checked["peak RSS with 20 products"]["met"] in (True, False)
