@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 import math
 import os
-import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,19 +169,3 @@ def tick(progress: Progress | None, done: int, total: int) -> None:
     """Report progress if there is a bar."""
     if progress is not None:
         progress(done, total)
-
-
-def first_lines(items: Iterable[Any], n: int) -> list[Any]:
-    """At most the first `n` items."""
-    out = []
-    for item in items:
-        if len(out) >= n:
-            break
-        out.append(item)
-    return out
-
-
-def stderr_note(text: str) -> None:
-    """A one-line note for a person at a terminal; silent when stderr is piped."""
-    if sys.stderr.isatty():
-        print(text, file=sys.stderr)

@@ -74,6 +74,24 @@ def run_memory(ctx: BenchContext) -> dict[str, Any]:
     return out
 
 
+def peak_rss_kib() -> int:
+    """This process's peak RSS in KiB: VmHWM of its own address space.
+
+    Not ru_maxrss: Linux carries that over from the parent across fork and exec, so a child of a
+    big process would report the parent's size.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
 def child_main(argv: list[str] | None = None) -> int:
     """The memory child: start up, answer, search, then print peak and current RSS as one JSON line."""
     p = argparse.ArgumentParser(prog="shopguide.bench_process")
@@ -82,8 +100,6 @@ def child_main(argv: list[str] | None = None) -> int:
     p.add_argument("--searches", type=int, default=0)
     args = p.parse_args(argv)
     started = time.perf_counter()
-    import resource
-
     import psutil
 
     from adapters.console import make_message
@@ -109,8 +125,7 @@ def child_main(argv: list[str] | None = None) -> int:
                 rt.services.search.search(title, top_k=10)
         finally:
             rt.close()
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    peak_kib = usage.ru_maxrss  # KiB on Linux
+    peak_kib = peak_rss_kib()
     print(json.dumps({
         "mode": args.mode, "products": products, "replies": replies, "searches": len(titles),
         "peak_rss_mb": round(peak_kib / 1024, 1), "peak_rss_bytes": peak_kib * 1024,

@@ -115,16 +115,18 @@ def test_search_and_ingest_with_cache(bench_ctx):
     assert not list((ctx.bench_dir / "tmp").glob("ingest-*"))  # temp stores are removed
 
 
-def test_memory_and_startup(bench_ctx):
-    ctx = replace(bench_ctx, store="subset")
+def test_memory_and_startup(bench_ctx, tmp_path):
+    # one memory child (the large-store child is the same code on another store): keeps the test short
+    ctx = replace(bench_ctx, store="subset", large=Catalog("absent", tmp_path / "absent.jsonl"))
     result = run_sections(ctx, ["memory", "startup"])
     mem, start = result["memory"], result["startup"]
     assert "error" not in mem and "error" not in start, (mem, start)
     assert mem["startup"]["peak_rss_mb"] > 0 and mem["startup"]["replies"] >= 2
-    assert mem["store"]["products"] == 20 and mem["store"]["peak_rss_bytes"] > 0
+    assert mem["startup"]["products"] == 178 and mem["startup"]["peak_rss_bytes"] > 0
+    assert "not found" in mem["store"]["skipped"]
     assert start["ok"] and start["llm_loads"] == 1 and len(start["runs"]) == 1
     assert start["runs"][0]["intent"] == "greeting" and start["first_search"] is None
     check_dist(start["first_reply_s"])
     assert not finite_numbers([mem, start])
     checked = {t["target"]: t for t in targets(result, ctx)}
-    assert "startup to first reply" in checked and checked["peak RSS with 20 products"]["met"] in (True, False)
+    assert checked["startup to first reply"]["met"] in (True, False)
