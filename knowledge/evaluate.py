@@ -61,7 +61,8 @@ def precision_at_1(ranked: list[str], grades: dict[str, int], grade: int = 2) ->
 
 
 def summarise(runs: dict[str, list[str]], qrels: dict[str, dict[str, int]], *, p1_grade: int | None = None) -> dict[str, Any]:
-    """Mean metrics over queries that have judgements (nDCG skips queries with no positive grade)."""
+    """Mean metrics over queries with a positive grade; P@1 only over those with a doc of `p1_grade` or more."""
+    # P@1 skips queries that could never score, as the shared baselines do; `p@1_queries` says how many counted.
     ndcgs, mrrs, recalls, p1s = [], [], [], []
     for qid, grades in qrels.items():
         ranked = runs.get(qid, [])
@@ -73,7 +74,7 @@ def summarise(runs: dict[str, list[str]], qrels: dict[str, dict[str, int]], *, p
         r = recall_at(ranked, grades)
         if r is not None:
             recalls.append(r)
-        if p1_grade is not None:
+        if p1_grade is not None and max(grades.values()) >= p1_grade:
             p1s.append(precision_at_1(ranked, grades, p1_grade))
     out: dict[str, Any] = {
         "queries": len(ndcgs),
@@ -83,6 +84,7 @@ def summarise(runs: dict[str, list[str]], qrels: dict[str, dict[str, int]], *, p
     }
     if p1_grade is not None:
         out["p@1"] = _mean(p1s)
+        out["p@1_queries"] = len(p1s)
     return out
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from knowledge.base import KnowledgeBase
+from knowledge.passages import qa_answer, title_head
 from knowledge.search import fts_query
 from knowledge.text import normalise
 
@@ -23,11 +24,17 @@ class Evidence:
 
 @dataclass(frozen=True)
 class EvidenceTuning:
-    """Weights of the evidence ranker (measured with `shopguide eval product-qa`)."""
+    """Weights of the evidence ranker (measured with `shopguide eval product-qa`, docs/benchmarks.md).
 
-    rrf_k: float = 60.0
-    keyword_weight: float = 1.0
-    vector_weight: float = 1.0
+    A passage's rank score is its cosine similarity to the question, after the product's passages
+    are centred (`centre` times their mean subtracted, when there are at least `centre_min`
+    of them, so what they all share about the product counts less than what sets one apart),
+    plus `keyword_weight` times its BM25 score over the best BM25 score among the product's passages.
+    """
+
+    keyword_weight: float = 0.2
+    centre: float = 0.5
+    centre_min: int = 5
 
 
 class EvidenceRetriever:
@@ -38,53 +45,65 @@ class EvidenceRetriever:
         self.tuning = tuning or EvidenceTuning()
 
     def rank(self, product_id: str, question: str, top_k: int = 5, *, include_description: bool = True) -> list[Evidence]:
-        """The product's passages best first; document ids for documents, `description` otherwise."""
+        """The product's passages best first (ids: document ids, or `<product id>#description-<n>`), scored by cosine."""
         question = (question or "").strip()[:1000]
+        passages = self._passages(product_id, include_description)
+        if not passages or not question or not any(ch.isalnum() for ch in question):
+            return []
+        # Vector scores from stored vectors: no re-encoding of the product's passages.
+        qvec = self.kb.embedder.encode_query(normalise(question))
+        stored: dict[str, np.ndarray] = {}
+        for kind in ("document", "product"):
+            ids = [p[0] for p in passages if p[0].startswith(kind[0] + ":")]
+            stored.update(self.kb.vectors.get_vectors(kind, ids))
+        passages = [p for p in passages if p[0] in stored]
+        if not passages:
+            return []
+        matrix = np.stack([stored[p[0]] for p in passages])
+        sims = matrix @ qvec
+        t = self.tuning
+        if t.centre and len(passages) >= t.centre_min:
+            centred = matrix - t.centre * matrix.mean(axis=0)
+            centred /= np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-9)
+            dense = centred @ qvec
+        else:
+            dense = sims
+        keyword = self._keyword_scores(product_id, question)
+        top_keyword = max(keyword.values(), default=0.0) or 1.0
+        fused = [float(d) + t.keyword_weight * keyword.get(p[1], 0.0) / top_keyword
+                 for p, d in zip(passages, dense)]
+        best: dict[str, Evidence] = {}
+        for i in sorted(range(len(passages)), key=lambda i: -fused[i]):
+            cid, item, text, source = passages[i]
+            if item not in best:
+                best[item] = Evidence(item, source, text, round(float(sims[i]), 4))
+        return list(best.values())[:top_k]
+
+    def _passages(self, product_id: str, include_description: bool) -> list[tuple[str, str, str, str]]:
+        """(chunk id, evidence id, text, source) of the product's documents and description passages."""
         store = self.kb.store
         with store.lock:
             doc_rows = store.db.execute(
-                "SELECT c.id, c.item_id, c.text, d.source FROM chunks c JOIN documents d ON d.id = c.item_id "
+                "SELECT c.id, c.item_id, c.text, d.source, d.text FROM chunks c JOIN documents d ON d.id = c.item_id "
                 "WHERE c.kind = 'document' AND d.product_id = ?", [product_id]).fetchall()
             desc_rows = store.db.execute(
-                "SELECT id, item_id, text FROM chunks WHERE kind = 'product' AND item_id = ?", [product_id]
+                "SELECT c.id, c.item_id, c.text, p.title FROM chunks c JOIN products p ON p.id = c.item_id "
+                "WHERE c.kind = 'product' AND c.item_id = ? ORDER BY c.seq", [product_id]
             ).fetchall() if include_description else []
-        passages = [(r[0], r[1], r[2], r[3] or "document") for r in doc_rows]
-        passages += [(r[0], f"{r[1]}#description-{i}", r[2], "description") for i, r in enumerate(desc_rows)]
-        if not passages or not question:
-            return []
-        # Vector ranks from stored vectors: no re-encoding of the product's passages.
-        qvec = self.kb.embedder.encode_query(normalise(question))
-        vectors = {}
-        for kind in ("document", "product"):
-            ids = [p[0] for p in passages if p[0].startswith(kind[0] + ":")]
-            vectors.update(self.kb.vectors.get_vectors(kind, ids))
-        sims = {p[0]: float(np.dot(vectors[p[0]], qvec)) for p in passages if p[0] in vectors}
-        by_vector = sorted(sims, key=lambda cid: -sims[cid])
-        by_keyword = self._keyword_order(product_id, question, passages)
-        t = self.tuning
-        fused: dict[str, float] = {}
-        for rank, cid in enumerate(by_vector, start=1):
-            fused[cid] = fused.get(cid, 0.0) + t.vector_weight / (t.rrf_k + rank)
-        for rank, cid in enumerate(by_keyword, start=1):
-            fused[cid] = fused.get(cid, 0.0) + t.keyword_weight / (t.rrf_k + rank)
-        best_per_item: dict[str, Evidence] = {}
-        for cid in sorted(fused, key=lambda c: -fused[c]):
-            chunk = next(p for p in passages if p[0] == cid)
-            item = chunk[1]
-            if item not in best_per_item:
-                best_per_item[item] = Evidence(item, chunk[3], chunk[2], round(sims.get(cid, 0.0), 4))
-        return list(best_per_item.values())[:top_k]
+        # a question-and-answer document is embedded by its answer but shown whole
+        passages = [(r[0], r[1], r[4] if qa_answer(r[4]) else r[2], r[3] or "document") for r in doc_rows]
+        described = [r for r in desc_rows if r[2] != title_head(r[3])]  # the title alone is no evidence
+        passages += [(r[0], f"{r[1]}#description-{i}", r[2], "description") for i, r in enumerate(described)]
+        return passages
 
-    def _keyword_order(self, product_id: str, question: str, passages) -> list[str]:
+    def _keyword_scores(self, product_id: str, question: str) -> dict[str, float]:
+        """BM25 scores (higher is better) of the product's documents that share a term with the question."""
         match = fts_query(question)
         if not match:
-            return []
+            return {}
         with self.kb.store.lock:
             rows = self.kb.store.db.execute(
-                "SELECT id FROM documents_fts WHERE documents_fts MATCH ? AND product_id = ? "
-                "ORDER BY bm25(documents_fts)", [match, product_id]).fetchall()
-        doc_order = [r[0] for r in rows]
-        first_chunk = {}
-        for p in passages:
-            first_chunk.setdefault(p[1], p[0])
-        return [first_chunk[d] for d in doc_order if d in first_chunk]
+                "SELECT id, bm25(documents_fts) FROM documents_fts WHERE documents_fts MATCH ? AND product_id = ?",
+                [match, product_id]).fetchall()
+        return {r[0]: -float(r[1]) for r in rows}
+

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
+import numpy as np
+
 from knowledge.base import KnowledgeBase
+from knowledge.passages import faq_name
 from knowledge.schema import Faq
 from knowledge.search import fts_query
 from knowledge.text import normalise
+
+SLOTS = ("question", "answer", "name")
 
 
 @dataclass(frozen=True)
@@ -20,50 +26,99 @@ class FaqHit:
 
 @dataclass(frozen=True)
 class FaqTuning:
-    """Weights of the FAQ scorer (measured with `shopguide eval faq`)."""
+    """Weights of the FAQ scorer (measured with `shopguide eval faq`, docs/benchmarks.md).
 
-    question_weight: float = 0.5
-    answer_weight: float = 0.5
+    An utterance's score for an entry is its best cosine similarity to one of the entry's
+    vectors (question alone, question with answer, the id's words), each less `hub_penalty`
+    times how much more than average that vector resembles the other entries' vectors of the
+    same kind: generic entries otherwise attract every vague utterance.
+    """
+
+    hub_penalty: float = 0.5
+    use_answer: bool = True
+    use_name: bool = True
     keyword_weight: float = 0.0
     rrf_k: float = 60.0
 
 
+@dataclass
+class _Index:
+    generation: int
+    faq_ids: list[str]
+    vectors: dict[str, np.ndarray]  # slot -> (n_faqs, dim), zero rows where an entry lacks the slot
+    present: dict[str, np.ndarray]  # slot -> bool mask
+    hubs: dict[str, np.ndarray]  # slot -> per-entry penalty
+
+
 class FaqMatcher:
-    """Ranks FAQ entries for an utterance by embedding similarity to the question and the answer."""
+    """Ranks FAQ entries for an utterance by embedding similarity to their question, answer and name."""
 
     def __init__(self, kb: KnowledgeBase, tuning: FaqTuning | None = None) -> None:
         self.kb = kb
         self.tuning = tuning or FaqTuning()
+        self._index: _Index | None = None
+        self._lock = threading.Lock()
 
     def rank(self, text: str, top_k: int = 5) -> list[FaqHit]:
         """FAQ entries best first, scored in [0, 1]."""
         text = (text or "").strip()[:1000]
         if not text or not any(ch.isalnum() for ch in text):
             return []
-        total = self.kb.vectors.count("faq")
-        if total == 0:
+        index = self._load()
+        if not index.faq_ids:
             return []
-        vector = self.kb.embedder.encode_query(normalise(text))
-        hits = self.kb.vectors.query("faq", vector, total)
-        committed = self.kb.store.chunk_texts([h.id for h in hits])
-        per_faq: dict[str, dict[str, float]] = {}
-        for hit in hits:
-            row = committed.get(hit.id)
-            if row is None or row["hash"] != hit.metadata.get("hash"):
-                continue
-            slot = "q" if row["seq"] == 0 else "a"
-            scores = per_faq.setdefault(row["item_id"], {})
-            scores[slot] = max(scores.get(slot, -1.0), hit.similarity)
+        query = self.kb.embedder.encode_query(normalise(text))
         t = self.tuning
-        scored = {
-            fid: t.question_weight * s.get("q", 0.0) + t.answer_weight * s.get("a", s.get("q", 0.0))
-            for fid, s in per_faq.items()
-        }
+        best = np.full(len(index.faq_ids), -np.inf, dtype=np.float32)
+        for slot in SLOTS:
+            if (slot == "answer" and not t.use_answer) or (slot == "name" and not t.use_name):
+                continue
+            sims = index.vectors[slot] @ query - t.hub_penalty * index.hubs[slot]
+            best = np.maximum(best, np.where(index.present[slot], sims, -np.inf))
+        scored = {fid: float(s) for fid, s in zip(index.faq_ids, best) if np.isfinite(s)}
         if t.keyword_weight:
             scored = self._with_keywords(text, scored)
-        best = sorted(scored, key=lambda fid: -scored[fid])[:top_k]
-        faqs = self.kb.store.get_faqs(best)
-        return [FaqHit(faqs[f], round(max(0.0, min(1.0, scored[f])), 4)) for f in best if f in faqs]
+        top = sorted(scored, key=lambda fid: -scored[fid])[:top_k]
+        faqs = self.kb.store.get_faqs(top)
+        return [FaqHit(faqs[f], round(max(0.0, min(1.0, scored[f])), 4)) for f in top if f in faqs]
+
+    def best(self, text: str, threshold: float) -> FaqHit | None:
+        """The best entry if its confidence reaches `threshold`, else None."""
+        ranked = self.rank(text, top_k=1)
+        if ranked and ranked[0].score >= threshold:
+            return ranked[0]
+        return None
+
+    def _load(self) -> _Index:
+        """All committed FAQ vectors by slot, reloaded whenever the FAQ set changes."""
+        generation = self.kb.store.generation("faq")
+        with self._lock:
+            if self._index is not None and self._index.generation == generation:
+                return self._index
+            faqs = self.kb.store.get_faqs()
+            with self.kb.store.lock:
+                rows = self.kb.store.db.execute(
+                    "SELECT id, item_id, seq, text, hash FROM chunks WHERE kind = 'faq'").fetchall()
+            stored = self.kb.vectors.get_with_metadata("faq", [r[0] for r in rows])
+            ids = sorted(faqs)
+            pos = {fid: i for i, fid in enumerate(ids)}
+            dim = next((v.shape[0] for v, _ in stored.values()), 1)
+            vectors = {s: np.zeros((len(ids), dim), dtype=np.float32) for s in SLOTS}
+            present = {s: np.zeros(len(ids), dtype=bool) for s in SLOTS}
+            for chunk, item, seq, text, digest in rows:
+                got = stored.get(chunk)
+                if got is None or got[1].get("hash") != digest or item not in pos:
+                    continue  # not committed yet, or left over from an interrupted ingest
+                slot = "question" if seq == 0 else "name" if text == faq_name(faqs[item]) else "answer"
+                i = pos[item]
+                if present[slot][i]:  # a long answer in several chunks: their mean direction
+                    vectors[slot][i] = _normalised(vectors[slot][i] + got[0])
+                else:
+                    vectors[slot][i] = got[0]
+                    present[slot][i] = True
+            hubs = {s: _hub(vectors[s], present[s]) for s in SLOTS}
+            self._index = _Index(generation, ids, vectors, present, hubs)
+            return self._index
 
     def _with_keywords(self, text: str, scored: dict[str, float]) -> dict[str, float]:
         match = fts_query(text)
@@ -76,9 +131,19 @@ class FaqMatcher:
         bonus = {r[0]: self.tuning.keyword_weight / (self.tuning.rrf_k + i + 1) for i, r in enumerate(rows)}
         return {fid: s + bonus.get(fid, 0.0) for fid, s in scored.items()}
 
-    def best(self, text: str, threshold: float) -> FaqHit | None:
-        """The best entry if its confidence reaches `threshold`, else None."""
-        ranked = self.rank(text, top_k=1)
-        if ranked and ranked[0].score >= threshold:
-            return ranked[0]
-        return None
+
+def _normalised(v: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(v))
+    return v / norm if norm else v
+
+
+def _hub(vectors: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Each entry's mean similarity to the other entries, less the average of that over entries."""
+    n = int(present.sum())
+    out = np.zeros(len(vectors), dtype=np.float32)
+    if n < 3:
+        return out
+    sims = vectors[present] @ vectors[present].T
+    mean = (sims.sum(axis=1) - np.diag(sims)) / (n - 1)
+    out[present] = mean - mean.mean()
+    return out

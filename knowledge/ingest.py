@@ -213,7 +213,7 @@ def ingest_records(
     kb.store.set_meta(marker, "1")
     stored = kb.store.hashes(kind)
     stale = set(broken)
-    model_key, model = f"embedder:{kind}", _embedder_name(kb)
+    model_key, model = f"embedder:{kind}", _embedder_name(kb, kind)
     previous_model = kb.store.get_meta(model_key)
     if stored and previous_model is not None and previous_model != model:
         report.notes.append(f"the embedding model or passage format changed ({previous_model} -> {model}): every item of the file "
@@ -256,11 +256,11 @@ def remove_items(kb: KnowledgeBase, kind: str, ids: Iterable[str]) -> int:
     return len(gone)
 
 
-def _embedder_name(kb: KnowledgeBase) -> str:
+def _embedder_name(kb: KnowledgeBase, kind: str) -> str:
     """Which model (and passage format) made the vectors, without loading the model; the two must not mix."""
     path = getattr(kb.embedder, "path", None)
     name = "/".join(Path(str(path)).parts[-2:]) if path else type(kb.embedder).__name__
-    version = getattr(passages, "VERSION", None)  # bump it in passages.py to re-embed on the next ingest
+    version = passages.VERSIONS.get(kind)  # bump it in passages.py to re-embed that kind on the next ingest
     return f"{name} passages:{version}" if version else name
 
 
@@ -375,16 +375,13 @@ def _repair(kb: KnowledgeBase, kind: str) -> set[str]:
     with kb.store.lock:
         rows = kb.store.db.execute("SELECT id, item_id, hash FROM chunks WHERE kind = ?", [kind]).fetchall()
     expected = {r[0]: (r[1], r[2]) for r in rows}
-    col = kb.vectors.collection(kind)
-    got = col.get(include=["metadatas"])
+    seen = kb.vectors.hashes(kind)
     orphans: list[str] = []
     stale: set[str] = set()
-    seen: set[str] = set()
-    for vid, meta in zip(got["ids"], got["metadatas"]):
-        seen.add(vid)
+    for vid, digest in seen.items():
         if vid not in expected:
             orphans.append(vid)
-        elif (meta or {}).get("hash") != expected[vid][1]:
+        elif digest != expected[vid][1]:
             stale.add(expected[vid][0])
     for vid, (item_id, _) in expected.items():
         if vid not in seen:

@@ -7,21 +7,22 @@ record from SQLite; vector hits whose hash disagrees with the committed record a
 from __future__ import annotations
 
 import logging
-import re
+import threading
+from functools import lru_cache
 from dataclasses import dataclass, field
-from typing import Any
 
 from knowledge.base import KnowledgeBase
 from knowledge.filters import SearchFilters, filters_sql, filters_where, passing
 from knowledge.schema import Product
 from knowledge.store import row_to_product
-from knowledge.text import normalise, tokens
+from knowledge.text import Vocabulary, keyword_terms, normalise, plural_stem, tokens
 
 log = logging.getLogger(__name__)
 
 MODES = ("hybrid", "keyword", "vector")
 SORTS = ("relevance", "price_asc", "price_desc", "rating")
 MAX_QUERY_CHARS = 512
+INGEST_MARKER = "ingest_in_progress:product"  # set by knowledge/ingest.py while a product ingest is unfinished
 
 
 @dataclass(frozen=True)
@@ -54,26 +55,34 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class SearchTuning:
-    """Weights of the hybrid ranker (measured with `shopguide eval search`)."""
+    """Weights of the hybrid ranker (measured with `shopguide eval search`, docs/benchmarks.md).
 
-    rrf_k: float = 60.0
-    keyword_weight: float = 1.0
-    vector_weight: float = 1.0
+    A candidate's score is a weighted sum of its BM25 score over the query's best BM25 score,
+    the cosine similarity of the query to the product's title vector and to its best description
+    passage, the share of the query's words found in its title, brand and category, and the
+    share of the query's adjacent word pairs found adjacent there too.
+    """
+
+    keyword_weight: float = 0.2
+    title_vector_weight: float = 0.4
+    passage_vector_weight: float = 0.2
+    coverage_weight: float = 0.5
+    phrase_weight: float = 0.15
     title_weight: float = 3.0
     meta_weight: float = 1.5
     body_weight: float = 1.0
     candidates: int = 200
+    rerank: int = 100
+    repair_typos: bool = True
+    common_share: float = 0.1
+    common_min: int = 1000
+    exact_max_products: int = 3
 
 
-def fts_query(text: str) -> str:
-    """An FTS5 MATCH expression: any of the query's words, each quoted."""
-    words = tokens(text)
-    seen: list[str] = []
-    for word in words:
-        for part in re.split(r"[./]", word):
-            if part and part not in seen:
-                seen.append(part)
-    return " OR ".join(f'"{w}"' for w in seen[:32])
+def fts_query(text: str, extra: list[str] | None = None) -> str:
+    """An FTS5 MATCH expression: any of the query's index terms (plus `extra` terms), each quoted."""
+    terms = list(dict.fromkeys(keyword_terms(text) + list(extra or [])))
+    return " OR ".join(f'"{w}"' for w in terms[:32])
 
 
 class ProductSearch:
@@ -82,6 +91,8 @@ class ProductSearch:
     def __init__(self, kb: KnowledgeBase, tuning: SearchTuning | None = None) -> None:
         self.kb = kb
         self.tuning = tuning or SearchTuning()
+        self._vocab: tuple[int, Vocabulary] | None = None
+        self._vocab_lock = threading.Lock()
 
     def search(
         self,
@@ -107,15 +118,24 @@ class ProductSearch:
             fused = exact + [h for h in hits if h.product.id not in {e.product.id for e in exact}]
             return self._finish(query, fused, confidence, mode, filters, offset, top_k, sort)
         n = max(self.tuning.candidates, want)
-        keyword = self._keyword(query, filters, n) if mode in ("hybrid", "keyword") else []
-        vector = self._vector(query, filters, n) if mode in ("hybrid", "vector") else []
-        fused = self._fuse(keyword, vector)
+        terms = keyword_terms(query)
+        repairs = self.repairs(terms) if mode != "vector" and self.tuning.repair_typos else {}
+        extra = [r for alternatives in repairs.values() for r in alternatives]
+        if mode in ("hybrid", "keyword"):
+            common = self._common_terms(terms)
+            match = fts_query(" ".join(w for w in terms if w not in common) if common else query, extra)
+            keyword = self._keyword(match, filters, n)
+        else:
+            keyword = {}
+        vector = self._vector(query, filters, n) if mode in ("hybrid", "vector") else {}
+        fused, total = self._fuse(keyword, vector, terms if mode != "vector" else [], repairs, max(want, 20) + len(exact))
         exact_ids = {e.product.id for e in exact}
         ranked = exact + [h for h in fused if h.product.id not in exact_ids]
         confidence = self._confidence(query, ranked, exact)
-        return self._finish(query, ranked, confidence, mode, filters, offset, top_k, sort)
+        total = len(exact) + total - sum(1 for h in fused if h.product.id in exact_ids)
+        return self._finish(query, ranked, confidence, mode, filters, offset, top_k, sort, total)
 
-    def _finish(self, query, ranked, confidence, mode, filters, offset, top_k, sort) -> SearchResult:
+    def _finish(self, query, ranked, confidence, mode, filters, offset, top_k, sort, total=None) -> SearchResult:
         if sort != "relevance" and ranked:
             pool = ranked[: max(20, offset + top_k)]
             key = {
@@ -124,13 +144,64 @@ class ProductSearch:
                 "rating": lambda h: (h.product.rating is None, -(h.product.rating or 0.0)),
             }[sort]
             ranked = sorted(pool, key=key)
-        return SearchResult(query, ranked[offset:offset + top_k], confidence, mode, filters, total=len(ranked))
+        total = len(ranked) if total is None else total
+        return SearchResult(query, ranked[offset:offset + top_k], confidence, mode, filters, total=total)
+
+    # ----- query repair ----------------------------------------------------------------------
+    def repairs(self, terms: list[str]) -> dict[str, list[str]]:
+        """Known words to search besides query terms the catalog lacks: typos, split and glued words."""
+        candidates = [w for w in terms if len(w) >= 4 and w.isalpha()]
+        words = [w for w in terms if w.isalpha()]
+        if not words:
+            return {}
+        vocab = self._vocabulary()
+        out: dict[str, list[str]] = {}
+        for word in candidates:
+            if word in vocab or self.kb.store.keyword_known("product", word):
+                continue
+            fixed = vocab.correct(word)
+            if fixed:
+                out[word] = [fixed]
+            else:
+                parts = vocab.split(word)
+                if parts:
+                    out[word] = list(parts)
+        for left, right in zip(words, words[1:]):
+            if left + right in vocab:
+                out.setdefault(left, []).append(left + right)
+                out.setdefault(right, []).append(left + right)
+        return out
+
+    def _common_terms(self, terms: list[str]) -> set[str]:
+        """Query terms in so many product titles that matching them alone finds nothing in particular.
+
+        They are left out of the keyword query when rarer terms remain (scoring every product that
+        says "inch" is most of a slow query's time); the vector and coverage scores still use them.
+        """
+        t = self.tuning
+        if not t.common_share or len(terms) < 2:
+            return set()
+        vocab = self._vocabulary()
+        limit = max(t.common_min, int(t.common_share * vocab.documents))
+        common = {w for w in terms if vocab.counts.get(w, 0) > limit}
+        return common if len(common) < len(terms) else set()
+
+    def _vocabulary(self) -> Vocabulary:
+        generation = self.kb.store.generation("product")
+        with self._vocab_lock:
+            if self._vocab is None or self._vocab[0] != generation:
+                self._vocab = (generation, Vocabulary(self.kb.store.product_titles()))
+            return self._vocab[1]
 
     # ----- the rankers ---------------------------------------------------------------------
     def _exact(self, query: str, filters: SearchFilters) -> list[ProductHit]:
-        candidates = {w.strip(",.;:!?()[]\"'") for w in query.split()}
-        candidates |= {query}
-        ids = self.kb.store.products_by_code(c for c in candidates if len(c) >= 3)
+        candidates = dict.fromkeys([query, *(w.strip(",.;:!?()[]\"'") for w in query.split())])
+        ids: list[str] = []
+        for code in candidates:
+            if len(code) >= 3:
+                found = self.kb.store.products_by_code([code])
+                if len(found) <= self.tuning.exact_max_products:  # shared by many products: not an identifier
+                    ids.extend(i for i in found if i not in ids)
         if not ids:
             return []
         products = self.kb.store.get_products(ids)
@@ -149,60 +220,89 @@ class ProductSearch:
             ))
         return [ProductHit(row_to_product(r), 1.0 / (i + 1)) for i, r in enumerate(rows)]
 
-    def _keyword(self, query: str, filters: SearchFilters, n: int) -> list[ProductHit]:
-        match = fts_query(query)
+    def _keyword(self, match: str, filters: SearchFilters, n: int) -> dict[str, float]:
+        """Product id -> BM25 score (higher is better) of the best `n` keyword matches, best first."""
         if not match:
-            return []
+            return {}
         t = self.tuning
-        cond, params = filters_sql(filters)
-        sql = (
-            f"SELECT p.*, bm25(products_fts, 0.0, {t.title_weight}, {t.meta_weight}, {t.body_weight}) AS _score "
-            f"FROM products_fts JOIN products p ON p.id = products_fts.id "
-            f"WHERE products_fts MATCH ? AND {cond} ORDER BY _score LIMIT ?"
-        )
+        rank = f"bm25(products_fts, 0.0, {t.title_weight}, {t.meta_weight}, {t.body_weight})"
+        if filters.is_empty():  # no join: it would cost a lookup for every matching row
+            sql, params = f"SELECT id, {rank} AS _score FROM products_fts WHERE products_fts MATCH ? ORDER BY _score LIMIT ?", []
+        else:
+            cond, params = filters_sql(filters)
+            sql = (f"SELECT p.id, {rank} AS _score FROM products_fts JOIN products p ON p.id = products_fts.id "
+                   f"WHERE products_fts MATCH ? AND {cond} ORDER BY _score LIMIT ?")
         with self.kb.store.lock:
-            rows = list(self.kb.store.db.query(sql, [match, *params, n]))
-        return [ProductHit(row_to_product(r), -float(r["_score"]), keyword_rank=i + 1) for i, r in enumerate(rows)]
+            rows = self.kb.store.db.execute(sql, [match, *params, n]).fetchall()
+        return {r[0]: -float(r[1]) for r in rows}
 
-    def _vector(self, query: str, filters: SearchFilters, n: int) -> list[ProductHit]:
+    def _vector(self, query: str, filters: SearchFilters, n: int) -> dict[str, _Dense]:
+        """Product id -> its title and best description-passage similarity, for the nearest `n` products."""
         vector = self.kb.embedder.encode_query(normalise(query))
-        hits = self.kb.vectors.query("product", vector, n * 2, where=filters_where(filters))
+        # Vectors can disagree with the committed rows only while an ingest runs or after one was
+        # interrupted (ingest.py keeps this marker until it finishes or repairs): check hashes then.
+        verify = self.kb.store.get_meta(INGEST_MARKER) is not None
+        hits = self.kb.vectors.query("product", vector, n * 2, where=filters_where(filters), metadata=verify)
         if not hits:
-            return []
-        committed = self.kb.store.chunk_texts([h.id for h in hits])
-        best: dict[str, float] = {}
-        for hit in hits:
-            row = committed.get(hit.id)
-            if row is None or row["hash"] != hit.metadata.get("hash"):
-                continue  # not committed yet, or left over from an interrupted ingest
-            item = row["item_id"]
-            if item not in best:
-                best[item] = hit.similarity
-        order = list(best)[:n]
-        products = self.kb.store.get_products(order)
+            return {}
+        valid = []
+        if verify:
+            marks = ",".join("?" * len(hits))
+            with self.kb.store.lock:
+                committed = {r[0]: r for r in self.kb.store.db.execute(
+                    f"SELECT id, item_id, seq, hash FROM chunks WHERE id IN ({marks})", [h.id for h in hits]).fetchall()}
+            for hit in hits:
+                row = committed.get(hit.id)
+                if row is not None and row[3] == hit.metadata.get("hash"):
+                    valid.append((row[1], row[2], hit.similarity))  # else: not committed yet, or left by an interrupted ingest
+        else:  # chunk ids are "p:<item id>:<seq>"; vectors of removed items find no product later and drop out
+            for hit in hits:
+                item, _, seq = hit.id[2:].rpartition(":")
+                valid.append((item, int(seq) if seq.isdigit() else 0, hit.similarity))
+        order = list(dict.fromkeys(item for item, _, _ in valid))[:n]
         allowed = self._passing(order, filters) if not filters.is_empty() else set(order)
-        out = []
-        for item in order:
-            if item in products and item in allowed:
-                out.append(ProductHit(products[item], best[item], vector_rank=len(out) + 1, similarity=best[item]))
-        return out
+        floor = valid[-1][2] if valid else 0.0
+        dense: dict[str, _Dense] = {}
+        for item, seq, sim in valid:
+            if item not in allowed:
+                continue
+            entry = dense.setdefault(item, _Dense(floor=floor))
+            if seq == 0:  # passage 0 is the title alone (knowledge/passages.py)
+                entry.title = sim if entry.title is None else max(entry.title, sim)
+            else:
+                entry.passage = sim if entry.passage is None else max(entry.passage, sim)
+        return dense
 
-    def _fuse(self, keyword: list[ProductHit], vector: list[ProductHit]) -> list[ProductHit]:
+    def _fuse(self, keyword: dict[str, float], dense: dict[str, _Dense], terms: list[str],
+              repairs: dict[str, list[str]], keep: int) -> tuple[list[ProductHit], int]:
+        """The best `keep` (at least `rerank`) candidates as hits, and how many candidates there were."""
         t = self.tuning
+        top_keyword = max(keyword.values(), default=0.0) or 1.0
+        floor = min((d.floor for d in dense.values()), default=0.0)
         scores: dict[str, float] = {}
-        info: dict[str, dict[str, Any]] = {}
-        for hit in keyword:
-            pid = hit.product.id
-            scores[pid] = scores.get(pid, 0.0) + t.keyword_weight / (t.rrf_k + hit.keyword_rank)
-            info.setdefault(pid, {"product": hit.product})["keyword_rank"] = hit.keyword_rank
-        for hit in vector:
-            pid = hit.product.id
-            scores[pid] = scores.get(pid, 0.0) + t.vector_weight / (t.rrf_k + hit.vector_rank)
-            entry = info.setdefault(pid, {"product": hit.product})
-            entry["vector_rank"] = hit.vector_rank
-            entry["similarity"] = hit.similarity
+        for pid in dict.fromkeys([*keyword, *dense]):
+            d = dense.get(pid)
+            title, passage = (d.title_sim, d.passage_sim) if d else (floor, floor)
+            if not dense:
+                title = passage = 0.0
+            scores[pid] = (t.keyword_weight * keyword.get(pid, 0.0) / top_keyword
+                           + t.title_vector_weight * title + t.passage_vector_weight * passage)
         ranked = sorted(scores, key=lambda pid: -scores[pid])
-        return [ProductHit(score=scores[pid], **info[pid]) for pid in ranked]
+        head = ranked[: max(keep, t.rerank)]
+        products = self.kb.store.get_products(head)
+        head = [pid for pid in head if pid in products]
+        if terms and (t.coverage_weight or t.phrase_weight):
+            wanted = _wanted(terms, repairs)
+            for pid in head[: t.rerank]:
+                words, pairs = coverage(wanted, products[pid])
+                scores[pid] += t.coverage_weight * words + t.phrase_weight * pairs
+            head.sort(key=lambda pid: -scores[pid])
+        keyword_rank = {pid: i for i, pid in enumerate(keyword, start=1)}
+        vector_rank = {pid: i for i, pid in enumerate(sorted(dense, key=lambda p: -dense[p].best), start=1)}
+        hits = [ProductHit(products[pid], round(scores[pid], 6), keyword_rank=keyword_rank.get(pid),
+                           vector_rank=vector_rank.get(pid), similarity=dense[pid].best if pid in dense else None)
+                for pid in head[:keep]]
+        return hits, len(ranked)
 
     def _confidence(self, query: str, ranked: list[ProductHit], exact: list[ProductHit]) -> float:
         if exact:
@@ -218,3 +318,57 @@ class ProductSearch:
         similarity = top.similarity if top.similarity is not None else 0.0
         sim_part = min(1.0, max(0.0, (similarity - 0.2) / 0.5))
         return round(0.5 * sim_part + 0.5 * coverage, 3)
+
+
+@dataclass
+class _Dense:
+    """A product's best title and description-passage similarities from one vector query."""
+
+    floor: float
+    title: float | None = None
+    passage: float | None = None
+
+    @property
+    def title_sim(self) -> float:
+        """Title similarity; the passage's when the title vector was not among the hits."""
+        return self.title if self.title is not None else (self.passage if self.passage is not None else self.floor)
+
+    @property
+    def passage_sim(self) -> float:
+        """Best description-passage similarity; the title's when there is none among the hits."""
+        return self.passage if self.passage is not None else self.title_sim
+
+    @property
+    def best(self) -> float:
+        """The higher of the two."""
+        return max(self.title_sim, self.passage_sim)
+
+
+def _wanted(terms: list[str], repairs: dict[str, list[str]]) -> list[frozenset[str]]:
+    """Per query term, the light-stemmed forms that count as finding it."""
+    return [frozenset(plural_stem(w) for w in [term, *repairs.get(term, [])]) for term in terms]
+
+
+def coverage(wanted: list[frozenset[str]], product: Product) -> tuple[float, float]:
+    """Shares of the query's terms, and of its adjacent term pairs, found (adjacent) in the product's name fields."""
+    # name fields: title, brand, category, type, colours, material; "hard drive" counts in "... Hard Drive 1TB"
+    if not wanted:
+        return 0.0, 0.0
+    words = _name_words(" ".join(filter(None, (product.title, product.brand, product.category, product.type,
+                                               " ".join(product.colors), product.material))))
+    forms = frozenset().union(*wanted)
+    prefixes = {f[:3] for f in forms}
+    stems = [plural_stem(w) if w[:3] in prefixes else None for w in words]  # stem only what could match
+    have = set(stems)
+    found = sum(1 for alternatives in wanted if alternatives & have) / len(wanted)
+    if len(wanted) < 2:
+        return found, 0.0
+    pairs = set(zip(stems, stems[1:]))
+    adjacent = sum(1 for a, b in zip(wanted, wanted[1:]) if any((x, y) in pairs for x in a for y in b))
+    return found, adjacent / (len(wanted) - 1)
+
+
+@lru_cache(maxsize=50_000)
+def _name_words(text: str) -> tuple[str, ...]:
+    return tuple(keyword_terms(text))  # distinct terms in order of first appearance (as measured)
+

@@ -17,7 +17,7 @@ from typing import Any
 import sqlite_utils
 
 from knowledge.schema import Document, Faq, Product
-from knowledge.text import normalise
+from knowledge.text import keyword_text
 from shopguide.migrations import migrate, open_database, transaction
 
 KINDS = ("product", "faq", "document")
@@ -55,7 +55,36 @@ def _m1_catalog(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
 
 
-MIGRATIONS = [_m1_catalog]
+def _m2_keyword_text(db: sqlite_utils.Database) -> None:
+    """Re-index every FTS row with `keyword_text` (units, fractions and sizes spelled one way)."""
+    rebuild_keyword_index(db)
+
+
+MIGRATIONS = [_m1_catalog, _m2_keyword_text]
+KEYWORD_GENERATION = "keyword_generation"
+
+
+def product_keyword_fields(p: Product) -> tuple[str, str, str]:
+    """The (title, meta, body) texts of a product as the keyword index holds them."""
+    meta = " ".join(x for x in (p.brand, p.category, p.type, " ".join(p.colors), p.material,
+                                _attr_text(p.attributes)) if x)
+    return keyword_text(p.title), keyword_text(meta), keyword_text(p.description or "")
+
+
+def rebuild_keyword_index(db: sqlite_utils.Database) -> None:
+    """Refill the three FTS tables from the canonical records."""
+    db.execute("DELETE FROM products_fts")
+    for row in db.query("SELECT * FROM products"):
+        db.execute("INSERT INTO products_fts (id, title, meta, body) VALUES (?, ?, ?, ?)",
+                   [row["id"], *product_keyword_fields(row_to_product(row))])
+    db.execute("DELETE FROM faqs_fts")
+    for row in db.query("SELECT id, question, answer FROM faqs"):
+        db.execute("INSERT INTO faqs_fts (id, question, answer) VALUES (?, ?, ?)",
+                   [row["id"], keyword_text(row["question"]), keyword_text(row["answer"])])
+    db.execute("DELETE FROM documents_fts")
+    for row in db.query("SELECT id, product_id, text FROM documents"):
+        db.execute("INSERT INTO documents_fts (id, product_id, text) VALUES (?, ?, ?)",
+                   [row["id"], row["product_id"], keyword_text(row["text"])])
 
 
 def _now() -> str:
@@ -243,12 +272,39 @@ class CatalogStore:
                         "INSERT INTO chunks (id, kind, item_id, seq, text, hash) VALUES (?, ?, ?, ?, ?, ?)",
                         [chunk_id(kind, record.id, seq), kind, record.id, seq, text, digest],
                     )
+            if items:
+                self._bump_generation(kind)
 
     def delete_items(self, kind: str, ids: Iterable[str]) -> None:
         """Remove items, their chunks and index rows, in one transaction."""
         with self.lock, transaction(self.db):
             for item_id in ids:
                 self._delete_one(kind, item_id)
+            self._bump_generation(kind)
+
+    def generation(self, kind: str) -> int:
+        """A number that changes whenever items of `kind` are written or removed (by any process)."""
+        value = self.get_meta(f"{KEYWORD_GENERATION}:{kind}")
+        return int(value) if value else 0
+
+    def _bump_generation(self, kind: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, '1') "
+            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+            [f"{KEYWORD_GENERATION}:{kind}"],
+        )
+
+    def product_titles(self) -> list[str]:
+        """Every product title (for building the catalog's vocabulary)."""
+        with self.lock:
+            return [r[0] for r in self.db.execute("SELECT title FROM products").fetchall()]
+
+    def keyword_known(self, kind: str, term: str) -> bool:
+        """Whether the keyword index of `kind` holds `term` anywhere (after its own stemming)."""
+        table = f"{_table(kind)}_fts"
+        with self.lock:
+            return self.db.execute(f"SELECT 1 FROM {table} WHERE {table} MATCH ? LIMIT 1",
+                                   [f'"{term}"']).fetchone() is not None
 
     def _delete_one(self, kind: str, item_id: str) -> None:
         table = _table(kind)
@@ -268,11 +324,9 @@ class CatalogStore:
              None if p.available is None else int(p.available), p.rating, p.description, p.image, p.url,
              json.dumps(p.attributes, ensure_ascii=False, default=str), digest, now],
         )
-        meta = " ".join(x for x in (p.brand, p.category, p.type, " ".join(p.colors), p.material,
-                                    _attr_text(p.attributes)) if x)
         self.db.execute(
             "INSERT INTO products_fts (id, title, meta, body) VALUES (?, ?, ?, ?)",
-            [p.id, normalise(p.title), normalise(meta), normalise(p.description or "")],
+            [p.id, *product_keyword_fields(p)],
         )
         for code in product_codes(p):
             self.db.execute("INSERT INTO product_codes (code, product_id) VALUES (?, ?)", [code, p.id])
@@ -284,7 +338,7 @@ class CatalogStore:
         )
         self.db.execute(
             "INSERT INTO faqs_fts (id, question, answer) VALUES (?, ?, ?)",
-            [f.id, normalise(f.question), normalise(f.answer)],
+            [f.id, keyword_text(f.question), keyword_text(f.answer)],
         )
 
     def _insert_document(self, d: Document, digest: str, now: str) -> None:
@@ -294,7 +348,7 @@ class CatalogStore:
         )
         self.db.execute(
             "INSERT INTO documents_fts (id, product_id, text) VALUES (?, ?, ?)",
-            [d.id, d.product_id, normalise(d.text)],
+            [d.id, d.product_id, keyword_text(d.text)],
         )
 
     def close(self) -> None:

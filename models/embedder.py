@@ -36,6 +36,7 @@ class SentenceEmbedder:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
+        self._one_lock = threading.Lock()
 
     @property
     def model(self):
@@ -100,13 +101,28 @@ class SentenceEmbedder:
             if hit is not None:
                 self._cache.move_to_end(text)
                 return hit
-        vector = self.encode([text])[0]
+        vector = self._encode_one(text)
         vector.setflags(write=False)
         with self._cache_lock:
             self._cache[text] = vector
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return vector
+
+    def _encode_one(self, text: str) -> np.ndarray:
+        """One short text on one torch thread: splitting a single query over threads gains nothing and,
+        when another process holds the other core, waits on it (7-14 ms becomes hundreds)."""
+        import torch
+
+        model = self.model
+        with self._one_lock:
+            before = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                vectors = model.encode([text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+            finally:
+                torch.set_num_threads(before)
+        return np.asarray(vectors, dtype=np.float32)[0]
 
     def warm(self, texts: Sequence[str]) -> None:
         """Batch-embed queries ahead of time so that `encode_query` finds them cached."""

@@ -250,7 +250,7 @@ def test_strict_rejects_the_whole_file(kb):
 # ----- idempotency and prune ----------------------------------------------------------------
 def test_second_ingest_embeds_nothing_and_a_change_is_embedded_alone(kb, tmp_path):
     ingest_file(kb, "product", FIXTURES / "products_good.jsonl")
-    assert len(kb.embedder.texts) == 3
+    assert len(kb.embedder.texts) == 6  # per product: the title alone, then title + description
     kb.embedder.texts.clear()
     again = ingest_file(kb, "product", FIXTURES / "products_good.jsonl")
     assert (again.added, again.updated, again.unchanged, again.embedded_chunks) == (0, 0, 3, 0)
@@ -259,7 +259,7 @@ def test_second_ingest_embeds_nothing_and_a_change_is_embedded_alone(kb, tmp_pat
     rows[1]["description"] = "Now with pit zips."
     changed = ingest_file(kb, "product", write_jsonl(tmp_path / "p.jsonl", rows))
     assert (changed.added, changed.updated, changed.unchanged) == (0, 1, 2)
-    assert kb.embedder.texts == ["Summit Rain Jacket. Now with pit zips."]
+    assert kb.embedder.texts == ["Summit Rain Jacket.", "Summit Rain Jacket. Now with pit zips."]
     assert kb.store.get_product("SG-101").description == "Now with pit zips."
     views(kb)
 
@@ -292,7 +292,7 @@ def test_a_changed_embedding_model_re_embeds_everything(kb):
     kb.store.set_meta("embedder:product", "some/other-model")
     report = ingest_file(kb, "product", FIXTURES / "products_good.jsonl")
     assert (report.updated, report.unchanged) == (3, 0)
-    assert "embedding model or passage format changed" in report.notes[0] and report.embedded_chunks == 3
+    assert "embedding model or passage format changed" in report.notes[0] and report.embedded_chunks == 6
 
 
 # ----- chunking ------------------------------------------------------------------------------
@@ -305,14 +305,15 @@ def test_long_description_is_chunked_within_the_embedder_window(kb, tmp_path):
     assert len(chunks) > 3 and report.embedded_chunks == len(chunks)
     window = kb.embedder.max_tokens
     assert all(kb.embedder.count_tokens(c) + 2 <= window for c in chunks)  # +2: [CLS] and [SEP]
-    assert all(c.startswith("Endless Trail Shoe. ") for c in chunks)
+    assert chunks[0] == "Endless Trail Shoe."  # the title alone, then title-prefixed passages
+    assert all(c.startswith("Endless Trail Shoe. ") for c in chunks[1:])
     covered = " ".join(chunks)
     assert all(f"marker{i} " in covered for i in range(60))  # no text beyond the window is dropped
     assert kb.vectors.count("product") == len(chunks)
     # shorter text later: the extra chunks leave both stores
     row["description"] = "Short now."
     ingest_file(kb, "product", write_jsonl(tmp_path / "long.jsonl", [row]))
-    assert kb.vectors.count("product") == 1
+    assert kb.vectors.count("product") == 2
     views(kb)
 
 
