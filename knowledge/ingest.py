@@ -241,8 +241,10 @@ def ingest_records(
         kept = {r.id for r in records} | set(keep)
         gone = [item_id for item_id in stored if item_id not in kept]
         if gone:
-            _remove(kb, kind, gone)
+            documents = _remove(kb, kind, gone)
             report.removed = len(gone)
+            if documents:
+                report.notes.append(f"removed {documents} documents of the removed products")
     kb.store.set_meta(marker, None)
     log.info(report.summary())
     return report
@@ -264,13 +266,21 @@ def _embedder_name(kb: KnowledgeBase, kind: str) -> str:
     return f"{name} passages:{version}" if version else name
 
 
-def _remove(kb: KnowledgeBase, kind: str, ids: list[str]) -> None:
+def _remove(kb: KnowledgeBase, kind: str, ids: list[str]) -> int:
+    """Delete items (and, for products, their documents) from both stores; returns the documents removed."""
     doomed = set(ids)
     with kb.store.lock:
         rows = kb.store.db.execute("SELECT id, item_id FROM chunks WHERE kind = ?", [kind]).fetchall()
     vector_ids = [r[0] for r in rows if r[1] in doomed]
     kb.store.delete_items(kind, ids)  # records first: from here on the items are invisible
     kb.vectors.delete(kind, vector_ids)
+    if kind != "product" or not doomed:
+        return 0
+    with kb.store.lock:  # documents about a removed product would answer questions about nothing
+        docs = [r[0] for r in kb.store.db.execute("SELECT id, product_id FROM documents").fetchall() if r[1] in doomed]
+    if docs:
+        _remove(kb, "document", docs)
+    return len(docs)
 
 
 def _passages(kb: KnowledgeBase, kind: str, record: Record) -> list[str]:

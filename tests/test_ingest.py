@@ -275,6 +275,19 @@ def test_prune_removes_absent_items_from_every_store(kb, tmp_path):
     assert views(kb)["records"].keys() == {"SG-100", "SG-101"}
 
 
+def test_pruning_a_product_removes_its_documents_too(kb, tmp_path):
+    ingest_file(kb, "product", FIXTURES / "products_good.jsonl")
+    docs = [{"id": "D1", "product_id": "SG-102", "source": "review", "text": "Warm and light."},
+            {"id": "D2", "product_id": "SG-100", "source": "review", "text": "Good grip on wet rock."}]
+    ingest_file(kb, "document", write_jsonl(tmp_path / "d.jsonl", docs))
+    rows = [json.loads(line) for line in (FIXTURES / "products_good.jsonl").read_text().splitlines() if line.strip()]
+    report = ingest_file(kb, "product", write_jsonl(tmp_path / "p.jsonl", rows[:2]), prune=True)
+    assert report.removed == 1 and any("removed 1 documents" in n for n in report.notes)
+    assert {r[0] for r in kb.store.db.execute("SELECT id FROM documents")} == {"D2"}
+    assert {r[0] for r in kb.store.db.execute("SELECT id FROM documents_fts")} == {"D2"}
+    assert {i.split(":")[1] for i in kb.vectors.ids("document")} == {"D2"}
+
+
 def test_prune_keeps_items_whose_rows_were_rejected(kb, tmp_path):
     ingest_file(kb, "product", FIXTURES / "products_good.jsonl")
     bad = write_jsonl(tmp_path / "p.jsonl", [{"id": "SG-100", "title": "Shoe"}, {"id": "SG-101", "title": "J", "price": "?"}])
