@@ -53,9 +53,12 @@ class EvidenceRetriever:
         # Vector scores from stored vectors: no re-encoding of the product's passages.
         qvec = self.kb.embedder.encode_query(normalise(question))
         stored: dict[str, np.ndarray] = {}
+        hashes = self._chunk_hashes([p[0] for p in passages])
         for kind in ("document", "product"):
             ids = [p[0] for p in passages if p[0].startswith(kind[0] + ":")]
-            stored.update(self.kb.vectors.get_vectors(kind, ids))
+            for cid, (vector, meta) in self.kb.vectors.get_with_metadata(kind, ids).items():
+                if meta.get("hash") == hashes.get(cid):  # else left stale by an interrupted ingest
+                    stored[cid] = vector
         passages = [p for p in passages if p[0] in stored]
         if not passages:
             return []
@@ -95,6 +98,14 @@ class EvidenceRetriever:
         described = [r for r in desc_rows if r[2] != title_head(r[3])]  # the title alone is no evidence
         passages += [(r[0], f"{r[1]}#description-{i}", r[2], "description") for i, r in enumerate(described)]
         return passages
+
+    def _chunk_hashes(self, chunk_ids: list[str]) -> dict[str, str]:
+        """The committed content hash of each chunk."""
+        if not chunk_ids:
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
+        with self.kb.store.lock:
+            return dict(self.kb.store.db.execute(f"SELECT id, hash FROM chunks WHERE id IN ({marks})", chunk_ids).fetchall())
 
     def _keyword_scores(self, product_id: str, question: str) -> dict[str, float]:
         """BM25 scores (higher is better) of the product's documents that share a term with the question."""

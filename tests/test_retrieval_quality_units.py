@@ -306,3 +306,18 @@ def test_very_common_words_leave_the_keyword_query_but_not_the_ranking(tmp_path,
         assert engine.search("check valve 1 inch", top_k=1).hits[0].product.id == "V"
     finally:
         kb.close()
+
+
+def test_evidence_ignores_a_vector_left_stale_by_an_interrupted_ingest(tmp_path, embedder):
+    kb = KnowledgeBase(tmp_path / "kb", embedder)
+    try:
+        ingest_records(kb, "product", [Product(id="K", title="Kettle")])
+        ingest_records(kb, "document", [Document(id="d1", product_id="K", source="review", text="Boils fast."),
+                                        Document(id="d2", product_id="K", source="review", text="Red lid.")])
+        retriever = EvidenceRetriever(kb)
+        assert {e.id for e in retriever.rank("K", "does it boil fast?", top_k=5)} == {"d1", "d2"}
+        vector = kb.vectors.get_vectors("document", ["d:d1:0"])["d:d1:0"]
+        kb.vectors.upsert("document", ["d:d1:0"], vector[None, :], [{"item_id": "d1", "hash": "stale"}])
+        assert [e.id for e in retriever.rank("K", "does it boil fast?", top_k=5)] == ["d2"]
+    finally:
+        kb.close()
