@@ -308,6 +308,11 @@ class CatalogStore:
 
     def _delete_one(self, kind: str, item_id: str) -> None:
         table = _table(kind)
+        # The record, its FTS row, chunks and codes are written in one transaction, so without a
+        # record there is nothing to delete; and deleting from FTS by its unindexed id column scans
+        # the whole index, which made adding N new items cost O(N) each.
+        if self.db.execute(f"SELECT 1 FROM {table} WHERE id = ?", [item_id]).fetchone() is None:
+            return
         self.db.execute(f"DELETE FROM {table} WHERE id = ?", [item_id])
         self.db.execute(f"DELETE FROM {table}_fts WHERE id = ?", [item_id])
         self.db.execute("DELETE FROM chunks WHERE kind = ? AND item_id = ?", [kind, item_id])
