@@ -53,11 +53,11 @@ class EvidenceRetriever:
         # Vector scores from stored vectors: no re-encoding of the product's passages.
         qvec = self.kb.embedder.encode_query(normalise(question))
         stored: dict[str, np.ndarray] = {}
-        hashes = self._chunk_hashes([p[0] for p in passages])
+        hashes = {p[0]: p[4] for p in passages}
         for kind in ("document", "product"):
             ids = [p[0] for p in passages if p[0].startswith(kind[0] + ":")]
             for cid, (vector, meta) in self.kb.vectors.get_with_metadata(kind, ids).items():
-                if meta.get("hash") == hashes.get(cid):  # else left stale by an interrupted ingest
+                if meta.get("hash") == hashes[cid]:  # else left stale by an interrupted ingest
                     stored[cid] = vector
         passages = [p for p in passages if p[0] in stored]
         if not passages:
@@ -77,35 +77,27 @@ class EvidenceRetriever:
                  for p, d in zip(passages, dense)]
         best: dict[str, Evidence] = {}
         for i in sorted(range(len(passages)), key=lambda i: -fused[i]):
-            cid, item, text, source = passages[i]
+            cid, item, text, source, _ = passages[i]
             if item not in best:
                 best[item] = Evidence(item, source, text, round(float(sims[i]), 4))
         return list(best.values())[:top_k]
 
-    def _passages(self, product_id: str, include_description: bool) -> list[tuple[str, str, str, str]]:
-        """(chunk id, evidence id, text, source) of the product's documents and description passages."""
+    def _passages(self, product_id: str, include_description: bool) -> list[tuple[str, str, str, str, str]]:
+        """(chunk id, evidence id, text, source, hash) of the product's documents and description passages."""
         store = self.kb.store
         with store.lock:
             doc_rows = store.db.execute(
-                "SELECT c.id, c.item_id, c.text, d.source, d.text FROM chunks c JOIN documents d ON d.id = c.item_id "
+                "SELECT c.id, c.item_id, c.text, d.source, d.text, c.hash FROM chunks c JOIN documents d ON d.id = c.item_id "
                 "WHERE c.kind = 'document' AND d.product_id = ?", [product_id]).fetchall()
             desc_rows = store.db.execute(
-                "SELECT c.id, c.item_id, c.text, p.title FROM chunks c JOIN products p ON p.id = c.item_id "
+                "SELECT c.id, c.item_id, c.text, p.title, c.hash FROM chunks c JOIN products p ON p.id = c.item_id "
                 "WHERE c.kind = 'product' AND c.item_id = ? ORDER BY c.seq", [product_id]
             ).fetchall() if include_description else []
         # a question-and-answer document is embedded by its answer but shown whole
-        passages = [(r[0], r[1], r[4] if qa_answer(r[4]) else r[2], r[3] or "document") for r in doc_rows]
+        passages = [(r[0], r[1], r[4] if qa_answer(r[4]) else r[2], r[3] or "document", r[5]) for r in doc_rows]
         described = [r for r in desc_rows if r[2] != title_head(r[3])]  # the title alone is no evidence
-        passages += [(r[0], f"{r[1]}#description-{i}", r[2], "description") for i, r in enumerate(described)]
+        passages += [(r[0], f"{r[1]}#description-{i}", r[2], "description", r[4]) for i, r in enumerate(described)]
         return passages
-
-    def _chunk_hashes(self, chunk_ids: list[str]) -> dict[str, str]:
-        """The committed content hash of each chunk."""
-        if not chunk_ids:
-            return {}
-        marks = ",".join("?" * len(chunk_ids))
-        with self.kb.store.lock:
-            return dict(self.kb.store.db.execute(f"SELECT id, hash FROM chunks WHERE id IN ({marks})", chunk_ids).fetchall())
 
     def _keyword_scores(self, product_id: str, question: str) -> dict[str, float]:
         """BM25 scores (higher is better) of the product's documents that share a term with the question."""

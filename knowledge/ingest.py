@@ -23,7 +23,7 @@ from knowledge.schema import (
     Document, Faq, Product, RowError, aliases_for, content_hash, missing_columns, parse_document, parse_faq,
     parse_product, raw_id,
 )
-from knowledge.store import chunk_id
+from knowledge.store import chunk_id, ingest_marker
 from shopguide.errors import IngestError
 
 log = logging.getLogger(__name__)
@@ -208,7 +208,7 @@ def ingest_records(
     With `prune`, stored items that are neither in `records` nor in `keep` are removed.
     """
     report = report or IngestReport(kind=kind, rows=len(records))
-    marker = f"ingest_in_progress:{kind}"
+    marker = ingest_marker(kind)
     broken = _repair(kb, kind) if kb.store.get_meta(marker) else set()
     kb.store.set_meta(marker, "1")
     stored = kb.store.hashes(kind)
@@ -276,8 +276,7 @@ def _remove(kb: KnowledgeBase, kind: str, ids: list[str]) -> int:
     kb.vectors.delete(kind, vector_ids)
     if kind != "product" or not doomed:
         return 0
-    with kb.store.lock:  # documents about a removed product would answer questions about nothing
-        docs = [r[0] for r in kb.store.db.execute("SELECT id, product_id FROM documents").fetchall() if r[1] in doomed]
+    docs = kb.store.document_ids_of(ids)  # documents about a removed product would answer questions about nothing
     if docs:
         _remove(kb, "document", docs)
     return len(docs)

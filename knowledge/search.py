@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from knowledge.base import KnowledgeBase
 from knowledge.filters import SearchFilters, filters_sql, filters_where, passing
 from knowledge.schema import Product
-from knowledge.store import row_to_product
+from knowledge.store import ingest_marker, row_to_product
 from knowledge.text import Vocabulary, keyword_terms, normalise, plural_stem, tokens
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,6 @@ log = logging.getLogger(__name__)
 MODES = ("hybrid", "keyword", "vector")
 SORTS = ("relevance", "price_asc", "price_desc", "rating")
 MAX_QUERY_CHARS = 512
-INGEST_MARKER = "ingest_in_progress:product"  # set by knowledge/ingest.py while a product ingest is unfinished
 
 
 @dataclass(frozen=True)
@@ -241,20 +240,17 @@ class ProductSearch:
         vector = self.kb.embedder.encode_query(normalise(query))
         # Vectors can disagree with the committed rows only while an ingest runs or after one was
         # interrupted (ingest.py keeps this marker until it finishes or repairs): check hashes then.
-        verify = self.kb.store.get_meta(INGEST_MARKER) is not None
+        verify = self.kb.store.get_meta(ingest_marker("product")) is not None
         hits = self.kb.vectors.query("product", vector, n * 2, where=filters_where(filters), metadata=verify)
         if not hits:
             return {}
         valid = []
         if verify:
-            marks = ",".join("?" * len(hits))
-            with self.kb.store.lock:
-                committed = {r[0]: r for r in self.kb.store.db.execute(
-                    f"SELECT id, item_id, seq, hash FROM chunks WHERE id IN ({marks})", [h.id for h in hits]).fetchall()}
+            committed = self.kb.store.chunk_texts([h.id for h in hits])
             for hit in hits:
                 row = committed.get(hit.id)
-                if row is not None and row[3] == hit.metadata.get("hash"):
-                    valid.append((row[1], row[2], hit.similarity))  # else: not committed yet, or left by an interrupted ingest
+                if row is not None and row["hash"] == hit.metadata.get("hash"):
+                    valid.append((row["item_id"], row["seq"], hit.similarity))  # else: not committed yet, or left by an interrupted ingest
         else:  # chunk ids are "p:<item id>:<seq>"; vectors of removed items find no product later and drop out
             for hit in hits:
                 item, _, seq = hit.id[2:].rpartition(":")

@@ -64,6 +64,11 @@ MIGRATIONS = [_m1_catalog, _m2_keyword_text]
 KEYWORD_GENERATION = "keyword_generation"
 
 
+def ingest_marker(kind: str) -> str:
+    """The meta key set while an ingest of `kind` is unfinished (cleared when it ends or is repaired)."""
+    return f"ingest_in_progress:{kind}"
+
+
 def product_keyword_fields(p: Product) -> tuple[str, str, str]:
     """The (title, meta, body) texts of a product as the keyword index holds them."""
     meta = " ".join(x for x in (p.brand, p.category, p.type, " ".join(p.colors), p.material,
@@ -305,6 +310,16 @@ class CatalogStore:
         with self.lock:
             return self.db.execute(f"SELECT 1 FROM {table} WHERE {table} MATCH ? LIMIT 1",
                                    [f'"{term}"']).fetchone() is not None
+
+    def document_ids_of(self, product_ids: Sequence[str]) -> list[str]:
+        """Ids of the documents about any of `product_ids`."""
+        out: list[str] = []
+        with self.lock:
+            for start in range(0, len(product_ids), 500):
+                part = list(product_ids[start:start + 500])
+                marks = ",".join("?" * len(part))
+                out += [r[0] for r in self.db.execute(f"SELECT id FROM documents WHERE product_id IN ({marks})", part)]
+        return out
 
     def _delete_one(self, kind: str, item_id: str) -> None:
         table = _table(kind)

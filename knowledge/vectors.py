@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,28 +72,21 @@ class VectorIndex:
 
     def ids(self, kind: str) -> set[str]:
         """All stored ids of `kind`."""
-        col = self.collection(kind)
-        out: set[str] = set()
-        offset = 0
-        while True:
-            got = col.get(include=[], limit=10000, offset=offset)
-            batch = got["ids"]
-            out.update(batch)
-            if len(batch) < 10000:
-                return out
-            offset += len(batch)
+        return {vid for vid, _, _ in self._scan(kind, [])}
 
     def hashes(self, kind: str) -> dict[str, str | None]:
-        """Every stored id of `kind` with the content hash in its metadata, read in pages."""
+        """Every stored id of `kind` with the content hash in its metadata."""
+        return {vid: (meta or {}).get("hash") for vid, _, meta in self._scan(kind, ["metadatas"])}
+
+    def _scan(self, kind: str, include: list[str]) -> Iterator[tuple[str, Any, Any]]:
+        """(id, embedding, metadata) of every stored vector of `kind`, read in pages."""
         col = self.collection(kind)
-        out: dict[str, str | None] = {}
         offset = 0
         while True:  # one unpaged get of a large collection exceeds SQLite's variable limit
-            got = col.get(include=["metadatas"], limit=_BATCH, offset=offset)
-            for vid, meta in zip(got["ids"], got["metadatas"]):
-                out[vid] = (meta or {}).get("hash")
+            got = col.get(include=include, limit=_BATCH, offset=offset)
+            yield from _rows(got, include)
             if len(got["ids"]) < _BATCH:
-                return out
+                return
             offset += len(got["ids"])
 
     def count(self, kind: str) -> int:
@@ -120,22 +113,28 @@ class VectorIndex:
 
     def get_vectors(self, kind: str, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors by id."""
-        if not ids:
-            return {}
-        got = self.collection(kind).get(ids=list(ids), include=["embeddings"])
-        return {i: np.asarray(e, dtype=np.float32) for i, e in zip(got["ids"], got["embeddings"])}
+        return {vid: vector for vid, (vector, _) in self.get_with_metadata(kind, ids, metadata=False).items()}
 
-    def get_with_metadata(self, kind: str, ids: Sequence[str]) -> dict[str, tuple[np.ndarray, dict[str, Any]]]:
-        """Stored vectors and their metadata by id."""
-        if not ids:
-            return {}
-        out: dict[str, tuple[np.ndarray, dict[str, Any]]] = {}
+    def get_with_metadata(
+        self, kind: str, ids: Sequence[str], *, metadata: bool = True
+    ) -> dict[str, tuple[np.ndarray, dict[str, Any]]]:
+        """Stored vectors and their metadata by id, fetched in batches."""
+        include = ["embeddings", "metadatas"] if metadata else ["embeddings"]
         ids = list(ids)
+        out: dict[str, tuple[np.ndarray, dict[str, Any]]] = {}
         for start in range(0, len(ids), _BATCH):
-            got = self.collection(kind).get(ids=ids[start:start + _BATCH], include=["embeddings", "metadatas"])
-            for i, e, m in zip(got["ids"], got["embeddings"], got["metadatas"]):
-                out[i] = (np.asarray(e, dtype=np.float32), m or {})
+            got = self.collection(kind).get(ids=ids[start:start + _BATCH], include=include)
+            for vid, vector, meta in _rows(got, include):
+                out[vid] = (np.asarray(vector, dtype=np.float32), meta or {})
         return out
+
+
+def _rows(got: dict[str, Any], include: list[str]) -> Iterator[tuple[str, Any, Any]]:
+    """(id, embedding, metadata) triples of a Chroma get result; None for what was not included."""
+    n = len(got["ids"])
+    vectors = got["embeddings"] if "embeddings" in include else [None] * n
+    metas = got["metadatas"] if "metadatas" in include else [None] * n
+    return zip(got["ids"], vectors, metas)
 
 
 def _clean(meta: dict[str, Any]) -> dict[str, Any]:

@@ -114,15 +114,14 @@ class SentenceEmbedder:
         when another process holds the other core, waits on it (7-14 ms becomes hundreds)."""
         import torch
 
-        model = self.model
+        _ = self.model  # load first: loading applies the configured thread count
         with self._one_lock:
             before = torch.get_num_threads()
             torch.set_num_threads(1)
             try:
-                vectors = model.encode([text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+                return self.encode([text])[0]
             finally:
                 torch.set_num_threads(before)
-        return np.asarray(vectors, dtype=np.float32)[0]
 
     def warm(self, texts: Sequence[str]) -> None:
         """Batch-embed queries ahead of time so that `encode_query` finds them cached."""

@@ -7,6 +7,7 @@ one JSON object with `--json`. Progress bars only on a terminal.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import os
@@ -27,27 +28,21 @@ SECTIONS = ("turn", "llm", "concurrency", "search", "ingest", "memory", "startup
 GB = 1_500_000_000  # "1.5 GB" of the target, in bytes (stricter than 1.5 GiB)
 
 
+_RUNNERS = {
+    "turn": ("shopguide.bench_dialogue", "run_turn"),
+    "concurrency": ("shopguide.bench_dialogue", "run_concurrency"),
+    "llm": ("shopguide.bench_llm", "run_llm"),
+    "search": ("shopguide.bench_stores", "run_search"),
+    "ingest": ("shopguide.bench_stores", "run_ingest"),
+    "memory": ("shopguide.bench_process", "run_memory"),
+    "startup": ("shopguide.bench_process", "run_startup"),
+}
+
+
 def _runner(name: str) -> Callable[[BenchContext], dict[str, Any]]:
-    if name == "turn":
-        from shopguide.bench_dialogue import run_turn
-        return run_turn
-    if name == "concurrency":
-        from shopguide.bench_dialogue import run_concurrency
-        return run_concurrency
-    if name == "llm":
-        from shopguide.bench_llm import run_llm
-        return run_llm
-    if name == "search":
-        from shopguide.bench_stores import run_search
-        return run_search
-    if name == "ingest":
-        from shopguide.bench_stores import run_ingest
-        return run_ingest
-    if name == "memory":
-        from shopguide.bench_process import run_memory
-        return run_memory
-    from shopguide.bench_process import run_startup
-    return run_startup
+    """The section's function, imported only when the section runs."""
+    module, function = _RUNNERS[name]
+    return getattr(importlib.import_module(module), function)
 
 
 def select_sections(names: Sequence[str] | None) -> list[str]:
