@@ -7,7 +7,9 @@ only points back here, and an item is visible once its row here is committed.
 from __future__ import annotations
 
 import json
+import logging
 import re
+import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
@@ -20,6 +22,7 @@ from knowledge.schema import Document, Faq, Product
 from knowledge.text import keyword_text
 from shopguide.migrations import migrate, open_database, transaction
 
+log = logging.getLogger(__name__)
 KINDS = ("product", "faq", "document")
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_./]{2,}")
 
@@ -60,7 +63,6 @@ def _m2_keyword_text(db: sqlite_utils.Database) -> None:
     rebuild_keyword_index(db)
 
 
-MIGRATIONS = [_m1_catalog, _m2_keyword_text]
 KEYWORD_GENERATION = "keyword_generation"
 
 
@@ -76,20 +78,28 @@ def product_keyword_fields(p: Product) -> tuple[str, str, str]:
     return keyword_text(p.title), keyword_text(meta), keyword_text(p.description or "")
 
 
+def _m3_fts_rowids(db: sqlite_utils.Database) -> None:
+    """Give each FTS row its record's rowid, so one item's keyword row is deleted without a scan."""
+    rebuild_keyword_index(db)
+
+
+MIGRATIONS = [_m1_catalog, _m2_keyword_text, _m3_fts_rowids]
+
+
 def rebuild_keyword_index(db: sqlite_utils.Database) -> None:
-    """Refill the three FTS tables from the canonical records."""
+    """Refill the three FTS tables from the canonical records (FTS rowid = the record's rowid)."""
     db.execute("DELETE FROM products_fts")
-    for row in db.query("SELECT * FROM products"):
-        db.execute("INSERT INTO products_fts (id, title, meta, body) VALUES (?, ?, ?, ?)",
-                   [row["id"], *product_keyword_fields(row_to_product(row))])
+    for row in db.query("SELECT rowid AS _rowid, * FROM products"):
+        db.execute("INSERT INTO products_fts (rowid, id, title, meta, body) VALUES (?, ?, ?, ?, ?)",
+                   [row["_rowid"], row["id"], *product_keyword_fields(row_to_product(row))])
     db.execute("DELETE FROM faqs_fts")
-    for row in db.query("SELECT id, question, answer FROM faqs"):
-        db.execute("INSERT INTO faqs_fts (id, question, answer) VALUES (?, ?, ?)",
-                   [row["id"], keyword_text(row["question"]), keyword_text(row["answer"])])
+    for row in db.query("SELECT rowid, id, question, answer FROM faqs"):
+        db.execute("INSERT INTO faqs_fts (rowid, id, question, answer) VALUES (?, ?, ?, ?)",
+                   [row["rowid"], row["id"], keyword_text(row["question"]), keyword_text(row["answer"])])
     db.execute("DELETE FROM documents_fts")
-    for row in db.query("SELECT id, product_id, text FROM documents"):
-        db.execute("INSERT INTO documents_fts (id, product_id, text) VALUES (?, ?, ?)",
-                   [row["id"], row["product_id"], keyword_text(row["text"])])
+    for row in db.query("SELECT rowid, id, product_id, text FROM documents"):
+        db.execute("INSERT INTO documents_fts (rowid, id, product_id, text) VALUES (?, ?, ?, ?)",
+                   [row["rowid"], row["id"], row["product_id"], keyword_text(row["text"])])
 
 
 def _now() -> str:
@@ -324,18 +334,21 @@ class CatalogStore:
     def _delete_one(self, kind: str, item_id: str) -> None:
         table = _table(kind)
         # The record, its FTS row, chunks and codes are written in one transaction, so without a
-        # record there is nothing to delete; and deleting from FTS by its unindexed id column scans
-        # the whole index, which made adding N new items cost O(N) each.
-        if self.db.execute(f"SELECT 1 FROM {table} WHERE id = ?", [item_id]).fetchone() is None:
+        # record there is nothing to delete. The FTS row shares the record's rowid; deleting by
+        # the unindexed id column instead would scan the whole index. A rowid that no longer
+        # matches (a VACUUM may renumber rowids) realigns the whole index once.
+        row = self.db.execute(f"SELECT rowid FROM {table} WHERE id = ?", [item_id]).fetchone()
+        if row is None:
             return
         self.db.execute(f"DELETE FROM {table} WHERE id = ?", [item_id])
-        self.db.execute(f"DELETE FROM {table}_fts WHERE id = ?", [item_id])
+        if self.db.execute(f"DELETE FROM {table}_fts WHERE rowid = ? AND id = ?", [row[0], item_id]).rowcount < 1:
+            self._realign_keywords()
         self.db.execute("DELETE FROM chunks WHERE kind = ? AND item_id = ?", [kind, item_id])
         if kind == "product":
             self.db.execute("DELETE FROM product_codes WHERE product_id = ?", [item_id])
 
     def _insert_product(self, p: Product, digest: str, now: str) -> None:
-        self.db.execute(
+        rowid = self.db.execute(
             """INSERT INTO products (id, title, brand, category, type, price, currency, colors, sizes,
                material, stock, available, rating, description, image, url, attributes, hash, updated_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -343,33 +356,38 @@ class CatalogStore:
              json.dumps(list(p.sizes)), p.material, p.stock,
              None if p.available is None else int(p.available), p.rating, p.description, p.image, p.url,
              json.dumps(p.attributes, ensure_ascii=False, default=str), digest, now],
-        )
-        self.db.execute(
-            "INSERT INTO products_fts (id, title, meta, body) VALUES (?, ?, ?, ?)",
-            [p.id, *product_keyword_fields(p)],
-        )
+        ).lastrowid
+        self._insert_keywords("products_fts", ("id", "title", "meta", "body"), rowid, [p.id, *product_keyword_fields(p)])
         for code in product_codes(p):
             self.db.execute("INSERT INTO product_codes (code, product_id) VALUES (?, ?)", [code, p.id])
 
     def _insert_faq(self, f: Faq, digest: str, now: str) -> None:
-        self.db.execute(
+        rowid = self.db.execute(
             "INSERT INTO faqs (id, question, answer, topic, hash, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
             [f.id, f.question, f.answer, f.topic, digest, now],
-        )
-        self.db.execute(
-            "INSERT INTO faqs_fts (id, question, answer) VALUES (?, ?, ?)",
-            [f.id, keyword_text(f.question), keyword_text(f.answer)],
-        )
+        ).lastrowid
+        self._insert_keywords("faqs_fts", ("id", "question", "answer"), rowid,
+                              [f.id, keyword_text(f.question), keyword_text(f.answer)])
 
     def _insert_document(self, d: Document, digest: str, now: str) -> None:
-        self.db.execute(
+        rowid = self.db.execute(
             "INSERT INTO documents (id, product_id, source, text, hash, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
             [d.id, d.product_id, d.source, d.text, digest, now],
-        )
-        self.db.execute(
-            "INSERT INTO documents_fts (id, product_id, text) VALUES (?, ?, ?)",
-            [d.id, d.product_id, keyword_text(d.text)],
-        )
+        ).lastrowid
+        self._insert_keywords("documents_fts", ("id", "product_id", "text"), rowid,
+                              [d.id, d.product_id, keyword_text(d.text)])
+
+    def _insert_keywords(self, table: str, columns: Sequence[str], rowid: int, values: list[Any]) -> None:
+        sql = f"INSERT INTO {table} (rowid, {', '.join(columns)}) VALUES (?{', ?' * len(columns)})"
+        try:
+            self.db.execute(sql, [rowid, *values])
+        except sqlite3.IntegrityError:
+            self._realign_keywords()
+
+    def _realign_keywords(self) -> None:
+        # Rowids renumbered behind the index's back (a manual VACUUM): rebuild it from the records.
+        log.warning("keyword index rowids out of step with the records; rebuilding it")
+        rebuild_keyword_index(self.db)
 
     def close(self) -> None:
         """Close the database connection."""

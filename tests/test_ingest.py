@@ -57,6 +57,9 @@ def views(kb: KnowledgeBase, kind: str = "product") -> dict[str, dict[str, str]]
     db = kb.store.db
     records = {r[0]: r[1] for r in db.execute(f"SELECT id, hash FROM {table}")}
     fts = {r[0] for r in db.execute(f"SELECT id FROM {table}_fts")}
+    unaligned = db.execute(f"SELECT count(*) FROM {table}_fts f LEFT JOIN {table} t ON t.rowid = f.rowid "
+                           "WHERE t.id IS NOT f.id").fetchone()[0]
+    assert unaligned == 0, "an FTS row's rowid is not its record's"
     chunks = {r[0]: (r[1], r[2]) for r in db.execute("SELECT id, item_id, hash FROM chunks WHERE kind = ?", [kind])}
     got = kb.vectors.collection(kind).get(include=["metadatas"])
     vectors = {i: m["hash"] for i, m in zip(got["ids"], got["metadatas"])}
@@ -261,6 +264,25 @@ def test_second_ingest_embeds_nothing_and_a_change_is_embedded_alone(kb, tmp_pat
     assert (changed.added, changed.updated, changed.unchanged) == (0, 1, 2)
     assert kb.embedder.texts == ["Summit Rain Jacket.", "Summit Rain Jacket. Now with pit zips."]
     assert kb.store.get_product("SG-101").description == "Now with pit zips."
+    views(kb)
+
+
+@pytest.mark.parametrize("shift", [1, 1000])
+def test_updates_replace_keyword_rows_even_when_rowids_drift(kb, tmp_path, shift):
+    ingest_file(kb, "product", FIXTURES / "products_good.jsonl")
+    rows = [json.loads(line) for line in (FIXTURES / "products_good.jsonl").read_text().splitlines() if line.strip()]
+    db = kb.store.db
+    # Shift every FTS rowid away from its record's, as a rowid-renumbering VACUUM could.
+    old = db.execute("SELECT rowid, id, title, meta, body FROM products_fts").fetchall()
+    db.execute("DELETE FROM products_fts")
+    for rowid, *cols in old:
+        db.execute("INSERT INTO products_fts (rowid, id, title, meta, body) VALUES (?, ?, ?, ?, ?)", [rowid + shift, *cols])
+    rows[1]["description"] = "Now with pit zips."
+    rows.append({"id": "SG-103", "title": "Trail Gaiter"})
+    report = ingest_file(kb, "product", write_jsonl(tmp_path / "p.jsonl", rows))
+    assert (report.added, report.updated) == (1, 1)
+    assert [r[0] for r in db.execute("SELECT id FROM products_fts WHERE products_fts MATCH 'pit zips'")] == ["SG-101"]
+    assert db.execute("SELECT count(*) FROM products_fts WHERE id = 'SG-101'").fetchone()[0] == 1
     views(kb)
 
 
