@@ -313,6 +313,9 @@ def _embed_and_write(
             progress(0, 0)
         return 0
     total = len(todo)
+    # Items of similar length in one batch: the encoder pads each batch to its longest text,
+    # so a mixed batch spends much of its time on padding.
+    todo = sorted(todo, key=lambda item: _text_length(item[0]))
     done = 0
     embedded = 0
     pending: Future[None] | None = None
@@ -332,6 +335,10 @@ def _embed_and_write(
         if pending is not None:
             pending.result()
     return embedded
+
+
+def _text_length(record: Record) -> int:
+    return sum(len(getattr(record, name, None) or "") for name in ("title", "description", "question", "answer", "text"))
 
 
 def _write_batch(kb: KnowledgeBase, kind: str, batch, chunk_lists, vectors) -> None:
