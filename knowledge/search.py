@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from knowledge.base import KnowledgeBase
 from knowledge.filters import SearchFilters, filters_sql, filters_where, passing
 from knowledge.schema import Product
-from knowledge.store import ingest_marker, row_to_product
+from knowledge.store import ingest_marker, name_text, row_to_product
 from knowledge.text import Vocabulary, keyword_terms, normalise, plural_stem, tokens
 
 log = logging.getLogger(__name__)
@@ -285,14 +285,16 @@ class ProductSearch:
                            + t.title_vector_weight * title + t.passage_vector_weight * passage)
         ranked = sorted(scores, key=lambda pid: -scores[pid])
         head = ranked[: max(keep, t.rerank)]
-        products = self.kb.store.get_products(head)
-        head = [pid for pid in head if pid in products]
         if terms and (t.coverage_weight or t.phrase_weight):
+            names = self.kb.store.name_texts(head)  # only these columns: most of the head is never shown
+            head = [pid for pid in head if pid in names]
             wanted = _wanted(terms, repairs)
             for pid in head[: t.rerank]:
-                words, pairs = coverage(wanted, products[pid])
+                words, pairs = coverage(wanted, names[pid])
                 scores[pid] += t.coverage_weight * words + t.phrase_weight * pairs
             head.sort(key=lambda pid: -scores[pid])
+        products = self.kb.store.get_products(head[:keep])
+        head = [pid for pid in head if pid in products]
         keyword_rank = {pid: i for i, pid in enumerate(keyword, start=1)}
         vector_rank = {pid: i for i, pid in enumerate(sorted(dense, key=lambda p: -dense[p].best), start=1)}
         hits = [ProductHit(products[pid], round(scores[pid], 6), keyword_rank=keyword_rank.get(pid),
@@ -345,13 +347,14 @@ def _wanted(terms: list[str], repairs: dict[str, list[str]]) -> list[frozenset[s
     return [frozenset(plural_stem(w) for w in [term, *repairs.get(term, [])]) for term in terms]
 
 
-def coverage(wanted: list[frozenset[str]], product: Product) -> tuple[float, float]:
+def coverage(wanted: list[frozenset[str]], product: Product | str) -> tuple[float, float]:
     """Shares of the query's terms, and of its adjacent term pairs, found (adjacent) in the product's name fields."""
     # name fields: title, brand, category, type, colours, material; "hard drive" counts in "... Hard Drive 1TB"
     if not wanted:
         return 0.0, 0.0
-    words = _name_words(" ".join(filter(None, (product.title, product.brand, product.category, product.type,
-                                               " ".join(product.colors), product.material))))
+    if isinstance(product, Product):
+        product = name_text(product.title, product.brand, product.category, product.type, product.colors, product.material)
+    words = _name_words(product)
     forms = frozenset().union(*wanted)
     prefixes = {f[:3] for f in forms}
     stems = [plural_stem(w) if w[:3] in prefixes else None for w in words]  # stem only what could match

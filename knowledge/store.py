@@ -102,6 +102,12 @@ def rebuild_keyword_index(db: sqlite_utils.Database) -> None:
                    [row["rowid"], row["id"], row["product_id"], keyword_text(row["text"])])
 
 
+def name_text(title: str, brand: str | None, category: str | None, kind: str | None,
+              colors: Sequence[str], material: str | None) -> str:
+    """A product's name fields as one text: what a shopper's words are checked against."""
+    return " ".join(filter(None, (title, brand, category, kind, " ".join(colors), material)))
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -170,6 +176,19 @@ class CatalogStore:
                 marks = ",".join("?" * len(part))
                 for row in self.db.query(f"SELECT * FROM products WHERE id IN ({marks})", part):
                     out[row["id"]] = row_to_product(row)
+        return out
+
+    def name_texts(self, ids: Sequence[str]) -> dict[str, str]:
+        """Per product id, its name fields (title, brand, category, type, colours, material) as one text."""
+        out: dict[str, str] = {}
+        ids = list(dict.fromkeys(ids))
+        with self.lock:
+            for start in range(0, len(ids), 500):
+                part = ids[start:start + 500]
+                marks = ",".join("?" * len(part))
+                for pid, title, brand, category, kind, colors, material in self.db.execute(
+                        f"SELECT id, title, brand, category, type, colors, material FROM products WHERE id IN ({marks})", part):
+                    out[pid] = name_text(title, brand, category, kind, json.loads(colors or "[]"), material)
         return out
 
     def all_products(self) -> list[Product]:
