@@ -9,6 +9,7 @@ import numpy as np
 from knowledge.base import KnowledgeBase
 from knowledge.passages import qa_answer, title_head
 from knowledge.search import fts_query
+from knowledge.specs import readable_spec
 from knowledge.text import normalise
 
 
@@ -93,8 +94,10 @@ class EvidenceRetriever:
                 "SELECT c.id, c.item_id, c.text, p.title, c.hash FROM chunks c JOIN products p ON p.id = c.item_id "
                 "WHERE c.kind = 'product' AND c.item_id = ? ORDER BY c.seq", [product_id]
             ).fetchall() if include_description else []
-        # a question-and-answer document is embedded by its answer but shown whole
-        passages = [(r[0], r[1], r[4] if qa_answer(r[4]) else r[2], r[3] or "document", r[5]) for r in doc_rows]
+        # a question-and-answer document is embedded by its answer but shown whole; a structured
+        # spec ("weight:  { unit:pounds, value:5 }") is shown readable ("weight: 5 pounds")
+        passages = [(r[0], r[1], r[4] if qa_answer(r[4]) else readable_spec(r[4]) or r[2], r[3] or "document", r[5])
+                    for r in doc_rows]
         described = [r for r in desc_rows if r[2] != title_head(r[3])]  # the title alone is no evidence
         passages += [(r[0], f"{r[1]}#description-{i}", r[2], "description", r[4]) for i, r in enumerate(described)]
         return passages

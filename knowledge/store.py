@@ -19,6 +19,7 @@ from typing import Any
 import sqlite_utils
 
 from knowledge.schema import Document, Faq, Product
+from knowledge.specs import readable_spec
 from knowledge.text import keyword_text
 from shopguide.migrations import migrate, open_database, transaction
 
@@ -78,8 +79,13 @@ def product_keyword_fields(p: Product) -> tuple[str, str, str]:
     return keyword_text(p.title), keyword_text(meta), keyword_text(p.description or "")
 
 
+def document_keyword_text(text: str) -> str:
+    """A document's text as the keyword index holds it (a structured spec in its readable form)."""
+    return keyword_text(readable_spec(text) or text)
+
+
 def _m3_fts_rowids(db: sqlite_utils.Database) -> None:
-    """Give each FTS row its record's rowid, so one item's keyword row is deleted without a scan."""
+    """Give each FTS row its record's rowid (so one item's row is deleted without a scan); specs made readable."""
     rebuild_keyword_index(db)
 
 
@@ -99,7 +105,7 @@ def rebuild_keyword_index(db: sqlite_utils.Database) -> None:
     db.execute("DELETE FROM documents_fts")
     for row in db.query("SELECT rowid, id, product_id, text FROM documents"):
         db.execute("INSERT INTO documents_fts (rowid, id, product_id, text) VALUES (?, ?, ?, ?)",
-                   [row["rowid"], row["id"], row["product_id"], keyword_text(row["text"])])
+                   [row["rowid"], row["id"], row["product_id"], document_keyword_text(row["text"])])
 
 
 def name_text(title: str, brand: str | None, category: str | None, kind: str | None,
@@ -394,7 +400,7 @@ class CatalogStore:
             [d.id, d.product_id, d.source, d.text, digest, now],
         ).lastrowid
         self._insert_keywords("documents_fts", ("id", "product_id", "text"), rowid,
-                              [d.id, d.product_id, keyword_text(d.text)])
+                              [d.id, d.product_id, document_keyword_text(d.text)])
 
     def _insert_keywords(self, table: str, columns: Sequence[str], rowid: int, values: list[Any]) -> None:
         sql = f"INSERT INTO {table} (rowid, {', '.join(columns)}) VALUES (?{', ?' * len(columns)})"
