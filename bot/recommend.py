@@ -56,7 +56,7 @@ class Recommender:
             weights[pid] = weights.get(pid, 0.0) + KIND_WEIGHTS[row["kind"]] * decay
         if not weights:
             return None, {}
-        vectors = self.kb.vectors.get_vectors("product", [chunk_id("product", pid, 0) for pid in weights])
+        vectors = self.kb.committed_vectors("product", [chunk_id("product", pid, 0) for pid in weights])
         total = np.zeros(0, dtype=np.float32)
         for pid, weight in weights.items():
             vec = vectors.get(chunk_id("product", pid, 0))
@@ -76,7 +76,7 @@ class Recommender:
         centroid, weights = self.profile(user_key)
         seen = set(weights)
         if anchor is not None:
-            vec = self.kb.vectors.get_vectors("product", [chunk_id("product", anchor.id, 0)]).get(chunk_id("product", anchor.id, 0))
+            vec = self.kb.committed_vectors("product", [chunk_id("product", anchor.id, 0)]).get(chunk_id("product", anchor.id, 0))
             if vec is not None:
                 centroid = vec if centroid is None else _normalise(vec * 0.7 + centroid * 0.3)
             seen = {anchor.id}

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
 
 from knowledge.store import CatalogStore
 from knowledge.vectors import VectorIndex
@@ -21,6 +24,12 @@ class KnowledgeBase:
         self.store = CatalogStore(self.data_dir / "catalog.db")
         self.vectors = VectorIndex(self.data_dir / "chroma")
         self.embedder = embedder
+
+    def committed_vectors(self, kind: str, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors by chunk id, leaving out any whose hash disagrees with the committed chunk."""
+        chunks = self.store.chunk_texts(list(chunk_ids))
+        return {cid: vector for cid, (vector, meta) in self.vectors.get_with_metadata(kind, list(chunks)).items()
+                if meta.get("hash") == chunks[cid]["hash"]}  # else left stale by an interrupted ingest
 
     def close(self) -> None:
         """Release the SQLite connection."""

@@ -321,3 +321,15 @@ def test_evidence_ignores_a_vector_left_stale_by_an_interrupted_ingest(tmp_path,
         assert [e.id for e in retriever.rank("K", "does it boil fast?", top_k=5)] == ["d2"]
     finally:
         kb.close()
+
+
+def test_committed_vectors_leave_out_stale_and_unknown_chunks(tmp_path, embedder):
+    kb = KnowledgeBase(tmp_path / "kb", embedder)
+    try:
+        ingest_records(kb, "product", [Product(id="K", title="Kettle"), Product(id="M", title="Mug")])
+        got = kb.committed_vectors("product", ["p:K:0", "p:M:0", "p:gone:0"])
+        assert set(got) == {"p:K:0", "p:M:0"}
+        kb.vectors.upsert("product", ["p:M:0"], got["p:M:0"][None, :], [{"item_id": "M", "hash": "stale"}])
+        assert set(kb.committed_vectors("product", ["p:K:0", "p:M:0"])) == {"p:K:0"}
+    finally:
+        kb.close()
