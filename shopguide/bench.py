@@ -99,6 +99,8 @@ def environment(ctx: BenchContext) -> dict[str, Any]:
 
 def run_sections(ctx: BenchContext, names: Sequence[str]) -> dict[str, Any]:
     """Run the named sections; a failing section reports its error and the others still run."""
+    from shopguide.bench_process import peak_rss_kib
+
     result: dict[str, Any] = {"environment": environment(ctx), "sections": list(names)}
     for name in names:
         start = time.perf_counter()
@@ -108,6 +110,8 @@ def run_sections(ctx: BenchContext, names: Sequence[str]) -> dict[str, Any]:
             log.exception("bench section %s failed", name)
             result[name] = {"error": f"{type(exc).__name__}: {exc}"}
         result[name]["section_s"] = round(time.perf_counter() - start, 2)
+        # ingest and search run in this process: its peak so far bounds what they needed
+        result[name]["process_peak_rss_mb"] = round(peak_rss_kib() / 1024, 1)
     result["llm_loads_in_bench"] = ctx.llm_loads
     result["targets"] = targets(result, ctx)
     return result
@@ -201,12 +205,14 @@ def rows(name: str, r: dict[str, Any]) -> list[tuple[str, str]]:
         return [("store", f"{r['store']} ({r['products']:,} products), {r['queries']} distinct queries"),
                 ("query latency (cold embedding)", _dist(r["latency_s"])),
                 ("  without embedding", _dist(r["without_embedding_s"])), ("  embedding only", _dist(r["embedding_only_s"])),
-                ("first query (loads index)", _ms(r["first_query_s"]))]
+                ("first query (loads index)", _ms(r["first_query_s"])),
+                ("peak RSS of the bench process", f"{r.get('process_peak_rss_mb', 0):,} MiB")]
     if name == "ingest":
         return [("store", f"{r['store']}: {r['ingested']:,} products, {r['chunks']:,} chunks, {r['rejected']} rejected"),
                 ("ingest", f"{r['ingest_s']} s → {r['items_per_s']:,} products/s ({r['chunks_per_s']:,} chunks/s)"),
                 ("raw sentence-transformers", f"{r['raw_encode_s']} s → {r['raw_chunks_per_s']} chunks/s"),
-                ("ratio (raw time / ingest time)", str(r["ratio"]))]
+                ("ratio (raw time / ingest time)", str(r["ratio"])),
+                ("peak RSS of the bench process", f"{r.get('process_peak_rss_mb', 0):,} MiB")]
     if name == "memory":
         out = [("after start-up (demo)", f"peak {r['startup']['peak_rss_mb']:,} MiB")]
         st = r["store"]

@@ -105,6 +105,7 @@ def test_search_and_ingest_with_cache(bench_ctx):
     assert ing["rows"] == 20 and ing["stored_products"] == 20 and ing["all_ingested"] and ing["kept_as_cache"]
     assert ing["chunks"] >= 20 and ing["ratio"] > 0
     assert search["products"] == 20 and search["queries"] == 8
+    assert 50 < ing["process_peak_rss_mb"] <= search["process_peak_rss_mb"] < 24 * 1024  # a peak never falls
     for key in ("latency_s", "without_embedding_s", "embedding_only_s"):
         check_dist(search[key])
     again = run_sections(ctx, ["ingest"])["ingest"]
