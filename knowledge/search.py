@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ from knowledge.store import ingest_marker, name_text, row_to_product
 from knowledge.text import Vocabulary, keyword_terms, normalise, plural_stem, tokens
 
 log = logging.getLogger(__name__)
+_KEYWORD_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="keyword-search")
 
 MODES = ("hybrid", "keyword", "vector")
 SORTS = ("relevance", "price_asc", "price_desc", "rating")
@@ -92,6 +94,7 @@ class ProductSearch:
         self.tuning = tuning or SearchTuning()
         self._vocab: tuple[int, Vocabulary] | None = None
         self._vocab_lock = threading.Lock()
+        self._per_product: tuple[int, float] | None = None
 
     def search(
         self,
@@ -120,13 +123,21 @@ class ProductSearch:
         terms = keyword_terms(query)
         repairs = self.repairs(terms) if mode != "vector" and self.tuning.repair_typos else {}
         extra = [r for alternatives in repairs.values() for r in alternatives]
+        # Vectors can disagree with the committed rows only while an ingest runs or after one was
+        # interrupted (ingest.py keeps this marker until it finishes or repairs): check hashes then.
+        verify = self.kb.store.get_meta(ingest_marker("product")) is not None
+        pending: Future[dict[str, float]] | None = None
         if mode in ("hybrid", "keyword"):
             common = self._common_terms(terms)
             match = fts_query(" ".join(w for w in terms if w not in common) if common else query, extra)
-            keyword = self._keyword(match, filters, n)
+            # SQLite and torch both release the GIL: the keyword query runs while the query embeds
+            pending = _KEYWORD_POOL.submit(self._keyword, match, filters, n) if mode == "hybrid" else None
+            keyword = {} if pending else self._keyword(match, filters, n)
         else:
             keyword = {}
-        vector = self._vector(query, filters, n) if mode in ("hybrid", "vector") else {}
+        vector = self._vector(query, filters, n, verify) if mode in ("hybrid", "vector") else {}
+        if pending is not None:
+            keyword = pending.result()
         fused, total = self._fuse(keyword, vector, terms if mode != "vector" else [], repairs, max(want, 20) + len(exact))
         exact_ids = {e.product.id for e in exact}
         ranked = exact + [h for h in fused if h.product.id not in exact_ids]
@@ -185,6 +196,16 @@ class ProductSearch:
         common = {w for w in terms if vocab.counts.get(w, 0) > limit}
         return common if len(common) < len(terms) else set()
 
+    def _vectors_per_product(self) -> float:
+        """Vectors stored per product on average, between 1 and 2 (read once per catalog change)."""
+        generation = self.kb.store.generation("product")
+        if self._per_product is None or self._per_product[0] != generation:
+            store = self.kb.store
+            with store.lock:
+                chunks = store.db.execute("SELECT count(*) FROM chunks WHERE kind = 'product'").fetchone()[0]
+            self._per_product = (generation, min(2.0, max(1.0, chunks / max(1, store.count("product")))))
+        return self._per_product[1]
+
     def _vocabulary(self) -> Vocabulary:
         generation = self.kb.store.generation("product")
         with self._vocab_lock:
@@ -235,13 +256,15 @@ class ProductSearch:
             rows = self.kb.store.db.execute(sql, [match, *params, n]).fetchall()
         return {r[0]: -float(r[1]) for r in rows}
 
-    def _vector(self, query: str, filters: SearchFilters, n: int) -> dict[str, _Dense]:
-        """Product id -> its title and best description-passage similarity, for the nearest `n` products."""
+    def _vector(self, query: str, filters: SearchFilters, n: int, verify: bool) -> dict[str, _Dense]:
+        """Product id -> its title and best description-passage similarity, for the nearest `n` products.
+
+        With `verify`, vectors whose hash disagrees with the committed chunk are left out.
+        """
         vector = self.kb.embedder.encode_query(normalise(query))
-        # Vectors can disagree with the committed rows only while an ingest runs or after one was
-        # interrupted (ingest.py keeps this marker until it finishes or repairs): check hashes then.
-        verify = self.kb.store.get_meta(ingest_marker("product")) is not None
-        hits = self.kb.vectors.query("product", vector, n * 2, where=filters_where(filters), metadata=verify)
+        # n products' worth of vectors: a product has its title vector plus one per description passage
+        hits = self.kb.vectors.query("product", vector, round(n * self._vectors_per_product()),
+                                     where=filters_where(filters), metadata=verify)
         if not hits:
             return {}
         valid = []
