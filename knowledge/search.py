@@ -1,4 +1,5 @@
-"""Hybrid product search: FTS5 keyword ranking and vector ranking, fused by weighted RRF.
+"""Hybrid product search: FTS5 BM25 and vector similarities fused by a weighted sum, then reranked
+by how many of the query's words the product's name holds (`SearchTuning`).
 
 An exact SKU or model-number match always ranks first. Every hit carries the canonical
 record from SQLite; vector hits whose hash disagrees with the committed record are ignored.

@@ -1,4 +1,4 @@
-"""Canonical records in SQLite (sqlite-utils) with FTS5 keyword indexes.
+"""Canonical records in SQLite (sqlite-utils) with FTS5 keyword indexes (schema: catalog_schema.py).
 
 This database is the single source of truth for prices, stock and text. The vector index
 only points back here, and an item is visible once its row here is committed.
@@ -16,96 +16,22 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
+from knowledge.catalog_schema import (
+    MIGRATIONS, document_keyword_text, product_keyword_fields, rebuild_keyword_index, row_to_product,
+)
 from knowledge.schema import Document, Faq, Product
-from knowledge.specs import readable_spec
 from knowledge.text import keyword_text
 from shopguide.migrations import migrate, open_database, transaction
 
 log = logging.getLogger(__name__)
 KINDS = ("product", "faq", "document")
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_./]{2,}")
-
-
-def _m1_catalog(db: sqlite_utils.Database) -> None:
-    db.execute("""CREATE TABLE products (
-        id TEXT PRIMARY KEY, title TEXT NOT NULL, brand TEXT, category TEXT, type TEXT,
-        price REAL, currency TEXT, colors TEXT, sizes TEXT, material TEXT, stock INTEGER,
-        available INTEGER, rating REAL, description TEXT, image TEXT, url TEXT, attributes TEXT,
-        hash TEXT NOT NULL, updated_at TEXT NOT NULL)""")
-    db.execute("CREATE INDEX products_category ON products(category)")
-    db.execute("CREATE INDEX products_brand ON products(brand COLLATE NOCASE)")
-    db.execute("CREATE INDEX products_price ON products(price)")
-    db.execute("""CREATE VIRTUAL TABLE products_fts USING fts5(
-        id UNINDEXED, title, meta, body, tokenize='porter unicode61')""")
-    db.execute("""CREATE TABLE faqs (
-        id TEXT PRIMARY KEY, question TEXT NOT NULL, answer TEXT NOT NULL, topic TEXT,
-        hash TEXT NOT NULL, updated_at TEXT NOT NULL)""")
-    db.execute("""CREATE VIRTUAL TABLE faqs_fts USING fts5(
-        id UNINDEXED, question, answer, tokenize='porter unicode61')""")
-    db.execute("""CREATE TABLE documents (
-        id TEXT PRIMARY KEY, product_id TEXT NOT NULL, source TEXT, text TEXT NOT NULL,
-        hash TEXT NOT NULL, updated_at TEXT NOT NULL)""")
-    db.execute("CREATE INDEX documents_product ON documents(product_id)")
-    db.execute("""CREATE VIRTUAL TABLE documents_fts USING fts5(
-        id UNINDEXED, product_id UNINDEXED, text, tokenize='porter unicode61')""")
-    db.execute("""CREATE TABLE chunks (
-        id TEXT PRIMARY KEY, kind TEXT NOT NULL, item_id TEXT NOT NULL, seq INTEGER NOT NULL,
-        text TEXT NOT NULL, hash TEXT NOT NULL)""")
-    db.execute("CREATE INDEX chunks_item ON chunks(kind, item_id)")
-    db.execute("CREATE TABLE product_codes (code TEXT NOT NULL, product_id TEXT NOT NULL)")
-    db.execute("CREATE INDEX product_codes_code ON product_codes(code)")
-    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
-
-
-def _m2_keyword_text(db: sqlite_utils.Database) -> None:
-    """Re-index every FTS row with `keyword_text` (units, fractions and sizes spelled one way)."""
-    rebuild_keyword_index(db)
-
-
 KEYWORD_GENERATION = "keyword_generation"
 
 
 def ingest_marker(kind: str) -> str:
     """The meta key set while an ingest of `kind` is unfinished (cleared when it ends or is repaired)."""
     return f"ingest_in_progress:{kind}"
-
-
-def product_keyword_fields(p: Product) -> tuple[str, str, str]:
-    """The (title, meta, body) texts of a product as the keyword index holds them."""
-    meta = " ".join(x for x in (p.brand, p.category, p.type, " ".join(p.colors), p.material,
-                                _attr_text(p.attributes)) if x)
-    return keyword_text(p.title), keyword_text(meta), keyword_text(p.description or "")
-
-
-def document_keyword_text(text: str) -> str:
-    """A document's text as the keyword index holds it (a structured spec in its readable form)."""
-    return keyword_text(readable_spec(text) or text)
-
-
-def _m3_fts_rowids(db: sqlite_utils.Database) -> None:
-    """Give each FTS row its record's rowid (so one item's row is deleted without a scan); specs made readable."""
-    rebuild_keyword_index(db)
-
-
-MIGRATIONS = [_m1_catalog, _m2_keyword_text, _m3_fts_rowids]
-
-
-def rebuild_keyword_index(db: sqlite_utils.Database) -> None:
-    """Refill the three FTS tables from the canonical records (FTS rowid = the record's rowid)."""
-    db.execute("DELETE FROM products_fts")
-    for row in db.query("SELECT rowid AS _rowid, * FROM products"):
-        db.execute("INSERT INTO products_fts (rowid, id, title, meta, body) VALUES (?, ?, ?, ?, ?)",
-                   [row["_rowid"], row["id"], *product_keyword_fields(row_to_product(row))])
-    db.execute("DELETE FROM faqs_fts")
-    for row in db.query("SELECT rowid, id, question, answer FROM faqs"):
-        db.execute("INSERT INTO faqs_fts (rowid, id, question, answer) VALUES (?, ?, ?, ?)",
-                   [row["rowid"], row["id"], keyword_text(row["question"]), keyword_text(row["answer"])])
-    db.execute("DELETE FROM documents_fts")
-    for row in db.query("SELECT rowid, id, product_id, text FROM documents"):
-        db.execute("INSERT INTO documents_fts (rowid, id, product_id, text) VALUES (?, ?, ?, ?)",
-                   [row["rowid"], row["id"], row["product_id"], document_keyword_text(row["text"])])
 
 
 def name_text(title: str, brand: str | None, category: str | None, kind: str | None,
@@ -131,19 +57,6 @@ def product_codes(product: Product) -> set[str]:
 def normalise_code(text: str) -> str:
     """Upper-case a code and drop separators, so "sg-hb 1001" equals "SG-HB-1001"."""
     return re.sub(r"[\s\-_./]", "", text).upper()
-
-
-def _attr_text(attributes: dict[str, Any]) -> str:
-    parts = []
-    for key, value in attributes.items():
-        name = key.replace("_", " ")
-        if value is True:
-            parts.append(name)
-        elif value is False:
-            continue
-        else:
-            parts.append(f"{name} {value}")
-    return " ".join(parts)
 
 
 class CatalogStore:
@@ -429,15 +342,3 @@ def _table(kind: str) -> str:
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}")
     return {"product": "products", "faq": "faqs", "document": "documents"}[kind]
-
-
-def row_to_product(row: dict[str, Any]) -> Product:
-    """Rebuild a `Product` from its database row."""
-    return Product(
-        id=row["id"], title=row["title"], brand=row["brand"], category=row["category"], type=row["type"],
-        price=row["price"], currency=row["currency"], colors=tuple(json.loads(row["colors"] or "[]")),
-        sizes=tuple(json.loads(row["sizes"] or "[]")), material=row["material"], stock=row["stock"],
-        available=None if row["available"] is None else bool(row["available"]), rating=row["rating"],
-        description=row["description"], image=row["image"], url=row["url"],
-        attributes=json.loads(row["attributes"] or "{}"),
-    )
