@@ -157,6 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # the reader of our output went away (`shopguide search ... | head`): not an error of ours
+        _silence_stdout()
+        return 0
     except Exception as exc:
         log.exception("unexpected failure")
         print(f"shopguide: unexpected error ({type(exc).__name__}); details are in the log file.", file=sys.stderr)
@@ -165,3 +169,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush does not fail on the closed pipe."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

@@ -155,6 +155,10 @@ def search(args: argparse.Namespace) -> int:
     if args.text is None:
         raise UserFacingError("search needs TEXT or --batch FILE")
     result = engine.search(args.text, filters, top_k=args.top_k, mode=args.mode)
+    from knowledge.text import tokens
+
+    if not tokens(args.text, drop_stopwords=False):
+        print("the query has no words: listing products by rating", file=sys.stderr)
     if args.json:
         print(json.dumps({"query": args.text, "confidence": result.confidence, "filters": filters.to_dict(),
                           "results": [hit_json(h) for h in result.hits]}, ensure_ascii=False))

@@ -14,11 +14,15 @@ REPORT_KEYS = {"kind", "file", "rows", "added", "updated", "unchanged", "removed
 
 
 def shopguide(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    return run_cli(tmp_path, "ingest", *args)
+
+
+def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     script = Path(sys.executable).with_name("shopguide")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "shopguide.cli"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPGUIDE_")}
     env.update(SHOPGUIDE_DATA_DIR=str(tmp_path / "data"), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    return subprocess.run([*command, "ingest", *args], cwd=tmp_path, env=env, capture_output=True, text=True,
+    return subprocess.run([*command, *args], cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=300)
 
 
@@ -49,3 +53,22 @@ def test_ingest_cli_exit_codes_summary_messages_and_json(tmp_path):
     missing = shopguide(tmp_path, "products", str(tmp_path / "nope.csv"))
     assert missing.returncode == 2
     assert "no such file" in missing.stderr and missing.stdout == ""
+
+
+def test_search_and_faq_give_clear_results_for_punctuation_and_huge_queries(tmp_path):
+    assert shopguide(tmp_path, "products", str(FIXTURES / "products_good.jsonl")).returncode == 0
+    bare = run_cli(tmp_path, "search", "?!...", "--json")
+    assert bare.returncode == 0 and "Traceback" not in bare.stderr
+    assert "no words" in bare.stderr
+    assert {r["id"] for r in json.loads(bare.stdout)["results"]} == {"SG-100", "SG-101", "SG-102"}
+    huge = run_cli(tmp_path, "search", "rain jacket " * 1000, "--json")  # 12,000 characters
+    assert huge.returncode == 0 and "Traceback" not in huge.stderr
+    assert json.loads(huge.stdout)["results"][0]["id"] == "SG-101"
+    faq = run_cli(tmp_path, "faq", "???", "--json")
+    assert faq.returncode == 0 and json.loads(faq.stdout) == {"query": "???", "answered": False, "best": None, "ranked": []}
+    # a reader that stops early (`| head -c 10`) is no error of ours
+    script = Path(sys.executable).with_name("shopguide")
+    piped = subprocess.run(f"'{script}' search '{'jacket ' * 15000}' --json | head -c 10", shell=True, cwd=tmp_path,
+                           env={**os.environ, "SHOPGUIDE_DATA_DIR": str(tmp_path / "data"), "HF_HUB_OFFLINE": "1"},
+                           capture_output=True, text=True, timeout=300)
+    assert piped.stdout == '{"query": ' and "Traceback" not in piped.stderr and "unexpected" not in piped.stderr
