@@ -87,28 +87,13 @@ class CatalogStore:
 
     def get_products(self, ids: Sequence[str]) -> dict[str, Product]:
         """Products by id; missing ids are absent from the result."""
-        out: dict[str, Product] = {}
-        ids = list(dict.fromkeys(ids))
-        with self.lock:
-            for start in range(0, len(ids), 500):
-                part = ids[start:start + 500]
-                marks = ",".join("?" * len(part))
-                for row in self.db.query(f"SELECT * FROM products WHERE id IN ({marks})", part):
-                    out[row["id"]] = row_to_product(row)
-        return out
+        return {row["id"]: row_to_product(row) for row in self._rows_in("SELECT * FROM products WHERE id IN ({})", ids)}
 
     def name_texts(self, ids: Sequence[str]) -> dict[str, str]:
         """Per product id, its name fields (title, brand, category, type, colours, material) as one text."""
-        out: dict[str, str] = {}
-        ids = list(dict.fromkeys(ids))
-        with self.lock:
-            for start in range(0, len(ids), 500):
-                part = ids[start:start + 500]
-                marks = ",".join("?" * len(part))
-                for pid, title, brand, category, kind, colors, material in self.db.execute(
-                        f"SELECT id, title, brand, category, type, colors, material FROM products WHERE id IN ({marks})", part):
-                    out[pid] = name_text(title, brand, category, kind, json.loads(colors or "[]"), material)
-        return out
+        rows = self._rows_in("SELECT id, title, brand, category, type, colors, material FROM products WHERE id IN ({})", ids)
+        return {r["id"]: name_text(r["title"], r["brand"], r["category"], r["type"], json.loads(r["colors"] or "[]"),
+                                   r["material"]) for r in rows}
 
     def all_products(self) -> list[Product]:
         """Every product, in id order."""
@@ -133,14 +118,7 @@ class CatalogStore:
 
     def chunk_texts(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Chunk rows by chunk id."""
-        out: dict[str, dict[str, Any]] = {}
-        with self.lock:
-            for start in range(0, len(ids), 500):
-                part = list(ids[start:start + 500])
-                marks = ",".join("?" * len(part))
-                for row in self.db.query(f"SELECT * FROM chunks WHERE id IN ({marks})", part):
-                    out[row["id"]] = row
-        return out
+        return {row["id"]: row for row in self._rows_in("SELECT * FROM chunks WHERE id IN ({})", ids)}
 
     def chunk_ids(self, kind: str | None = None) -> set[str]:
         """Ids of all stored chunks, optionally of one kind."""
@@ -261,12 +239,16 @@ class CatalogStore:
 
     def document_ids_of(self, product_ids: Sequence[str]) -> list[str]:
         """Ids of the documents about any of `product_ids`."""
-        out: list[str] = []
+        return [r["id"] for r in self._rows_in("SELECT id FROM documents WHERE product_id IN ({})", product_ids)]
+
+    def _rows_in(self, sql: str, keys: Sequence[str]) -> list[dict[str, Any]]:
+        """Rows of `sql`, whose `IN ({})` is filled with the distinct `keys`, 500 at a time."""
+        keys = list(dict.fromkeys(keys))
+        out: list[dict[str, Any]] = []
         with self.lock:
-            for start in range(0, len(product_ids), 500):
-                part = list(product_ids[start:start + 500])
-                marks = ",".join("?" * len(part))
-                out += [r[0] for r in self.db.execute(f"SELECT id FROM documents WHERE product_id IN ({marks})", part)]
+            for start in range(0, len(keys), 500):
+                part = keys[start:start + 500]
+                out += self.db.query(sql.format(",".join("?" * len(part))), part)
         return out
 
     def _delete_one(self, kind: str, item_id: str) -> None:
