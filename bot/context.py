@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.memory import ConversationState, Memory, Preference
 from bot.slots import Vocabulary
+from bot.storefront import Storefront
 from bot.types import IncomingMessage
 from bot.writer import Writer
 
@@ -32,6 +33,7 @@ class Services:
     writer: Writer
     vocab: Vocabulary
     recommender: "Recommender"
+    storefront: Storefront
 
 
 @dataclass

@@ -14,41 +14,29 @@ from bot.shopping import results_reply
 from bot.types import Button, Reply
 from knowledge.filters import SearchFilters
 
-CAPABILITIES = (
-    "I can help you:\n"
-    "• find products — “waterproof hiking boots under 150”\n"
-    "• narrow results — “cheaper”, “in black”, “only Ridgeline”, “show more”\n"
-    "• tell you more — “details of the second one”, “is it waterproof?”\n"
-    "• compare — “compare 1 and 3”\n"
-    "• answer store questions — returns, shipping, payment, warranty\n"
-    "• remember what you like — “I wear size 42”, “my budget is 80”\n"
-    "• your data — “show my data”, “export my data”, “forget me”\n"
-    "Ask for a person at any time."
-)
-EXAMPLE_BUTTONS = (
-    Button("Hiking boots", "q:waterproof hiking boots"),
-    Button("Rain jackets", "q:rain jacket"),
-    Button("Return policy", "q:what is your return policy?"),
-)
 FAQ_UNSURE = 0.35
 
 
 def greeting(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
     """Hello, and what the assistant can do."""
     name = f", {turn.msg.user_name}" if turn.msg.user_name else ""
-    return [Reply(text=f"Hello{name}! I'm the shop's assistant. {CAPABILITIES}", buttons=EXAMPLE_BUTTONS, intent=turn.intent)]
+    shop = services.storefront
+    return [Reply(text=f"Hello{name}! I'm the shop's assistant. {shop.capabilities}", buttons=shop.examples,
+                  intent=turn.intent)]
 
 
 def help_reply(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
     """What the assistant can do."""
-    return [Reply(text=CAPABILITIES, buttons=EXAMPLE_BUTTONS, intent=turn.intent)]
+    return [Reply(text=services.storefront.capabilities, buttons=services.storefront.examples, intent=turn.intent)]
 
 
 def empty_reply(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
     """A short prompt for an empty message."""
     turn.answered = False
-    return [Reply(text="Tell me what you're looking for, e.g. “rain jacket under 100”, or ask about returns or shipping. Type “help” to see everything I can do.",
-                  buttons=EXAMPLE_BUTTONS, intent=turn.intent)]
+    shop = services.storefront
+    return [Reply(text=f"Tell me what you're looking for, e.g. “{shop.search_example}”, or ask about returns or "
+                       "shipping. Type “help” to see everything I can do.",
+                  buttons=shop.examples, intent=turn.intent)]
 
 
 def thanks(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
@@ -67,9 +55,9 @@ def out_of_scope(services: Services, turn: Turn, u: Understanding | None = None)
     """Politely decline what the shop can't help with."""
     turn.intent = "out_of_scope"
     turn.answered = False
-    return [Reply(text="Sorry, I can only help with our outdoor and apparel products and store questions such as "
-                       "shipping and returns. What are you looking for?",
-                  buttons=(*EXAMPLE_BUTTONS[:2], Button("Talk to a person", "human")), intent=turn.intent)]
+    shop = services.storefront
+    return [Reply(text=shop.out_of_scope, buttons=(*shop.examples[:2], Button("Talk to a person", "human")),
+                  intent=turn.intent)]
 
 
 async def handle_faq(services: Services, turn: Turn, u: Understanding) -> list[Reply]:

@@ -15,6 +15,7 @@ from bot.grounding import GroundingCheck
 from bot.memory import Memory
 from bot.recommend import Recommender
 from bot.slots import Vocabulary
+from bot.storefront import Storefront, build_storefront
 from bot.writer import Writer
 from knowledge.base import KnowledgeBase
 from knowledge.evidence import EvidenceRetriever
@@ -98,6 +99,29 @@ def build_vocabulary(kb: KnowledgeBase) -> Vocabulary:
     return Vocabulary.from_catalog(vocab, type_category, [r[0] for r in flag_rows])
 
 
+def storefront_from_catalog(kb: KnowledgeBase, description: str | None) -> Storefront:
+    """The shop's wording and example buttons: the configured description, else its largest categories."""
+    db = kb.store.db
+    with kb.store.lock:
+        def counts(sql: str) -> list[tuple[str, int]]:
+            return [(str(r[0]), int(r[1])) for r in db.execute(sql).fetchall() if r[0] is not None]
+
+        categories = counts("SELECT category, count(*) FROM products WHERE category IS NOT NULL GROUP BY category")
+        types = counts("SELECT type, count(*) FROM products WHERE type IS NOT NULL GROUP BY type")
+        brands = counts("SELECT brand, count(*) FROM products WHERE brand IS NOT NULL GROUP BY brand")
+        sizes = counts("SELECT j.value, count(*) FROM products, json_each(products.sizes) j GROUP BY j.value")
+        priced = db.execute("SELECT count(*) FROM products WHERE price IS NOT NULL").fetchone()[0]
+        median = db.execute("SELECT price FROM products WHERE price IS NOT NULL ORDER BY price LIMIT 1 OFFSET ?",
+                            [priced // 2]).fetchone() if priced else None
+        faq = db.execute("SELECT f.question FROM faqs_fts JOIN faqs f ON f.id = faqs_fts.id "
+                         "WHERE faqs_fts MATCH 'question:(return OR returns OR refund)' "
+                         "ORDER BY bm25(faqs_fts) LIMIT 1").fetchone() \
+            or db.execute("SELECT question FROM faqs ORDER BY length(question), id LIMIT 1").fetchone()
+    return build_storefront(description=description, categories=categories, types=types, brands=brands,
+                            sizes=sizes, median_price=median[0] if median else None,
+                            faq_question=faq[0] if faq else None)
+
+
 def build_runtime(
     settings: Settings,
     *,
@@ -120,11 +144,13 @@ def build_runtime(
         worker = ModelWorker(load_chat_model(settings))
         owned.add("worker")
     names = [p.title for p in kb.store.all_products()] + kb.store.vocabulary()["brands"]
+    storefront = storefront_from_catalog(kb, settings.store_description)
     writer = Writer(worker if use_llm else None, GroundingCheck(names), max_tokens=settings.llm_max_tokens,
-                    timeout=settings.llm_timeout_s, context_tokens=settings.llm_n_ctx)
+                    timeout=settings.llm_timeout_s, context_tokens=settings.llm_n_ctx, seller=storefront.seller)
     services = Services(
         settings=settings, kb=kb, search=ProductSearch(kb), faq=FaqMatcher(kb), evidence=EvidenceRetriever(kb),
         memory=memory, writer=writer, vocab=build_vocabulary(kb), recommender=Recommender(kb, memory),
+        storefront=storefront,
     )
     return Runtime(settings=settings, kb=kb, memory=memory, assistant=Assistant(services), services=services,
                    worker=worker if use_llm else None, owned=owned)

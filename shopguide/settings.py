@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     embedding_threads: int | None = Field(None, ge=1, description="torch threads; default: all cores.")
 
     # Dialogue
+    store_description: str | None = Field(
+        None, description="What the shop sells, to follow \"our\" in replies (\"outdoor gear and apparel\"); "
+                          "default: its three largest categories.")
     max_message_chars: int = Field(4000, ge=100, description="Longer messages are cut, with a notice.")
     results_per_page: int = Field(5, ge=1, le=20)
     faq_threshold: float = Field(0.55, ge=0, le=1, description="FAQ matches below this confidence are treated as unsure.")

@@ -19,7 +19,6 @@ from telegram_fake import FakeBotApi, tg_len
 from adapters.telegram import run as tg_run
 from adapters.telegram.bot import APOLOGY, STALE_BUTTON, TEXT_ONLY, UNKNOWN_COMMAND, TelegramBot, WebhookConfig, build_application, serve
 from adapters.telegram.render import render_reply
-from bot.conversation import CAPABILITIES
 from bot.present import details_text, format_price
 from bot.types import IncomingMessage, Reply
 from shopguide.app import build_runtime
@@ -117,7 +116,8 @@ async def test_start_search_and_details_button(fake, runtime, demo_kb):
         [greeting] = await turn(fake, rec, lambda: fake.text_update("/start"))
         assert greeting.text.startswith("Hello, Alice! I'm the shop's assistant.")
         assert "find products" in greeting.text and "compare" in greeting.text
-        assert {b["callback_data"] for b in greeting.buttons} >= {"q:waterproof hiking boots", "q:rain jacket"}
+        assert [b["callback_data"] for b in greeting.buttons] == [b.action for b in runtime.services.storefront.examples]
+        assert "q:hiking boots" in [b["callback_data"] for b in greeting.buttons]  # the demo's largest product type
         typing = fake.calls_of("sendChatAction", ALICE)
         assert typing and typing[0].params["action"] == "typing" and typing[0].at <= greeting.at
 
@@ -183,7 +183,7 @@ async def test_429_is_waited_out_and_the_same_message_resent_once(fake, runtime)
         assert [c.status for c in attempts] == [429, 200]
         assert attempts[0].params == attempts[1].params  # the very same message
         assert attempts[1].at - attempts[0].at >= 0.9
-        assert reply.text == CAPABILITIES
+        assert reply.text == runtime.services.storefront.capabilities
         await asyncio.sleep(0.3)
         assert len(fake.sent(ALICE)) == 1
 
@@ -214,7 +214,8 @@ async def test_rejected_html_is_resent_as_plain_text(fake, runtime):
     first, second = fake.calls_of("sendMessage", ALICE, ok=None)
     assert (first.status, first.params["parse_mode"]) == (400, "HTML")
     assert second.ok and "parse_mode" not in second.params
-    assert second.params["text"] == CAPABILITIES and reply.text == CAPABILITIES
+    help_text = runtime.services.storefront.capabilities
+    assert second.params["text"] == help_text and reply.text == help_text
     assert second.params["reply_markup"] == first.params["reply_markup"]
 
 
@@ -299,10 +300,10 @@ async def test_a_slow_chat_does_not_block_others_and_each_chat_stays_in_order(fa
     slow_greet, slow_help = fake.sent(slow_chat)
     [answer] = fake.calls_of("answerCallbackQuery")
     assert answer.params["callback_query_id"] == "cbq-while-busy" and answer.at - pushed < 1.5  # not after the slow turn
-    assert fast.text == CAPABILITIES and fast.at - pushed < 1.5
+    assert fast.text == runtime.services.storefront.capabilities and fast.at - pushed < 1.5
     assert fast.at < slow_greet.at
     assert len(fake.calls_of("sendChatAction", slow_chat)) >= 4  # "typing…" kept up while the core worked
-    assert slow_greet.text.startswith("Hello, Alice!") and slow_help.text == CAPABILITIES  # order kept within the chat
+    assert slow_greet.text.startswith("Hello, Alice!") and slow_help.text == runtime.services.storefront.capabilities  # order kept within the chat
 
 
 async def test_group_chat_answers_only_mentions_and_replies_with_memory_per_user(fake, runtime):
@@ -316,7 +317,7 @@ async def test_group_chat_answers_only_mentions_and_replies_with_memory_per_user
         assert hello.text.startswith("Hello, Bob!")
         [helped] = await turn(fake, rec, lambda: fake.text_update("what can you do?", group, bob, reply_to=hello.result,
                                                                **said), group)
-        assert helped.text == CAPABILITIES
+        assert helped.text == runtime.services.storefront.capabilities
     assert [m.text for m, _ in rec.turns] == ["hello", "what can you do?"]
     assert {m.user_key for m, _ in rec.turns} == {"telegram:7"}
     assert {e["user_key"] for e in runtime.memory.events_since(1)} == {"telegram:7"}

@@ -38,7 +38,7 @@ HELP = "\n".join([
     "• `/shop help` — this text",
 ])
 DESCRIBE_SYSTEM = (
-    "You write short product descriptions for an outdoor shop's catalog. Use only the FACTS. "
+    "You write short product descriptions for the catalog of {seller}. Use only the FACTS. "
     "Never mention prices, discounts, numbers or products that are not in the FACTS. "
     "Write two or three plain sentences, no lists, no markup."
 )
@@ -259,7 +259,8 @@ class StaffTools:
         worker = self.runtime.worker
         if worker is None:
             return template_description(product), "template (no language model loaded)"
-        messages = [{"role": "system", "content": DESCRIBE_SYSTEM}, *DESCRIBE_EXAMPLE,
+        system = DESCRIBE_SYSTEM.format(seller=self.runtime.services.storefront.seller)
+        messages = [{"role": "system", "content": system}, *DESCRIBE_EXAMPLE,
                     {"role": "user", "content": f"FACTS:\n{describe_facts(product)}\n\nDescription:"}]
         raw = await worker.complete(messages, max_tokens=DRAFT_MAX_TOKENS, timeout=DRAFT_TIMEOUT_S)
         text = clean_draft(raw)
