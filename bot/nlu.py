@@ -36,6 +36,7 @@ _DETAILS = re.compile(r"\b(tell me (more )?about|more (info|information|details)
 _MORE = re.compile(r"^\s*(show (me )?more|more( results| options| please)?|next( page)?|any others?|other options|see more|load more)\s*[?!.]*\s*$", re.I)
 _QUESTION_START = re.compile(r"^\s*(is|are|does|do|can|will|would|could|how|what|which|has|have|should)\b", re.I)
 _PRONOUN = re.compile(r"\b(it|this|that|this one|that one|they|them|these|those)\b", re.I)
+_ONE_OF = re.compile(r"\b(it|this|that)\b", re.I)  # one product, not the whole list
 _CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price|more affordable|budget option|too expensive|too pricey)\b", re.I)
 _PRICIER = re.compile(r"\b(more expensive|pricier|higher end|premium|better quality|fancier)\b", re.I)
 _SORT = [
@@ -51,7 +52,7 @@ _PREF_BUDGET = re.compile(r"\b(my budget is|budget of|my budget'?s|i (can|want t
 _PREF_DISLIKE = re.compile(r"\b(i (don'?t|do not) like|i hate|i dislike|not a fan of|never show me|no more)\b", re.I)
 _PREF_LIKE = re.compile(r"\b(i (really )?(like|love|prefer)|my favou?rite (brand|colou?r) is)\b", re.I)
 _POLICY = re.compile(
-    r"\b(return|returns|refund|exchange|ship|shipping|deliver|delivery|dispatch|track|tracking|payment|pay|paypal|"
+    r"\b(return|returns|refund|exchange|ship|shipping|deliver|delivery|dispatch|arrive|arrives|arrival|track|tracking|payment|pay|paypal|"
     r"credit card|klarna|invoice|warranty|guarantee|repair|size guide|sizing chart|size chart|fit guide|order|orders|"
     r"cancel|account|password|login|log in|sign up|register|privacy|personal data|gdpr|cookies|newsletter|"
     r"discount|voucher|promo|coupon|gift card|store hours|opening hours|contact|customs|duties|vat|tax|"
@@ -162,7 +163,7 @@ def understand(text: str, vocab: Vocabulary, *, has_results: bool, has_focus: bo
         u.intent = "details"
     elif _DETAILS.search(low) or (u.ordinals and len(tokens(raw)) <= 4 and not _is_question(raw)):
         u.intent = "details"
-    elif _is_product_question(u, raw, has_focus):
+    elif _is_product_question(u, raw, has_focus, has_results):
         u.intent = "product_question"
     elif (_POLICY.search(low) and not (u.types or u.categories or u.brands)) or _HOW_TO.search(low):
         u.intent = "faq"
@@ -230,11 +231,16 @@ def _preference_kind(u: Understanding, low: str) -> bool:
     return False
 
 
+def mentions_policy(text: str) -> bool:
+    """Whether the text names a store policy topic (returns, shipping, payment, warranty, ...)."""
+    return bool(_POLICY.search(text))
+
+
 def _is_question(raw: str) -> bool:
     return bool(_QUESTION_START.match(raw)) or raw.rstrip().endswith("?")
 
 
-def _is_product_question(u: Understanding, raw: str, has_focus: bool) -> bool:
+def _is_product_question(u: Understanding, raw: str, has_focus: bool, has_results: bool = False) -> bool:
     is_question = _is_question(raw)
     if not is_question:
         return False
@@ -245,7 +251,7 @@ def _is_product_question(u: Understanding, raw: str, has_focus: bool) -> bool:
         return True
     if _POLICY.search(raw) and not has_focus:
         return False
-    return has_focus or bool(u.ordinals)
+    return has_focus or bool(u.ordinals) or (has_results and bool(_ONE_OF.search(raw)))
 
 
 def _is_refinement(u: Understanding, vocab: Vocabulary) -> bool:

@@ -6,13 +6,15 @@ import asyncio
 import re
 
 from bot.context import Services, Turn
-from bot.nlu import Understanding
+from bot.nlu import Understanding, mentions_policy, understand
 from bot.present import comparison_text, details_text, format_price, product_card, stock_text
 from bot.types import Button, Reply
 from knowledge.schema import Product
 from knowledge.text import tokens
 
 EVIDENCE_MIN_SIMILARITY = 0.25
+ASK_PREFIX = "ask:"  # pending state: a question waiting for the user to say which product it is about
+MAX_PENDING_QUESTION = 500
 
 
 class Unresolved(Exception):
@@ -107,10 +109,63 @@ async def handle_product_question(services: Services, turn: Turn, u: Understandi
     except Unresolved as exc:
         turn.answered = False
         return [Reply(text=str(exc), intent=turn.intent)]
+    if not products and len(turn.state.shown) == 1:
+        products = list(services.kb.store.get_products(turn.state.shown).values())
     if not products:
+        return which_one(services, turn, u.text)
+    return await answer_about(services, turn, products[0], u)
+
+
+def which_one(services: Services, turn: Turn, question: str) -> list[Reply]:
+    """Ask which of the shown products a question is about, keeping the question for the answer."""
+    turn.answered = False
+    shown = services.kb.store.get_products(turn.state.shown)
+    products = [shown[pid] for pid in turn.state.shown if pid in shown]
+    if not products:
+        return [Reply(text="Which product do you mean? Tell me its name, or search for it first.", intent=turn.intent)]
+    turn.state.pending = ASK_PREFIX + question[:MAX_PENDING_QUESTION]
+    first = turn.state.offset + 1
+    listing = "\n".join(f"{first + i}. {p.title}" for i, p in enumerate(products))
+    return [Reply(text=f"Which one do you mean? Say its number, or tap it:\n{listing}",
+                  buttons=tuple(Button(f"{first + i}. {p.title}", f"a:{p.id}") for i, p in enumerate(products)),
+                  intent=turn.intent)]
+
+
+def pending_question(pending: str | None) -> str | None:
+    """The question kept by `which_one`, if the last reply asked which product it is about."""
+    return pending[len(ASK_PREFIX):] if pending and pending.startswith(ASK_PREFIX) else None
+
+
+async def answer_pending(services: Services, turn: Turn, u: Understanding, question: str) -> list[Reply]:
+    """The kept question answered about the product the user picked by number."""
+    try:
+        products = resolve_refs(services, turn, u, allow_focus=False, limit=1)
+    except Unresolved as exc:
+        turn.state.pending = ASK_PREFIX + question  # still waiting for a valid pick
         turn.answered = False
-        return [Reply(text="Which product do you mean? Pick one of the results by number, or give me its name.", intent=turn.intent)]
-    product = products[0]
+        return [Reply(text=str(exc), intent=turn.intent)]
+    if not products:
+        return which_one(services, turn, question)
+    return await answer_pending_for(services, turn, products[0].id, question)
+
+
+async def answer_pending_for(services: Services, turn: Turn, product_id: str, question: str | None) -> list[Reply]:
+    """A pick from "which one do you mean?": the kept question answered about it, else its details."""
+    if not question:
+        turn.intent = "details"
+        return await show_product(services, turn, product_id)
+    product = services.kb.store.get_product(product_id)
+    if product is None:
+        turn.answered = False
+        return [Reply(text="Sorry, that product is no longer in our catalog. Tell me what you're looking for.",
+                      intent=turn.intent)]
+    turn.intent = "product_question"
+    u = understand(question, services.vocab, has_results=True, has_focus=True)
+    return await answer_about(services, turn, product, u)
+
+
+async def answer_about(services: Services, turn: Turn, product: Product, u: Understanding) -> list[Reply]:
+    """Answer a question about one product: its record first, then its documents."""
     turn.state.focus = product.id
     services.memory.record(turn.user, "asked", product.id, u.text)
     answer = answer_from_record(product, u)
@@ -119,6 +174,11 @@ async def handle_product_question(services: Services, turn: Turn, u: Understandi
     evidence = await asyncio.to_thread(services.evidence.rank, product.id, u.text, 2)
     good = [e for e in evidence if e.score >= EVIDENCE_MIN_SIMILARITY]
     if not good:
+        if mentions_policy(u.text):  # "can I return it?" is answered by the store's policy, not the product's documents
+            from bot.conversation import handle_faq
+
+            turn.intent = "faq"
+            return await handle_faq(services, turn, u)
         turn.answered = False
         return [Reply(
             text=f"I couldn't find that in the information we have on {product.title}. Would you like me to ask a person?",

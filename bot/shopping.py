@@ -32,8 +32,8 @@ def results_reply(
     if len(turn.state.results) > turn.state.offset + len(products):
         buttons = (Button("Show more", "more"),)
     turn.state.shown = [p.id for p in products]
-    if len(products) == 1:
-        turn.state.focus = products[0].id
+    # "it" now means the one product listed, or nothing until the user picks one of several
+    turn.state.focus = products[0].id if len(products) == 1 else None
     return Reply(text=text, products=tuple(product_card(p) for p in products), buttons=buttons,
                  intent=turn.intent, data={"intro": intro + note, "start": start})
 

@@ -98,6 +98,9 @@ def resolve_press(spec: str, ctx: ConversationContext) -> str:
         _, index, kind = spec.split(":")
         cards = [c for r in ctx.last for c in r.products]
         return f"{kind}:{cards[int(index) - 1].id}"
+    if spec.startswith("button#"):  # the Nth button of the last reply, counted from 1
+        buttons = [b for reply in ctx.last for b in reply.buttons]
+        return buttons[int(spec[len("button#"):]) - 1].action
     if spec.startswith("button:"):
         label = spec.split(":", 1)[1]
         for reply in ctx.last:
