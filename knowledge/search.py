@@ -69,7 +69,7 @@ class SearchTuning:
     title_vector_weight: float = 0.4
     passage_vector_weight: float = 0.2
     coverage_weight: float = 0.5
-    phrase_weight: float = 0.15
+    phrase_weight: float = 0.05
     title_weight: float = 3.0
     meta_weight: float = 1.5
     body_weight: float = 1.0
