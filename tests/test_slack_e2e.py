@@ -204,6 +204,25 @@ async def test_details_button_is_answered_in_the_thread_of_its_message(env, demo
     assert card_skus(post["blocks"]) == ["SG-HB-1001"]
 
 
+async def test_which_one_question_is_answered_about_the_tapped_product(env, demo_kb):
+    await env.event(dm_event("rain jackets", ts="1700000000.000801"))
+    await env.fake.wait_for("chat.postMessage", predicate=lambda c: card_skus(c.params.get("blocks") or []))
+    await env.event(dm_event("is it waterproof?", ts="1700000000.000802"))
+    [ask] = await env.fake.wait_for("chat.postMessage", predicate=lambda c: "Which one do you mean?" in c.params["text"])
+    picks = [e for b in ask.params["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert len(picks) >= 2 and all(e["value"].startswith("a:") for e in picks)
+    second = demo_kb.store.get_product(picks[1]["value"][2:])
+    assert picks[1]["text"]["text"].startswith("2. ") and second.type == "rain jacket"
+    body = action_body(picks[1]["action_id"], picks[1]["value"], env.fake.response_url(2), user="U222", channel="D222",
+                       message_ts=ask.params.get("ts", "1700000000.000803"), thread_ts="1700000000.000802")
+    status, _, _ = await env.post(body, FORM)
+    assert status == 200
+    [answer] = await env.fake.wait_for("chat.postMessage", predicate=lambda c: second.title in c.params["text"]
+                                       and "waterproof" in c.params["text"])
+    waterproof = second.attributes.get("waterproof")
+    assert answer.params["text"].startswith(("Yes, " if waterproof else "No, ") + second.title)
+
+
 async def test_data_export_is_uploaded_as_a_json_file_in_the_thread(env):
     await env.event(dm_event("export my data", ts="1700000000.000651"))
     done = (await env.fake.wait_for("files.completeUploadExternal"))[0].params
