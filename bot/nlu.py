@@ -33,7 +33,9 @@ _COMPARE = re.compile(r"\b(compare|comparison|vs\.?|versus|difference between|wh
 _SIMILAR = re.compile(r"\b(similar to|like (this|that|it|the \w+ one)|more like|something like|alternatives? to)\b", re.I)
 _RECOMMEND = re.compile(r"\b(recommend|suggest|suggestion|what (would|should|do) you (suggest|recommend|pick)|for me\b|pick for me|surprise me|best for me|what should i (buy|get))", re.I)
 _DETAILS = re.compile(r"\b(tell me (more )?about|more (info|information|details) (on|about)|details( (of|on|about|for))?|show me (the )?(details|more about)|describe|what about the|open)\b", re.I)
-_MORE = re.compile(r"^\s*(show (me )?more|more( results| options| please)?|next( page)?|any others?|other options|see more|load more)\s*[?!.]*\s*$", re.I)
+_MORE = re.compile(r"^\s*(show (me )?more|more( results| options| please)?|next( page)?|any others?|other options|see more|load more|"
+                   r"(is that|are these|are those|that's) all( you have| you've got)?|anything else|what else( do you have)?)"
+                   r"\s*[?!.]*\s*$", re.I)
 _QUESTION_START = re.compile(r"^\s*(is|are|does|do|can|will|would|could|how|what|which|has|have|should)\b", re.I)
 _PRONOUN = re.compile(r"\b(it|this|that|this one|that one|they|them|these|those)\b", re.I)
 _ONE_OF = re.compile(r"\b(it|this|that)\b", re.I)  # one product, not the whole list
