@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.base import KnowledgeBase
-from knowledge.evaluate import accuracy_at_1, read_jsonl, read_qrels, summarise, write_run
+from knowledge.evaluate import accuracy_at_1, read_labelled, read_qrels, summarise, write_run
 from knowledge.ingest import ingest_records, parse_file
 from knowledge.text import normalise
 
@@ -87,9 +87,9 @@ def eval_search(kb: KnowledgeBase, args: argparse.Namespace) -> tuple[dict[str, 
     """Product search over a labelled catalog."""
     from knowledge.search import ProductSearch
 
+    qrels = read_qrels(Path(args.qrels))  # labels first: a bad label file fails before the long ingest
+    queries = [q for q in read_labelled(Path(args.queries), ("id", "text")) if q["id"] in qrels]
     _load(kb, "product", args.products)
-    qrels = read_qrels(Path(args.qrels))
-    queries = [q for q in read_jsonl(Path(args.queries)) if q["id"] in qrels]
     if args.limit:
         queries = queries[: args.limit]
     engine = ProductSearch(kb)
@@ -113,8 +113,8 @@ def eval_faq(kb: KnowledgeBase, args: argparse.Namespace) -> tuple[dict[str, Any
     """FAQ matching of labelled utterances."""
     from knowledge.faq import FaqMatcher
 
+    utterances = read_labelled(Path(args.utterances), ("id", "text", "faq_id"))
     _load(kb, "faq", args.faqs)
-    utterances = list(read_jsonl(Path(args.utterances)))
     if args.limit:
         utterances = utterances[: args.limit]
     matcher = FaqMatcher(kb)
@@ -138,10 +138,10 @@ def eval_product_qa(kb: KnowledgeBase, args: argparse.Namespace) -> tuple[dict[s
     """Evidence ranking within each question's product."""
     from knowledge.evidence import EvidenceRetriever
 
+    qrels = read_qrels(Path(args.qrels))
+    questions = [q for q in read_labelled(Path(args.questions), ("id", "product_id", "text")) if q["id"] in qrels]
     _load(kb, "product", args.products)
     _load(kb, "document", args.documents)
-    qrels = read_qrels(Path(args.qrels))
-    questions = [q for q in read_jsonl(Path(args.questions)) if q["id"] in qrels]
     retriever = EvidenceRetriever(kb)
     _warm(kb, [q["text"] for q in questions])
     runs: dict[str, list[tuple[str, float]]] = {}

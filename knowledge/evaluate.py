@@ -9,6 +9,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from shopguide.errors import UserFacingError
+
 
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
     """Objects of a JSONL file, skipping blank lines."""
@@ -19,14 +21,56 @@ def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def read_qrels(path: Path) -> dict[str, dict[str, int]]:
-    """TREC qrels: query id → {doc id: grade}."""
+    """TREC qrels: query id → {doc id: grade}; a malformed line raises `UserFacingError` naming it."""
     qrels: dict[str, dict[str, int]] = defaultdict(dict)
-    with Path(path).open(encoding="utf-8") as fh:
-        for line in fh:
+    with open_labelled(path) as fh:
+        for number, line in enumerate(fh, start=1):
             parts = line.split()
-            if len(parts) >= 4:
-                qrels[parts[0]][parts[2]] = int(parts[3])
+            if not parts:
+                continue
+            try:
+                if len(parts) < 4:
+                    raise ValueError
+                grade = float(parts[3])
+                if not grade.is_integer():
+                    raise ValueError
+            except ValueError:
+                raise UserFacingError(f"{path}:{number}: expected `QUERY_ID 0 DOC_ID GRADE` with a whole-number "
+                                      f"grade, got {line.strip()[:80]!r}") from None
+            qrels[parts[0]][parts[2]] = int(grade)
     return dict(qrels)
+
+
+def read_labelled(path: Path, fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Objects of a labelled JSONL file with every one of `fields`; ids become strings, as in qrels files.
+
+    A line that is not a JSON object or lacks a field raises `UserFacingError` naming file and line.
+    """
+    out: list[dict[str, Any]] = []
+    with open_labelled(path) as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise UserFacingError(f"{path}:{number}: invalid JSON ({exc.msg})") from None
+            missing = [f for f in fields if not isinstance(item, dict) or item.get(f) is None]
+            if missing:
+                raise UserFacingError(f"{path}:{number}: missing {', '.join(repr(f) for f in missing)}")
+            for key in fields:
+                if key == "id" or key.endswith("_id"):
+                    item[key] = str(item[key])
+            out.append(item)
+    return out
+
+
+def open_labelled(path: Path):
+    """A labelled file for reading (a BOM is skipped); a missing or unreadable one raises `UserFacingError`."""
+    try:
+        return Path(path).open(encoding="utf-8-sig")
+    except OSError as exc:
+        raise UserFacingError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
 def ndcg_at(ranked: list[str], grades: dict[str, int], k: int = 10) -> float | None:

@@ -117,12 +117,12 @@ def read_file(kind: str, path: Path, fmt: str | None = None) -> ParsedFile:
             _check_header(kind, path, list(raw.data))
         out.rows += 1
         if raw.error:
-            out.reject(raw.line, raw.error, raw_id(kind, raw.data))
+            out.reject(raw.line, raw.error, raw.item_id(lambda data: raw_id(kind, data)))
             continue
         try:
             record = parser(raw.data)
         except RowError as exc:
-            out.reject(raw.line, str(exc), raw_id(kind, raw.data))
+            out.reject(raw.line, str(exc), raw.item_id(lambda data: raw_id(kind, data)))
             continue
         if record.id in out.lines:
             out.reject(raw.line, f"duplicate id {record.id!r} (first on line {out.lines[record.id]})", record.id)

@@ -12,7 +12,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,14 @@ class RawRow:
     line: int
     data: Any = None
     error: str | None = None
+    id_trusted: bool = True  # False when the row's values may sit under the wrong columns
+
+    def item_id(self, read_id: Callable[[Any], str | None]) -> str | None:
+        """The id this row names, when it can be trusted: a shifted or mis-decoded row names none."""
+        if not self.id_trusted:
+            return None
+        item = read_id(self.data)
+        return None if item is None or _bad_encoding(item) else item
 
 
 def detect_format(path: Path, fmt: str | None = None) -> str:
@@ -361,7 +369,7 @@ def _csv(text: str) -> Iterator[RawRow]:
                 else:
                     reason = f"malformed CSV ({exc})"
                 first = next(csv.reader([lines[start - 1]], delimiter=delimiter), [])
-                yield RawRow(start, data=dict(zip(names, first)), error=reason)  # data only to know its id
+                yield RawRow(start, data=dict(zip(names, first)), error=reason, id_trusted=False)
                 feed.index = start  # read again from the next line: rows an open quote swallowed are kept
                 continue
         end = feed.index
@@ -370,7 +378,7 @@ def _csv(text: str) -> Iterator[RawRow]:
         row = {name: (values[i] if i < len(values) else "") for i, name in enumerate(names)}
         if len(values) != len(names):
             yield RawRow(start, data=row, error=f"row has {len(values)} values but the header has "
-                                                f"{len(names)} columns{_span(start, end)}")
+                                                f"{len(names)} columns{_span(start, end)}", id_trusted=False)
             if end > start and _swallowed_rows(values, len(names), delimiter):
                 feed.index = start  # an unclosed quote: read the swallowed lines as rows again
             continue

@@ -45,6 +45,7 @@ DOCUMENT_ALIASES = {"doc_id": "id", "document_id": "id", "sku": "product_id", "i
 REQUIRED = {"product": ("id", "title"), "faq": ("id", "question", "answer"),
             "document": ("id", "product_id", "text")}
 _CURRENCY_SIGNS = {"€": "EUR", "$": "USD", "£": "GBP"}
+MAX_STOCK = 2**63 - 1  # SQLite's largest integer
 _TRUE = {"true", "yes", "y", "1", "in stock", "available"}
 _FALSE = {"false", "no", "n", "0", "out of stock", "unavailable", "sold out"}
 
@@ -264,7 +265,23 @@ def _stock(value: Any) -> int | None:
         raise RowError(f"stock is not a whole number: {value!r}")
     if number < 0:
         raise RowError(f"stock is negative: {int(number)}")
+    if number > MAX_STOCK:
+        raise RowError(f"stock is too large: {value!r}")
     return int(number)
+
+
+def _check_finite(value: Any, name: str) -> None:
+    """Reject NaN and infinite numbers anywhere in an attribute value (JSON cannot store them)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise RowError(f"attribute {name!r} is not a finite number: {value!r}")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_STOCK:
+        raise RowError(f"attribute {name!r} is too large a number to store: {value!r}")
+    if isinstance(value, dict):
+        for item in value.values():
+            _check_finite(item, name)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _check_finite(item, name)
 
 
 def _bool(value: Any, name: str) -> bool | None:
@@ -356,6 +373,8 @@ def parse_product(raw: dict[str, Any]) -> Product:
     for key, value in row.items():
         if key not in PRODUCT_FIELDS and not _blank(value):
             attributes.setdefault(key, _scalar_attr(value))
+    for key, value in attributes.items():
+        _check_finite(value, key)
     return Product(
         id=_identifier(row.get("id"), "id"),
         title=_text(row.get("title"), "title", required=True) or "",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 from collections.abc import Callable, Sequence
 
@@ -12,6 +13,28 @@ from shopguide.errors import NotConfigured, ShopguideError
 log = logging.getLogger(__name__)
 
 Command = Callable[[argparse.Namespace], int]
+
+
+def _positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _amount(text: str) -> float:
+    """An argparse type: a finite, non-negative amount."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite amount of at least 0, got {text!r}")
+    return value
 
 
 def _add_console(sub) -> None:
@@ -47,10 +70,10 @@ def _add_search(sub) -> None:
     p.add_argument("--color", action="append", help="only this colour (repeatable)")
     p.add_argument("--size", action="append", help="only this size (repeatable)")
     p.add_argument("--attr", action="append", metavar="KEY=VALUE", help="attribute filter, e.g. waterproof=true")
-    p.add_argument("--min-price", type=float)
-    p.add_argument("--max-price", type=float)
+    p.add_argument("--min-price", type=_amount)
+    p.add_argument("--max-price", type=_amount)
     p.add_argument("--in-stock", action="store_true", help="only products in stock")
-    p.add_argument("--top-k", type=int, default=10)
+    p.add_argument("--top-k", type=_positive_int, default=10)
     p.add_argument("--mode", choices=["hybrid", "keyword", "vector"], default="hybrid")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func="shopguide.commands:search")

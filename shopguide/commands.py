@@ -145,13 +145,7 @@ def search(args: argparse.Namespace) -> int:
     engine = ProductSearch(kb)
     filters = _filters(args)
     if args.batch:
-        from knowledge.evaluate import read_jsonl
-
-        for row in read_jsonl(Path(args.batch)):
-            result = engine.search(str(row.get("text", "")), filters, top_k=args.top_k, mode=args.mode)
-            print(json.dumps({"id": row.get("id"), "query": row.get("text"), "confidence": result.confidence,
-                              "results": [{"id": h.product.id, "score": round(h.score, 6)} for h in result.hits]}))
-        return 0
+        return _search_batch(engine, filters, args)
     if args.text is None:
         raise UserFacingError("search needs TEXT or --batch FILE")
     result = engine.search(args.text, filters, top_k=args.top_k, mode=args.mode)
@@ -172,6 +166,33 @@ def search(args: argparse.Namespace) -> int:
         print(f"{i:2d}. {p.title} [{p.id}] {format_price(p.price, p.currency)} · {stock_text(p)}  (score {h.score:.4f})")
     print(f"confidence {result.confidence:.2f}", file=sys.stderr)
     return 0
+
+
+def _search_batch(engine, filters, args: argparse.Namespace) -> int:
+    """`search --batch`: one JSON line per query line; a bad line is reported on stderr and skipped (exit 1)."""
+    from knowledge.evaluate import open_labelled
+
+    bad = 0
+    with open_labelled(Path(args.batch)) as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                row, reason = None, f"invalid JSON ({exc.msg})"
+            else:
+                text = row.get("text", row.get("query")) if isinstance(row, dict) else None
+                reason = None if isinstance(text, str) else "no \"text\" string"
+            if reason:
+                print(f"{args.batch}:{number}: {reason}; skipped", file=sys.stderr)
+                bad += 1
+                continue
+            result = engine.search(text, filters, top_k=args.top_k, mode=args.mode)
+            print(json.dumps({"id": row.get("id"), "query": text, "confidence": result.confidence,
+                              "results": [{"id": h.product.id, "score": round(h.score, 6)} for h in result.hits]},
+                             ensure_ascii=False))
+    return 1 if bad else 0
 
 
 def faq(args: argparse.Namespace) -> int:

@@ -322,6 +322,37 @@ def test_prune_keeps_items_whose_rows_were_rejected(kb, tmp_path):
     assert report.removed == 0 and any("--prune skipped" in n for n in report.notes)
 
 
+def test_prune_never_trusts_the_id_of_a_shifted_or_mis_decoded_row(kb, tmp_path):
+    first = tmp_path / "first.csv"
+    first.write_text("name,sku,price\nMug,M-1,5\nTea Pot,T-1,9\nCafé Mug,CAFÉ-1,7\n", encoding="utf-8")
+    assert ingest_file(kb, "product", first).added == 3
+    shifted = tmp_path / "shifted.csv"  # an unquoted comma moves "M-1" into the price column
+    shifted.write_text("name,sku,price\nMug, large,M-1,6\nTea Pot,T-1,9\nCafé Mug,CAFÉ-1,7\n", encoding="utf-8")
+    report = ingest_file(kb, "product", shifted, prune=True)
+    assert (report.rejected, report.removed) == (1, 0) and any("--prune skipped" in n for n in report.notes)
+    latin = tmp_path / "latin.csv"  # the same file saved as Latin-1: the id itself cannot be read
+    latin.write_bytes("name,sku,price\nMug,M-1,5\nTea Pot,T-1,9\nCafé Mug,CAFÉ-1,7\n".encode("latin-1"))
+    report = ingest_file(kb, "product", latin, prune=True)
+    assert (report.rejected, report.removed) == (1, 0) and any("--prune skipped" in n for n in report.notes)
+    assert set(views(kb)["records"]) == {"M-1", "T-1", "CAFÉ-1"}
+
+
+def test_values_sqlite_or_json_cannot_hold_reject_only_their_row(kb, tmp_path):
+    path = tmp_path / "p.jsonl"
+    path.write_text('{"id":"A","title":"Fine","weight":5,"stock":3}\n'
+                    '{"id":"B","title":"Infinite","weight":Infinity}\n'
+                    '{"id":"C","title":"NaN inside","dims":[1, NaN]}\n'
+                    '{"id":"D","title":"Huge stock","stock":1e20}\n'
+                    '{"id":"E","title":"Fine too","stock":"4"}\n', encoding="utf-8")
+    report = ingest_file(kb, "product", path)
+    assert (report.added, report.rejected) == (2, 3)
+    assert problems_of(report) == {2: "attribute 'weight' is not a finite number: inf",
+                                   3: "attribute 'dims' is not a finite number: nan",
+                                   4: "stock is too large: 1e+20"}
+    assert set(views(kb)["records"]) == {"A", "E"}
+    assert kb.store.vocabulary()["attributes"] == ["weight"]  # the stored JSON stays readable
+
+
 def test_a_changed_embedding_model_re_embeds_everything(kb):
     ingest_file(kb, "product", FIXTURES / "products_good.jsonl")
     kb.store.set_meta("embedder:product", "some/other-model")

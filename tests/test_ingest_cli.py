@@ -72,3 +72,48 @@ def test_search_and_faq_give_clear_results_for_punctuation_and_huge_queries(tmp_
                            env={**os.environ, "SHOPGUIDE_DATA_DIR": str(tmp_path / "data"), "HF_HUB_OFFLINE": "1"},
                            capture_output=True, text=True, timeout=300)
     assert piped.stdout == '{"query": ' and "Traceback" not in piped.stderr and "unexpected" not in piped.stderr
+
+
+def test_search_batch_and_arguments_report_bad_input_without_tracebacks(tmp_path):
+    assert shopguide(tmp_path, "products", str(FIXTURES / "products_good.jsonl")).returncode == 0
+    batch = tmp_path / "q.jsonl"
+    batch.write_text('{"id": "q1", "text": "rain jacket"}\nnot json\n{"id": "q3", "query": "rain jacket"}\n'
+                     '{"id": "q4"}\n', encoding="utf-8")
+    out = run_cli(tmp_path, "search", "--batch", str(batch), "--json")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [(r["id"], r["query"], r["results"][0]["id"]) for r in lines] == [("q1", "rain jacket", "SG-101"),
+                                                                             ("q3", "rain jacket", "SG-101")]
+    assert f"{batch}:2: invalid JSON" in out.stderr and f'{batch}:4: no "text" string' in out.stderr
+    missing = run_cli(tmp_path, "search", "--batch", "nope.jsonl")
+    assert missing.returncode == 1 and "nope.jsonl: cannot read" in missing.stderr and "Traceback" not in missing.stderr
+    for args, message in ((["--max-price", "nan"], "--max-price: must be a finite amount"),
+                          (["--top-k", "-1"], "--top-k: must be at least 1"), (["--top-k", "0"], "must be at least 1")):
+        bad = run_cli(tmp_path, "search", "jacket", *args)
+        assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_eval_reads_numeric_ids_and_names_the_line_of_a_bad_label(tmp_path):
+    (tmp_path / "p.jsonl").write_text('{"id": 7, "title": "Blue rain jacket"}\n{"id": 8, "title": "Wool socks"}\n',
+                                      encoding="utf-8")
+    (tmp_path / "q.jsonl").write_text('{"id": 1, "text": "rain jacket"}\n', encoding="utf-8")
+    (tmp_path / "qrels.txt").write_text("1 0 7 1.0\n", encoding="utf-8")
+    args = ["eval", "search", "--products", "p.jsonl", "--queries", "q.jsonl", "--qrels", "qrels.txt", "--json"]
+    ok = run_cli(tmp_path, *args)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout) | {"mode": "hybrid"} == {"queries": 1, "ndcg@10": 1.0, "mrr@10": 1.0,
+                                                          "recall@100": 1.0, "mode": "hybrid"}
+    (tmp_path / "qrels.txt").write_text("1 0 7 1\n1 0 8 0.5\n", encoding="utf-8")
+    bad = run_cli(tmp_path, *args)
+    assert bad.returncode == 1 and "qrels.txt:2: expected `QUERY_ID 0 DOC_ID GRADE` with a whole-number grade" in bad.stderr
+    assert "Traceback" not in bad.stderr and "embedding" not in bad.stderr  # labels are checked before the ingest
+    (tmp_path / "faqs.jsonl").write_text('{"id": 1, "question": "How do I return an item?", "answer": "Use the form."}\n'
+                                         '{"id": 2, "question": "Do you ship abroad?", "answer": "Only in the EU."}\n',
+                                         encoding="utf-8")
+    (tmp_path / "u.jsonl").write_text('{"id": "u1", "text": "I want to send my order back", "faq_id": 1}\n',
+                                      encoding="utf-8")
+    faq = run_cli(tmp_path, "eval", "faq", "--faqs", "faqs.jsonl", "--utterances", "u.jsonl", "--json")
+    assert faq.returncode == 0 and json.loads(faq.stdout)["accuracy@1"] == 1.0
+    (tmp_path / "u.jsonl").write_text('{"id": "u1", "text": "I want to send my order back"}\n', encoding="utf-8")
+    unlabelled = run_cli(tmp_path, "eval", "faq", "--faqs", "faqs.jsonl", "--utterances", "u.jsonl", "--json")
+    assert unlabelled.returncode == 1 and "u.jsonl:1: missing 'faq_id'" in unlabelled.stderr
