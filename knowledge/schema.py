@@ -205,6 +205,30 @@ def _identifier(value: Any, name: str) -> str:
 
 
 _PRICE = re.compile(r"([A-Za-z]{3})?\s*(-?\d[\d.,' \u00a0\u202f]*)\s*([A-Za-z]{3})?")
+_GROUP_SEPARATOR = r"[ '\u00a0\u202f]"
+# Codes read case-insensitively; any other code counts only in capitals ("CHF 5", never "per 5").
+_COMMON_CODES = {"EUR", "USD", "GBP", "CHF", "JPY", "CNY", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "RON", "BGN",
+                 "CAD", "AUD", "NZD", "INR", "BRL", "MXN", "ZAR", "TRY", "KRW", "SGD", "HKD", "AED", "ILS", "THB"}
+_CURRENCY_NAMES = {"euro": "EUR", "euros": "EUR", "dollar": "USD", "dollars": "USD", "pound": "GBP", "pounds": "GBP",
+                   **{sign: code for sign, code in _CURRENCY_SIGNS.items()}}
+
+
+def _currency_code(code: str | None) -> str | None:
+    """A currency code as written next to a price, or None if it is not one."""
+    if code and (code.isupper() or code.upper() in _COMMON_CODES):
+        return code.upper()
+    return None
+
+
+def _currency(value: Any) -> str | None:
+    """The currency column: a 3-letter code, a sign or a common name, as an upper-case code."""
+    text = _text(value, "currency")
+    if text is None:
+        return None
+    code = _CURRENCY_NAMES.get(text.lower()) or (text.upper() if re.fullmatch(r"[A-Za-z]{3}", text) else None)
+    if code is None:
+        raise RowError(f"currency is not a 3-letter code: {text[:20]!r}")
+    return code
 
 
 def _price(value: Any) -> tuple[float | None, str | None]:
@@ -222,8 +246,11 @@ def _price(value: Any) -> tuple[float | None, str | None]:
         digits = _decimal(match.group(2)) if match else None
         if digits is None:
             raise RowError(f"price is not a number: {text[:40]!r}")
-        code = match.group(1) or match.group(3)  # type: ignore[union-attr]
-        currency = code.upper() if code else currency
+        written = match.group(1) or match.group(3)  # type: ignore[union-attr]
+        code = _currency_code(written)
+        if written and code is None:
+            raise RowError(f"price is not a number: {text[:40]!r}")
+        currency = code or currency
         number = float(digits)
     if math.isnan(number) or math.isinf(number):
         raise RowError("price is not a finite number")
@@ -234,7 +261,11 @@ def _price(value: Any) -> tuple[float | None, str | None]:
 
 def _decimal(text: str) -> str | None:
     """Plain decimal digits from a number written with thousands separators; None when ambiguous or malformed."""
-    text = re.sub(r"[ '\u00a0\u202f]", "", text)
+    text = text.strip()
+    if re.search(_GROUP_SEPARATOR, text) and not re.fullmatch(
+            rf"-?\d{{1,3}}(?:{_GROUP_SEPARATOR}\d{{3}})+(?:[.,]\d+)?", text):
+        return None  # "5 10" or "19 99" is two numbers, not 510 or 1999
+    text = re.sub(_GROUP_SEPARATOR, "", text)
     if "," in text and "." in text:  # the last one is the decimal point
         thousands = "," if text.rfind(".") > text.rfind(",") else "."
         text = text.replace(thousands, "").replace(",", ".")
@@ -368,7 +399,7 @@ def parse_product(raw: dict[str, Any]) -> Product:
     _require_object(raw)
     row = _canon_keys(raw, PRODUCT_ALIASES)
     price, sign_currency = _price(row.get("price"))
-    currency = _text(row.get("currency"), "currency")
+    currency = _currency(row.get("currency"))
     attributes = _attributes(row.get("attributes"))
     for key, value in row.items():
         if key not in PRODUCT_FIELDS and not _blank(value):

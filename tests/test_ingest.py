@@ -184,9 +184,20 @@ def test_csv_variants_semicolons_bom_crlf_and_quotes(tmp_path):
     assert list(problems_of(parsed)) == [6] and "not closed" in parsed.problems[0].reason
 
 
+def test_currency_column_is_a_code():
+    from knowledge.schema import RowError, parse_product
+
+    for written, code in (("euro", "EUR"), ("€", "EUR"), ("usd", "USD"), ("Chf", "CHF")):
+        assert parse_product({"id": "a", "title": "t", "price": "5", "currency": written}).currency == code
+    with pytest.raises(RowError, match="currency is not a 3-letter code: 'per box'"):
+        parse_product({"id": "a", "title": "t", "price": "5", "currency": "per box"})
+
+
 @pytest.mark.parametrize("text, expected", [
     ("12.50", (12.5, None)), ("€12,50", (12.5, "EUR")), ("1.299,00 EUR", (1299.0, "EUR")), ("EUR 1,299.00", (1299.0, "EUR")),
     ("1 299,00", (1299.0, None)), ("12.345", (12.345, None)), ("free", None), ("5-10", None), ("12,345,67", None), ("-3", None),
+    ("19.99 usd", (19.99, "USD")), ("CHF 5", (5.0, "CHF")), ("1 299,00 EUR", (1299.0, "EUR")), ("12'500.50", (12500.5, None)),
+    ("5 10", None), ("19 99", None), ("$5 $6", None), ("per 5", None), ("box 12", None),
 ])
 def test_price_text(text, expected):
     from knowledge.schema import RowError, _price
