@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 
 from bot.context import Services, Turn
-from bot.nlu import Understanding
+from bot.nlu import NEGATION, Understanding
 from bot.present import format_price
 from knowledge.filters import SearchFilters
 
@@ -25,6 +25,8 @@ def search_query(u: Understanding) -> str:
     text = u.text
     if u.price and u.price.text:
         text = text.lower().replace(u.price.text, " ")
+    for name in (*u.exclude_colors, *u.exclude_brands):  # "boots, not orange": orange is no search word
+        text = re.sub(NEGATION + r"\b" + re.escape(name.lower()) + r"\b", " ", text, flags=re.I)
     text = _DROP.sub(" ", text)
     text = re.sub(r"[€$£]\s*\d+(?:[.,]\d+)?|\d+(?:[.,]\d+)?\s*(?:€|eur(?:os?)?|bucks?|dollars?)", " ", text, flags=re.I)
     return " ".join(text.split())
@@ -46,6 +48,10 @@ def filters_from(u: Understanding, base: SearchFilters | None = None) -> SearchF
         changes["types"] = ()
     if u.colors:
         changes["colors"] = tuple(u.colors)
+        changes["exclude_colors"] = tuple(c for c in f.exclude_colors if c not in u.colors)
+    if u.exclude_colors:
+        changes["exclude_colors"] = tuple(dict.fromkeys((*f.exclude_colors, *u.exclude_colors)))
+        changes["colors"] = tuple(c for c in (changes.get("colors") or f.colors) if c not in u.exclude_colors)
     if u.size:
         changes["sizes"] = (u.size,)
     if u.brands:
@@ -114,6 +120,8 @@ def describe_filters(f: SearchFilters) -> str:
         parts.append(name if value is True else (f"not {name}" if value is False else f"{name} {value}"))
     if f.colors:
         parts.append("in " + " or ".join(f.colors))
+    if f.exclude_colors:
+        parts.append("not " + " or ".join(f.exclude_colors))
     if f.sizes:
         parts.append("size " + "/".join(f.sizes))
     if f.brands:
@@ -130,6 +138,7 @@ FILTER_WORDS = {
     "price": ("Drop the price limit", "the price limit"), "colors": ("Any colour", "the colour"),
     "sizes": ("Any size", "the size"), "brands": ("Any brand", "the brand"),
     "exclude_brands": ("Include all brands", "the excluded brands"),
+    "exclude_colors": ("Include all colours", "the excluded colours"),
     "in_stock": ("Include out of stock", "the in-stock filter"), "types": ("Any type", "the product type"),
     "categories": ("Any category", "the category"),
 }

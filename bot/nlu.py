@@ -48,7 +48,7 @@ _SORT = [
 ]
 _IN_STOCK = re.compile(r"\b(in stock|available now|only available|ships? (now|today)|available ones)\b", re.I)
 _ONLY_BRAND = re.compile(r"\b(only|just)\b", re.I)
-_NOT_BRAND = r"\b(?:not|no|without|except|exclude|excluding|don'?t (?:like|want)|do not (?:like|want)|hate|dislike|avoid|other than)\b[^.,;]*?"
+NEGATION = r"\b(?:not|no|without|except|exclude|excluding|don'?t (?:like|want)|do not (?:like|want)|hate|dislike|avoid|other than)\b[^.,;]*?"
 _PREF_SIZE = re.compile(r"\b(i wear|my size is|i'?m (a )?size|i am (a )?size|i take (a )?size|my (shoe|clothing|jacket) size is)\b", re.I)
 _PREF_BUDGET = re.compile(r"\b(my budget is|budget of|my budget'?s|i (can|want to) spend|i can afford)\b", re.I)
 _PREF_DISLIKE = re.compile(r"\b(i (don'?t|do not) like|i hate|i dislike|not a fan of|never show me|no more)\b", re.I)
@@ -78,6 +78,7 @@ class Understanding:
     size: str | None = None
     brands: list[str] = field(default_factory=list)
     exclude_brands: list[str] = field(default_factory=list)
+    exclude_colors: list[str] = field(default_factory=list)
     types: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     flags: dict[str, Any] = field(default_factory=dict)
@@ -93,7 +94,8 @@ class Understanding:
     def has_product_slots(self) -> bool:
         """True when the message names something about products."""
         return bool(self.colors or self.size or self.brands or self.types or self.categories or self.flags
-                    or self.price or self.in_stock or self.sort or self.exclude_brands)
+                    or self.price or self.in_stock or self.sort or self.exclude_brands
+                    or self.exclude_colors)
 
     def content_words(self, vocab: Vocabulary) -> list[str]:
         """Words that are not slots or filler: what is left to search by meaning."""
@@ -111,7 +113,7 @@ _FILLER = frozenset(
     "under below over above around about between and than max min up to euro euros eur bucks dollars usd "
     "in stock available now sort by price rating cheapest best rated top highest lowest rather how i'd "
     "like want need looking something options option those these them it that this what about with "
-    "colour color size sizes version versions".split()
+    "colour color size sizes version versions not no without except exclude excluding avoid".split()
 )
 
 
@@ -184,11 +186,12 @@ def _fill_slots(u: Understanding, vocab: Vocabulary) -> None:
     text = u.text
     low = text.lower()
     u.price = parse_price(text)
-    u.colors = vocab.find_colors(text)
+    for color in vocab.find_colors(text):
+        (u.exclude_colors if re.search(NEGATION + r"\b" + re.escape(color.lower()), low) else u.colors).append(color)
     u.size = parse_size(text)
     brands = vocab.find_brands(text)
     for brand in brands:
-        if re.search(_NOT_BRAND + re.escape(brand.lower()), low):
+        if re.search(NEGATION + re.escape(brand.lower()), low):
             u.exclude_brands.append(brand)
         else:
             u.brands.append(brand)

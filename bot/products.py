@@ -29,6 +29,10 @@ def resolve_refs(services: Services, turn: Turn, u: Understanding, *, allow_focu
         if not state.shown:
             raise Unresolved("I haven't shown you any products yet. Tell me what you're looking for.")
         index = len(state.shown) - 1 if n == -1 else n - 1
+        paged = state.offset and state.shown == state.results[state.offset:state.offset + len(state.shown)]
+        if paged and 1 <= n <= state.offset:  # a number from an earlier page of the same results
+            ids.append(state.results[n - 1])
+            continue
         if state.offset and state.offset < n <= state.offset + len(state.shown):
             index = n - state.offset - 1  # the number as displayed on a later page
         if not 0 <= index < len(state.shown):
@@ -215,7 +219,11 @@ def answer_from_record(product: Product, u: Understanding) -> str | None:
             if isinstance(value, bool):
                 return f"{'Yes' if value else 'No'}, {name} is {'' if value else 'not '}{label}."
             return f"{name}: {label} {value}."
-    if re.search(r"\b(how much|price|cost)\b", low):
+    if re.search(r"\b(weigh|weighs|weight|heavy)\b", low):  # before "how much": "how much does it weigh?"
+        grams = product.attributes.get("weight_g")
+        if grams is not None:
+            return f"{name} weighs {grams} g."
+    if re.search(r"\b(how much|price|cost)\b", low) and not re.search(r"\b(weigh|weighs|weight|heavy)\b", low):
         return f"{name} costs {format_price(product.price, product.currency)} ({stock_text(product)})."
     if re.search(r"\b(in stock|available|availability|stock)\b", low):
         return f"{name} is {stock_text(product)}."
@@ -235,7 +243,7 @@ async def handle_compare(services: Services, turn: Turn, u: Understanding) -> li
     shown = turn.state.shown
     if not u.ordinals and shown:
         bare = [int(n) for n in re.findall(r"\b(\d{1,2})\b", u.text)]
-        u.ordinals = [n for n in bare if 1 <= n <= len(shown)]
+        u.ordinals = [n for n in bare if n >= 1]  # out of range: resolve_refs says which numbers exist
     try:
         products = resolve_refs(services, turn, u, allow_focus=False)
     except Unresolved as exc:

@@ -13,6 +13,9 @@ from typing import Any
 CURRENCY = r"(?:€|eur(?:os?)?|\$|usd|dollars?|bucks?|£|gbp|pounds?)"
 NUM = r"(\d{1,6}(?:[.,]\d{1,2})?)"
 _PRICE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    # "I don't want to spend more than 160" is a limit, not a minimum
+    ("max", re.compile(rf"\b(?:don'?t|do not|won'?t|will not|can'?t|cannot|not|never)\b[^.?!]{{0,30}}?\b(?:more than|over|above)"
+                       rf"\s*{CURRENCY}?\s*{NUM}\s*{CURRENCY}?")),
     ("between", re.compile(rf"\bbetween\s*{CURRENCY}?\s*{NUM}\s*{CURRENCY}?\s*(?:and|-|to)\s*{CURRENCY}?\s*{NUM}\s*{CURRENCY}?")),
     ("range", re.compile(rf"(?:from\s*)?{CURRENCY}\s*{NUM}\s*(?:-|to)\s*{CURRENCY}?\s*{NUM}\b")),
     ("range", re.compile(rf"\b{NUM}\s*(?:-|to)\s*{NUM}\s*{CURRENCY}")),
@@ -33,7 +36,8 @@ _ORDINAL_RE = re.compile(
 COLOR_SYNONYMS = {"gray": "grey", "dark blue": "navy", "khaki": "beige", "tan": "beige", "violet": "purple",
                   "lime": "green", "maroon": "red", "burgundy": "red", "cream": "white", "charcoal": "grey"}
 LETTER_SIZES = ("xxs", "xs", "s", "m", "l", "xl", "xxl", "xxxl", "2xl", "3xl")
-_SIZE_RE = re.compile(r"\b(?:size|sz|eu|in a|in an|wear(?:ing)? an?|wear|comes? in|available in|have it in|fit an?)\s*(\d{2}(?:[.,]5)?|xxs|xs|s|m|l|xl|xxl|xxxl|2xl|3xl)\b")
+_SIZE_RE = re.compile(r"\b(?:size|sz|eu|in a|in an|wear(?:ing)? an?|wear|comes? in|available in|have it in|fit an?)"
+                      r"(?:\s*(\d{2}(?:[.,]5)?)|\s+(xxs|xs|s|m|l|xl|xxl|xxxl|2xl|3xl))\b")  # "sizes" is no size S
 _BARE_LETTER_SIZE = re.compile(r"(?<![\w'])(XXS|XS|XL|XXL|XXXL|2XL|3XL)(?![\w'])")
 
 
@@ -96,7 +100,7 @@ def parse_size(text: str) -> str | None:
     """A size the user names ("size 42", "in XL", "I wear M")."""
     m = _SIZE_RE.search(text.lower())
     if m:
-        return m.group(1).upper().replace(",", ".")
+        return (m.group(1) or m.group(2)).upper().replace(",", ".")
     m = _BARE_LETTER_SIZE.search(text)
     if m:
         return m.group(1).upper()

@@ -45,8 +45,8 @@ class Storefront:
     @property
     def out_of_scope(self) -> str:
         """The reply to a request the shop can't help with."""
-        return (f"Sorry, I can only help with our {self.goods} and store questions such as shipping and returns. "
-                "What are you looking for?")
+        return (f"Sorry, I can only help with our {self.goods}, and with store questions such as shipping and "
+                "returns. What are you looking for?")
 
     @property
     def seller(self) -> str:
@@ -72,8 +72,9 @@ def build_storefront(
     def ranked(pairs: list[tuple[str, int]]) -> list[str]:
         return [v for v, _ in sorted(pairs, key=lambda p: (-p[1], p[0].lower())) if v and v.strip()]
 
-    top_categories = [c.lower() for c in ranked(categories)][:3]
-    goods = (description or "").strip() or _listing(top_categories) or "products"
+    all_categories = [c.lower() for c in ranked(categories)]
+    top = all_categories[:3] + (["more"] if len(all_categories) > 3 else [])
+    goods = (description or "").strip() or _listing(top) or "products"
     kinds = ranked(types) or ranked(categories)
     examples = [Button(kind[:1].upper() + kind[1:], f"q:{kind}") for kind in kinds[:2]]
     if faq_question and faq_question.strip():

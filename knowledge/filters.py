@@ -17,6 +17,7 @@ class SearchFilters:
     brands: tuple[str, ...] = ()
     exclude_brands: tuple[str, ...] = ()
     colors: tuple[str, ...] = ()
+    exclude_colors: tuple[str, ...] = ()
     sizes: tuple[str, ...] = ()
     in_stock: bool | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
@@ -44,7 +45,7 @@ class SearchFilters:
         names = []
         if self.min_price is not None or self.max_price is not None:
             names.append("price")
-        for name in ("categories", "types", "brands", "exclude_brands", "colors", "sizes", "in_stock"):
+        for name in ("categories", "types", "brands", "exclude_brands", "colors", "exclude_colors", "sizes", "in_stock"):
             value = getattr(self, name)
             if value not in ((), None):
                 names.append(name)
@@ -98,6 +99,10 @@ def filters_sql(f: SearchFilters, alias: str = "p") -> tuple[str, list[Any]]:
                 f"EXISTS (SELECT 1 FROM json_each({alias}.{column}) j WHERE lower(j.value) IN ({','.join('?' * len(values))}))"
             )
             params.extend(v.lower() for v in values)
+    if f.exclude_colors:  # products listing none of them (vector hits are checked against this too)
+        clauses.append(f"NOT EXISTS (SELECT 1 FROM json_each({alias}.colors) j "
+                       f"WHERE lower(j.value) IN ({','.join('?' * len(f.exclude_colors))}))")
+        params.extend(c.lower() for c in f.exclude_colors)
     if f.in_stock is True:
         clauses.append(f"({alias}.stock > 0 OR ({alias}.stock IS NULL AND {alias}.available = 1))")
     elif f.in_stock is False:

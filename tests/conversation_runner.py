@@ -142,6 +142,8 @@ def check_products(spec: dict[str, Any], products: list[Any], ctx: ConversationC
             assert p.brand != cond["not_brand"], f"{label}: brand {p.brand} should be excluded"
         if "color" in cond:
             assert cond["color"] in p.colors, f"{label}: colours {p.colors}"
+        if "not_color" in cond:
+            assert cond["not_color"] not in p.colors, f"{label}: colours {p.colors} should leave out {cond['not_color']}"
         if "size" in cond:
             assert str(cond["size"]) in p.sizes, f"{label}: sizes {p.sizes}"
         if "max_price" in cond:

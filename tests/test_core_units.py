@@ -29,10 +29,20 @@ VOCAB = Vocabulary(
     ("boots under 150", None, 150), ("below €80", None, 80), ("less than 60 euros", None, 60),
     ("max 90", None, 90), ("between 50 and 80", 50, 80), ("from €20 to €40", 20, 40), ("over 200", 200, None),
     ("around 100", 80, 120), ("hiking boots 80 bucks", None, 80), ("at most 99.50", None, 99.5),
+    ("I don't want to spend more than 160 euros", None, 160), ("not more than 70", None, 70),
+    ("can't pay over 90 euros", None, 90), ("more than 50 euros", 50, None),
 ])
 def test_price_forms(text, low, high):
     price = parse_price(text)
     assert price is not None and price.min == low and price.max == high
+
+
+def test_a_negated_colour_is_left_out_not_asked_for():
+    u = understand("hiking boots, not red please", VOCAB, has_results=False, has_focus=False)
+    assert (u.colors, u.exclude_colors, u.types) == ([], ["red"], ["hiking boots"])
+    u = understand("no red", VOCAB, has_results=True, has_focus=False)
+    assert (u.intent, u.exclude_colors) == ("refine", ["red"])
+    assert understand("in red", VOCAB, has_results=True, has_focus=False).colors == ["red"]
 
 
 def test_numbers_that_are_not_prices():
@@ -45,6 +55,9 @@ def test_sizes_and_ordinals():
     assert parse_size("I wear size 42") == "42"
     assert parse_size("does it come in XL?") == "XL"
     assert parse_size("a 2 person tent") is None
+    assert parse_size("which sizes are available?") is None  # "sizes" is no size S
+    assert parse_size("what sizes does it come in?") is None
+    assert parse_size("size s please") == "S"
     assert parse_ordinals("compare the first and the third") == [1, 3]
     assert parse_ordinals("the last one") == [-1]
     assert parse_ordinals("number 4 please") == [4]

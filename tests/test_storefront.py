@@ -31,13 +31,13 @@ def test_storefront_is_built_from_the_largest_categories_and_types():
                             types=[("t-shirt", 7), ("hiking boots", 16), ("rain jacket", 7)],
                             brands=[("Ridgeline", 20), ("Trailwisp", 9)], sizes=[("M", 40), ("42", 12)],
                             median_price=146.99, faq_question="What is your return policy?")
-    assert shop.goods == "footwear, clothing and accessories"
+    assert shop.goods == "footwear, clothing, accessories and more"  # four categories: the largest three and more
     assert [b.label for b in shop.examples] == ["Hiking boots", "Rain jacket", "What is your return policy?"]
     assert [b.action for b in shop.examples] == ["q:hiking boots", "q:rain jacket", "q:What is your return policy?"]
     assert "“hiking boots under 150”" in shop.capabilities
     assert "“only Ridgeline”" in shop.capabilities and "“I wear size M”" in shop.capabilities
-    assert shop.out_of_scope.startswith("Sorry, I can only help with our footwear, clothing and accessories and store")
-    assert shop.seller == "a shop selling footwear, clothing and accessories"
+    assert shop.out_of_scope.startswith("Sorry, I can only help with our footwear, clothing, accessories and more, and with")
+    assert shop.seller == "a shop selling footwear, clothing, accessories and more"
 
 
 def test_configured_description_wins_and_a_bare_catalog_still_reads_well():
@@ -90,7 +90,7 @@ async def test_another_store_never_speaks_of_the_demo_shop(tmp_path: Path, embed
         assert [b.label for b in hello.buttons] == ["Laptop", "Earbuds", "Can I return a laptop?"]
 
         declined = await rt.assistant.handle(msg("asdkjh qwerty zxcv"))
-        assert declined[0].text.startswith("Sorry, I can only help with our laptops, audio and phones and store")
+        assert declined[0].text.startswith("Sorry, I can only help with our laptops, audio and phones, and with store")
 
         pressed = await rt.assistant.handle(msg(action=hello.buttons[0].action))  # an example button finds products
         shown = [p.id for r in pressed for p in r.products]

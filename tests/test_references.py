@@ -1,0 +1,39 @@
+"""References to shown products: numbers across pages, out-of-range numbers, questions about the one in view."""
+
+from __future__ import annotations
+
+from bot.types import IncomingMessage
+
+
+def message(text: str = "", action: str | None = None) -> IncomingMessage:
+    return IncomingMessage(platform="test", user_id="refs", chat_id="refs", text=text, action=action)
+
+
+async def test_numbers_keep_meaning_the_same_results_after_show_more(runtime_no_llm):
+    core = runtime_no_llm.assistant
+    [first_page] = await core.handle(message("t-shirts"))
+    page_one = [c.id for c in first_page.products]
+    [second_page] = await core.handle(message("show more"))
+    assert second_page.products and second_page.data["start"] == len(page_one) + 1
+    [second] = await core.handle(message("number 2"))
+    assert [c.id for c in second.products] == [page_one[1]]  # the 2nd result, not the 2nd card on page two
+    [later] = await core.handle(message(f"number {len(page_one) + 1}"))
+    assert [c.id for c in later.products] == [second_page.products[0].id]
+
+
+async def test_compare_names_the_numbers_that_exist(runtime_no_llm):
+    core = runtime_no_llm.assistant
+    [shown] = await core.handle(message("dry bags"))
+    [reply] = await core.handle(message("compare 1 and 99"))
+    assert reply.text == f"I only showed {len(shown.products)} products: pick a number from 1 to {len(shown.products)}."
+    assert not reply.products
+
+
+async def test_how_much_does_it_weigh_is_about_weight_not_price(runtime_no_llm, demo_kb):
+    core = runtime_no_llm.assistant
+    product = demo_kb.store.get_product("SG-HB-1001")
+    await core.handle(message("SG-HB-1001"))
+    [reply] = await core.handle(message("how much does it weigh?"))
+    assert reply.text == f"{product.title} weighs {product.attributes['weight_g']} g."
+    [price] = await core.handle(message("how much is it?"))
+    assert "€147.99" in price.text
