@@ -37,8 +37,8 @@ _MORE = re.compile(r"^\s*(show (me )?more|more( results| options| please)?|next(
                    r"(is that|are these|are those|that's) all( you have| you've got)?|anything else|what else( do you have)?)"
                    r"\s*[?!.]*\s*$", re.I)
 _QUESTION_START = re.compile(r"^\s*(is|are|does|do|can|will|would|could|how|what|which|has|have|should)\b", re.I)
-_PRONOUN = re.compile(r"\b(it|this|that|this one|that one|they|them|these|those)\b", re.I)
-_ONE_OF = re.compile(r"\b(it|this|that)\b", re.I)  # one product, not the whole list
+_PRONOUN = re.compile(r"\b(it|its|this|that|this one|that one|they|them|these|those)\b", re.I)
+_ONE_OF = re.compile(r"\b(it|its|this|that)\b", re.I)  # one product, not the whole list
 _CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price|more affordable|budget option|too expensive|too pricey)\b", re.I)
 _PRICIER = re.compile(r"\b(more expensive|pricier|higher end|premium|better quality|fancier)\b", re.I)
 _SORT = [

@@ -235,7 +235,33 @@ def answer_from_record(product: Product, u: Understanding) -> str | None:
             return f"{name} weighs {grams} g."
     if re.search(r"\b(rating|rated|reviews?)\b", low) and product.rating is not None and "review" not in low:
         return f"{name} is rated {product.rating:.1f}/5."
+    return attribute_answer(product, u.text)
+
+
+UNITS = {"g", "kg", "mm", "cm", "m", "l", "ml", "w", "v", "mah", "h", "in", "oz", "lb", "lbs"}
+
+
+def attribute_answer(product: Product, question: str) -> str | None:
+    """The record's value for an attribute the question names ("what battery does it use?" → battery: 3x AAA)."""
+    asked = {_singular(w) for w in tokens(question, drop_stopwords=False)}
+    for key, value in product.attributes.items():
+        words = tokens(key.replace("_", " "), drop_stopwords=False)
+        unit = words[-1] if len(words) > 1 and words[-1] in UNITS else None
+        named = [w for w in (words[:-1] if unit else words)]
+        if not named or not all(_singular(w) in asked for w in named):
+            continue
+        shown = "yes" if value is True else "no" if value is False else f"{value} {unit}" if unit else str(value)
+        return f"{product.title}: {' '.join(named)} {shown}."
     return None
+
+
+def _singular(word: str) -> str:
+    """A crude singular, enough to match "batteries" to "battery" and "pockets" to "pocket"."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        return word[:-1]
+    return word
 
 
 async def handle_compare(services: Services, turn: Turn, u: Understanding) -> list[Reply]:

@@ -350,8 +350,8 @@ def _list(value: Any) -> tuple[str, ...]:
                 value = json.loads(text)
             except json.JSONDecodeError:
                 value = re.split(r"[|;,]", text.strip("[]"))
-        else:
-            value = re.split(r"[|;,]", text)
+        else:  # "36|37,5|38": a pipe or semicolon list keeps its commas (decimal sizes)
+            value = re.split(r"[|;]", text) if re.search(r"[|;]", text) else text.split(",")
     if isinstance(value, (list, tuple)):
         items = [str(v).strip().strip("'\"") for v in value if not _blank(v)]
         return tuple(dict.fromkeys(i for i in items if i))

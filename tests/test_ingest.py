@@ -184,6 +184,14 @@ def test_csv_variants_semicolons_bom_crlf_and_quotes(tmp_path):
     assert list(problems_of(parsed)) == [6] and "not closed" in parsed.problems[0].reason
 
 
+def test_a_pipe_or_semicolon_list_keeps_its_commas():
+    from knowledge.schema import parse_product
+
+    assert parse_product({"id": "a", "title": "t", "sizes": "36|37,5|38"}).sizes == ("36", "37,5", "38")
+    assert parse_product({"id": "a", "title": "t", "sizes": "S; M; L"}).sizes == ("S", "M", "L")
+    assert parse_product({"id": "a", "title": "t", "colors": "Red, Blue"}).colors == ("red", "blue")
+
+
 def test_currency_column_is_a_code():
     from knowledge.schema import RowError, parse_product
 

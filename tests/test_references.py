@@ -37,3 +37,15 @@ async def test_how_much_does_it_weigh_is_about_weight_not_price(runtime_no_llm, 
     assert reply.text == f"{product.title} weighs {product.attributes['weight_g']} g."
     [price] = await core.handle(message("how much is it?"))
     assert "€147.99" in price.text
+
+
+async def test_a_question_naming_an_attribute_gets_the_record_value(runtime_no_llm, demo_kb):
+    core = runtime_no_llm.assistant
+    lamp = next(p for p in demo_kb.store.all_products() if isinstance(p.attributes.get("battery"), str))
+    await core.handle(message(lamp.id))
+    [reply] = await core.handle(message("what batteries does it use?"))
+    assert reply.text == f"{lamp.title}: battery {lamp.attributes['battery']}."
+    jacket = next(p for p in demo_kb.store.all_products() if "fill_power" in p.attributes)
+    await core.handle(message(jacket.id))
+    [reply] = await core.handle(message("what is its fill power?"))
+    assert reply.text == f"{jacket.title}: fill power {jacket.attributes['fill_power']}."
