@@ -36,6 +36,19 @@ class Services:
     storefront: Storefront
 
 
+OFFER_PREFIX = "offer:"  # pending state: a yes/no offer whose "yes" presses the button `action`
+
+
+def offer(action: str) -> str:
+    """The pending state for a reply that asks "Shall I ...?": a typed yes runs `action`."""
+    return OFFER_PREFIX + action
+
+
+def offered_action(pending: str | None) -> str | None:
+    """The button action a typed "yes" stands for, if the last reply made an offer."""
+    return pending[len(OFFER_PREFIX):] if pending and pending.startswith(OFFER_PREFIX) else None
+
+
 @dataclass
 class Turn:
     """One message being handled, with the user's state and preferences loaded."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from bot.context import Services, Turn
+from bot.context import Services, Turn, offer
 from bot.filtering import apply_preferences, filters_from
 from bot.nlu import Understanding
 from bot.present import format_price
@@ -76,10 +76,12 @@ async def handle_faq(services: Services, turn: Turn, u: Understanding) -> list[R
     turn.answered = False
     if hits and hits[0].score >= FAQ_UNSURE:
         faq = hits[0].faq
+        turn.state.pending = offer("human")
         return [Reply(text=f"I'm not sure I understood. The closest answer I have is about “{faq.question}”:\n{faq.answer}\n\n"
                            "If that doesn't answer it, I can ask a person.",
                       buttons=(Button("Talk to a person", "human"),), intent=turn.intent,
                       data={"faq_id": faq.id, "question": faq.question, "unsure": True})]
+    turn.state.pending = offer("human")
     return [Reply(text="I'm not sure about that one, and I don't want to guess. Would you like me to ask a person?",
                   buttons=(Button("Talk to a person", "human"),), intent=turn.intent)]
 

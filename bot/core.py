@@ -11,7 +11,7 @@ from dataclasses import replace
 from bot import conversation as talk
 from bot import products as prod
 from bot import shopping as shop
-from bot.context import Services, Turn
+from bot.context import Services, Turn, offered_action
 from bot.extract import extract_slots
 from bot.nlu import Understanding, understand
 from bot.types import IncomingMessage, Reply
@@ -99,6 +99,12 @@ class Assistant:
         s = self.services
         if u.intent == "confirm" and pending == "confirm_forget":
             return talk.do_forget(s, turn)
+        action = offered_action(pending)
+        if action and u.intent == "confirm":  # "yes" to "Shall I drop the colour?" or "ask a person?"
+            return await self._action(turn, action, None)
+        if action and u.intent == "cancel":
+            turn.intent = "cancel"
+            return [Reply(text="Okay. What else can I find for you?", intent="cancel")]
         if u.intent in ("confirm", "cancel"):
             turn.intent = "cancel"
             return [Reply(text="Okay, I've left everything as it was.", intent="cancel")]

@@ -27,8 +27,9 @@ _FORGET = re.compile(r"\b(forget (me|my data|everything|all about me|what you kn
 _EXPORT = re.compile(r"\b(export (my|all my) data|download my data|/export|give me my data|data export)\b", re.I)
 _SHOW_DATA = re.compile(r"\b(what do you know about me|show (me )?my (data|preferences|prefs|profile)|my preferences|/prefs|what are my preferences)\b", re.I)
 _FORGET_PREF = re.compile(r"\b(forget|remove|clear|reset) my (size|budget|brand|colou?r)s?\b", re.I)
-_YES = re.compile(r"^\s*(yes|yep|yeah|confirm|sure|ok|okay|do it|y)\b[\s!.]*$", re.I)
-_NO = re.compile(r"^\s*(no|nope|cancel|never ?mind|stop|n)\b[\s!.]*$", re.I)
+_YES = re.compile(r"^\s*(yes|yep|yeah|confirm|sure|ok|okay|do it|go ahead|please do|y)\b"
+                  r"(?:[\s,!.]*(?:please|do it|go ahead|thanks|thank you|sure))*[\s!.]*$", re.I)
+_NO = re.compile(r"^\s*(no|nope|cancel|never ?mind|stop|n)\b(?:[\s,!.]*(?:thanks|thank you|need|it's fine))*[\s!.]*$", re.I)
 _COMPARE = re.compile(r"\b(compare|comparison|vs\.?|versus|difference between|which is better)\b", re.I)
 _SIMILAR = re.compile(r"\b(similar to|like (this|that|it|the \w+ one)|more like|something like|alternatives? to)\b", re.I)
 _RECOMMEND = re.compile(r"\b(recommend|suggest|suggestion|what (would|should|do) you (suggest|recommend|pick)|for me\b|pick for me|surprise me|best for me|what should i (buy|get))", re.I)

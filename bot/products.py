@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from bot.context import Services, Turn
+from bot.context import Services, Turn, offer
 from bot.nlu import Understanding, mentions_policy, understand
 from bot.present import comparison_text, details_text, format_price, product_card, stock_text
 from bot.types import Button, Reply
@@ -184,6 +184,7 @@ async def answer_about(services: Services, turn: Turn, product: Product, u: Unde
             turn.intent = "faq"
             return await handle_faq(services, turn, u)
         turn.answered = False
+        turn.state.pending = offer("human")
         return [Reply(
             text=f"I couldn't find that in the information we have on {product.title}. Would you like me to ask a person?",
             buttons=(Button("Talk to a person", "human"),), intent=turn.intent)]

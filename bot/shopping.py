@@ -6,7 +6,7 @@ import asyncio
 import logging
 from dataclasses import replace
 
-from bot.context import Services, Turn
+from bot.context import Services, Turn, offer
 from bot.filtering import apply_preferences, describe_filters, filter_phrase, filters_from, relax_label, search_query
 from bot.nlu import Understanding
 from bot.present import format_price, numbered_list, product_card
@@ -62,9 +62,11 @@ async def handle_search(services: Services, turn: Turn, u: Understanding) -> lis
     query = search_query(u)
     filters = filters_from(u)
     filters, notes = apply_preferences(turn, filters, u, services)
+    before = replace(turn.state)
     products = await run_search(services, turn, query, filters, u.sort or "relevance")
     confidence = turn.search_confidence
     if products and not u.has_product_slots() and confidence < MIN_CONFIDENCE:
+        turn.state = before  # not a product search: "show more" still pages the last real one
         return await _not_a_product_search(services, turn, u)
     services.memory.record(turn.user, "searched", None, query or u.text)
     return await present_results(services, turn, products, query, filters, notes, u.text)
@@ -87,7 +89,7 @@ async def present_results(
 ) -> list[Reply]:
     """Show the first page of results, or explain that nothing matched and offer to relax a filter."""
     if not products:
-        return [no_results(turn, query, filters, notes)]
+        return [no_results(turn, query, filters, notes, examples=services.storefront.example_searches)]
     page = products[: services.settings.results_per_page]
     what = query or "products"
     described = describe_filters(filters)
@@ -99,13 +101,15 @@ async def present_results(
     return [results_reply(services, turn, page, intro, notes=notes)]
 
 
-def no_results(turn: Turn, query: str, filters: SearchFilters, notes: list[str] | None = None) -> Reply:
-    """Nothing matched: say so, name the filters, offer to drop each."""
+def no_results(turn: Turn, query: str, filters: SearchFilters, notes: list[str] | None = None, *,
+               examples: str = "") -> Reply:
+    """Nothing matched: say so, name the filters, offer to drop each (a typed "yes" drops the first)."""
     turn.results = 0  # the last shown list stays, so "the second one" still means what the user saw
     described = describe_filters(filters)
     what = f"“{query}”" if query else "that"
     if not described:
-        return Reply(text=f"Sorry, I couldn't find anything for {what} in our catalog. Try other words, or ask me for a category such as jackets or tents.",
+        hint = f", or ask me for {examples}" if examples else ""
+        return Reply(text=f"Sorry, I couldn't find anything for {what} in our catalog. Try other words{hint}.",
                      intent=turn.intent)
     active = [n for n in filters.active() if n not in ("types", "categories")] or filters.active()
     buttons = tuple(Button(relax_label(n), f"relax:{n}") for n in active[:4])
@@ -114,6 +118,7 @@ def no_results(turn: Turn, query: str, filters: SearchFilters, notes: list[str] 
         text += " I applied your saved preferences: " + "; ".join(notes) + "."
     if active:
         text += f" Shall I drop {filter_phrase(active[0])}?"
+        turn.state.pending = offer(f"relax:{active[0]}")
     return Reply(text=text, buttons=buttons, intent=turn.intent)
 
 

@@ -24,6 +24,12 @@ class Storefront:
     search_example: str  # a search to show in help texts: "hiking boots under 150"
     brand_example: str | None  # a brand to show in "only <brand>"
     size_example: str | None  # a size to show in "I wear size <size>"
+    kinds: tuple[str, ...] = ()  # the largest product types (or categories), lower case
+
+    @property
+    def example_searches(self) -> str:
+        """Two kinds of product to suggest in words: "hiking boots or rain jacket"."""
+        return " or ".join(self.kinds[:2])
 
     @property
     def capabilities(self) -> str:
@@ -85,6 +91,7 @@ def build_storefront(
     search = f"{kinds[0].lower()} under {budget}" if kinds else f"gift ideas under {budget}"
     top_brands, top_sizes = ranked(brands), ranked(sizes)
     return Storefront(goods=goods, examples=tuple(examples), search_example=search,
+                      kinds=tuple(k.lower() for k in kinds[:2]),
                       brand_example=top_brands[0] if top_brands else None,
                       size_example=top_sizes[0] if top_sizes else None)
 
