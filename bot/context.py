@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.memory import ConversationState, Memory, Preference
 from bot.slots import Vocabulary
+from bot.names import CatalogNames
 from bot.storefront import Storefront
 from bot.types import IncomingMessage
 from bot.writer import Writer
@@ -34,6 +35,7 @@ class Services:
     vocab: Vocabulary
     recommender: "Recommender"
     storefront: Storefront
+    names: CatalogNames
 
 
 OFFER_PREFIX = "offer:"  # pending state: a yes/no offer whose "yes" presses the button `action`

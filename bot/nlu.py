@@ -242,6 +242,11 @@ def mentions_policy(text: str) -> bool:
     return bool(_POLICY.search(text))
 
 
+def is_question(raw: str) -> bool:
+    """Whether the message is put as a question ("is ...", "does ...", or ending in "?")."""
+    return _is_question(raw)
+
+
 def _is_question(raw: str) -> bool:
     return bool(_QUESTION_START.match(raw)) or raw.rstrip().endswith("?")
 

@@ -6,6 +6,7 @@ import asyncio
 import re
 
 from bot.context import Services, Turn, offer
+from bot.names import singular
 from bot.nlu import Understanding, mentions_policy, understand
 from bot.present import comparison_text, details_text, format_price, product_card, stock_text
 from bot.types import Button, Reply
@@ -46,6 +47,8 @@ def resolve_refs(services: Services, turn: Turn, u: Understanding, *, allow_focu
         ids.extend(found)
     if not ids:
         ids.extend(_by_name(services, turn, u.text))
+    if not ids and u.brands:  # "the Ridgeline Upland": a product named from anywhere in the catalog
+        ids.extend(services.names.named(u.text, u.brands)[:limit])
     if not ids and allow_focus and state.focus:
         ids.append(state.focus)
     ids = list(dict.fromkeys(ids))[:limit]
@@ -244,25 +247,16 @@ UNITS = {"g", "kg", "mm", "cm", "m", "l", "ml", "w", "v", "mah", "h", "in", "oz"
 
 def attribute_answer(product: Product, question: str) -> str | None:
     """The record's value for an attribute the question names ("what battery does it use?" → battery: 3x AAA)."""
-    asked = {_singular(w) for w in tokens(question, drop_stopwords=False)}
+    asked = {singular(w) for w in tokens(question, drop_stopwords=False)}
     for key, value in product.attributes.items():
         words = tokens(key.replace("_", " "), drop_stopwords=False)
         unit = words[-1] if len(words) > 1 and words[-1] in UNITS else None
         named = [w for w in (words[:-1] if unit else words)]
-        if not named or not all(_singular(w) in asked for w in named):
+        if not named or not all(singular(w) in asked for w in named):
             continue
         shown = "yes" if value is True else "no" if value is False else f"{value} {unit}" if unit else str(value)
         return f"{product.title}: {' '.join(named)} {shown}."
     return None
-
-
-def _singular(word: str) -> str:
-    """A crude singular, enough to match "batteries" to "battery" and "pockets" to "pocket"."""
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
-        return word[:-1]
-    return word
 
 
 async def handle_compare(services: Services, turn: Turn, u: Understanding) -> list[Reply]:

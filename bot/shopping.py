@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from bot.context import Services, Turn, offer
 from bot.filtering import apply_preferences, describe_filters, filter_phrase, filters_from, relax_label, search_query
-from bot.nlu import Understanding
+from bot.nlu import Understanding, is_question
 from bot.present import format_price, numbered_list, product_card
 from bot.types import Button, Reply
 from knowledge.filters import SearchFilters
@@ -59,6 +59,10 @@ async def run_search(
 
 async def handle_search(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
     """A new search: slots become filters, preferences apply unless overridden."""
+    if u.brands and is_question(u.text):  # "is the Ridgeline Upland waterproof?" is about that product
+        named = services.names.named(u.text, u.brands)
+        if named:
+            return await _about_named(services, turn, u, named)
     query = search_query(u)
     filters = filters_from(u)
     filters, notes = apply_preferences(turn, filters, u, services)
@@ -70,6 +74,19 @@ async def handle_search(services: Services, turn: Turn, u: Understanding) -> lis
         return await _not_a_product_search(services, turn, u)
     services.memory.record(turn.user, "searched", None, query or u.text)
     return await present_results(services, turn, products, query, filters, notes, u.text)
+
+
+async def _about_named(services: Services, turn: Turn, u: Understanding, named: list[str]) -> list[Reply]:
+    """A question about a product named by brand and model: answered about it, or "which one?" if several."""
+    from bot.products import answer_about, which_one
+
+    turn.intent = "product_question"
+    records = services.kb.store.get_products(named[: services.settings.results_per_page])
+    products = [records[i] for i in named if i in records]
+    turn.state.shown, turn.state.offset, turn.state.focus = [p.id for p in products], 0, None
+    if len(products) == 1:
+        return await answer_about(services, turn, products[0], u)
+    return which_one(services, turn, u.text)
 
 
 async def _not_a_product_search(services: Services, turn: Turn, u: Understanding) -> list[Reply]:

@@ -15,6 +15,7 @@ from bot.grounding import GroundingCheck
 from bot.memory import Memory
 from bot.recommend import Recommender
 from bot.slots import Vocabulary
+from bot.names import CatalogNames
 from bot.storefront import Storefront, build_storefront
 from bot.writer import Writer
 from knowledge.base import KnowledgeBase
@@ -150,7 +151,7 @@ def build_runtime(
     services = Services(
         settings=settings, kb=kb, search=ProductSearch(kb), faq=FaqMatcher(kb), evidence=EvidenceRetriever(kb),
         memory=memory, writer=writer, vocab=build_vocabulary(kb), recommender=Recommender(kb, memory),
-        storefront=storefront,
+        storefront=storefront, names=CatalogNames(kb.store),
     )
     return Runtime(settings=settings, kb=kb, memory=memory, assistant=Assistant(services), services=services,
                    worker=worker if use_llm else None, owned=owned)

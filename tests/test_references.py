@@ -49,3 +49,20 @@ async def test_a_question_naming_an_attribute_gets_the_record_value(runtime_no_l
     await core.handle(message(jacket.id))
     [reply] = await core.handle(message("what is its fill power?"))
     assert reply.text == f"{jacket.title}: fill power {jacket.attributes['fill_power']}."
+
+
+async def test_a_product_named_by_brand_and_model_is_the_one_answered_about(runtime_no_llm, demo_kb):
+    core = runtime_no_llm.assistant
+    by_title = {p.title: p for p in demo_kb.store.all_products()}
+    upland = next(p for t, p in by_title.items() if t.startswith("Ridgeline Upland"))
+    [reply] = await core.handle(message("is the Ridgeline Upland waterproof?"))
+    waterproof = upland.attributes.get("waterproof")
+    assert reply.intent == "product_question"
+    assert reply.text == f"{'Yes' if waterproof else 'No'}, {upland.title} is {'' if waterproof else 'not '}waterproof."
+    kite = next(p for t, p in by_title.items() if t.startswith("Trailwisp Kite") and "Boot" in t)
+    [reply] = await core.handle(message("do you have the Trailwisp Kite boots in stock?"))  # not the Kite daypack
+    assert reply.text.startswith(kite.title) and ("out of stock" in reply.text) == (kite.stock == 0)
+    [reply, *_] = await core.handle(message("compare the Skyforge Mistral and the Ridgeline Ember"))
+    assert {c.title.split()[1] for c in reply.products} == {"Mistral", "Ember"}
+    [reply] = await core.handle(message("do you have waterproof Ridgeline boots?"))  # brand and kind: a search
+    assert reply.intent == "search" and len(reply.products) >= 2
