@@ -47,22 +47,29 @@ def read_labelled(path: Path, fields: tuple[str, ...]) -> list[dict[str, Any]]:
     A line that is not a JSON object or lacks a field raises `UserFacingError` naming file and line.
     """
     out: list[dict[str, Any]] = []
+    for number, item, error in jsonl_lines(path):
+        if error:
+            raise UserFacingError(f"{path}:{number}: {error}")
+        missing = [f for f in fields if not isinstance(item, dict) or item.get(f) is None]
+        if missing:
+            raise UserFacingError(f"{path}:{number}: missing {', '.join(repr(f) for f in missing)}")
+        for key in fields:
+            if key == "id" or key.endswith("_id"):
+                item[key] = str(item[key])
+        out.append(item)
+    return out
+
+
+def jsonl_lines(path: Path) -> Iterator[tuple[int, Any, str | None]]:
+    """(line number, parsed value, None) per non-blank line, or (line number, None, why) if it is not JSON."""
     with open_labelled(path) as fh:
         for number, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
             try:
-                item = json.loads(line)
+                yield number, json.loads(line), None
             except json.JSONDecodeError as exc:
-                raise UserFacingError(f"{path}:{number}: invalid JSON ({exc.msg})") from None
-            missing = [f for f in fields if not isinstance(item, dict) or item.get(f) is None]
-            if missing:
-                raise UserFacingError(f"{path}:{number}: missing {', '.join(repr(f) for f in missing)}")
-            for key in fields:
-                if key == "id" or key.endswith("_id"):
-                    item[key] = str(item[key])
-            out.append(item)
-    return out
+                yield number, None, f"invalid JSON ({exc.msg})"
 
 
 def open_labelled(path: Path):

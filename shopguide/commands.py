@@ -170,28 +170,21 @@ def search(args: argparse.Namespace) -> int:
 
 def _search_batch(engine, filters, args: argparse.Namespace) -> int:
     """`search --batch`: one JSON line per query line; a bad line is reported on stderr and skipped (exit 1)."""
-    from knowledge.evaluate import open_labelled
+    from knowledge.evaluate import jsonl_lines
 
     bad = 0
-    with open_labelled(Path(args.batch)) as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                row, reason = None, f"invalid JSON ({exc.msg})"
-            else:
-                text = row.get("text", row.get("query")) if isinstance(row, dict) else None
-                reason = None if isinstance(text, str) else "no \"text\" string"
-            if reason:
-                print(f"{args.batch}:{number}: {reason}; skipped", file=sys.stderr)
-                bad += 1
-                continue
-            result = engine.search(text, filters, top_k=args.top_k, mode=args.mode)
-            print(json.dumps({"id": row.get("id"), "query": text, "confidence": result.confidence,
-                              "results": [{"id": h.product.id, "score": round(h.score, 6)} for h in result.hits]},
-                             ensure_ascii=False))
+    for number, row, reason in jsonl_lines(Path(args.batch)):
+        text = row.get("text", row.get("query")) if isinstance(row, dict) else None
+        if reason is None and not isinstance(text, str):
+            reason = "no \"text\" string"
+        if reason:
+            print(f"{args.batch}:{number}: {reason}; skipped", file=sys.stderr)
+            bad += 1
+            continue
+        result = engine.search(text, filters, top_k=args.top_k, mode=args.mode)
+        print(json.dumps({"id": row.get("id"), "query": text, "confidence": result.confidence,
+                          "results": [{"id": h.product.id, "score": round(h.score, 6)} for h in result.hits]},
+                         ensure_ascii=False))
     return 1 if bad else 0
 
 
