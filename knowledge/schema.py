@@ -121,8 +121,13 @@ def content_hash(record: Product | Faq | Document) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 
 
-def _key(key: Any) -> str:
+def attribute_key(key: Any) -> str:
+    """A field or attribute name as stored: "Fill Power" and "fill-power" are both "fill_power"."""
     return str(key).strip().lower().replace(" ", "_").replace("-", "_")
+
+
+_key = attribute_key
+CODE_KEYS = frozenset({"sku", "code", "item_id", "product_id", "mpn", "model", "model_number", "ean", "gtin", "upc"})
 
 
 def _canon_keys(raw: dict[str, Any], aliases: dict[str, str]) -> dict[str, Any]:
@@ -130,9 +135,11 @@ def _canon_keys(raw: dict[str, Any], aliases: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     canonical_first = sorted(raw.items(), key=lambda kv: _key(kv[0]) in aliases)
     for key, value in canonical_first:
-        name = _key(key)
-        name = aliases.get(name, name)
+        own = _key(key)
+        name = aliases.get(own, own)
         if name in out and not _blank(out[name]):
+            if own != name and own not in out and not _blank(value):
+                out[own] = value  # "ID" and "SKU" both given: the SKU is kept under its own name
             continue
         out[name] = value
     return out
@@ -368,7 +375,7 @@ def _attributes(value: Any) -> dict[str, Any]:
             raise RowError("attributes is not a JSON object") from None
     if not isinstance(value, dict):
         raise RowError("attributes must be an object")
-    return {str(k): v for k, v in value.items() if not _blank(v)}
+    return {_key(k): v for k, v in value.items() if not _blank(v)}
 
 
 _PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9]\d{0,14})(?:\.\d+)?")

@@ -19,7 +19,7 @@ from typing import Any
 from knowledge.catalog_schema import (
     MIGRATIONS, document_keyword_text, product_keyword_fields, rebuild_keyword_index, row_to_product,
 )
-from knowledge.schema import Document, Faq, Product
+from knowledge.schema import CODE_KEYS, Document, Faq, Product
 from knowledge.text import keyword_text
 from shopguide.migrations import migrate, open_database, transaction
 
@@ -47,6 +47,10 @@ def _now() -> str:
 def product_codes(product: Product) -> set[str]:
     """Identifiers a shopper may type for this product: its SKU and model numbers in its title."""
     codes = {normalise_code(product.id)}
+    for key in CODE_KEYS & product.attributes.keys():  # a SKU, EAN or model number kept beside the id
+        value = product.attributes[key]
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            codes.add(normalise_code(str(value)))
     for token in _CODE.findall(product.title):
         if any(ch.isdigit() for ch in token) and any(ch.isalpha() for ch in token) and len(token) >= 4:
             codes.add(normalise_code(token))

@@ -113,14 +113,14 @@ def ingest(args: argparse.Namespace) -> int:
 
 def _filters(args: argparse.Namespace):
     from knowledge.filters import SearchFilters
-    from knowledge.schema import _scalar_attr
+    from knowledge.schema import _scalar_attr, attribute_key
 
     attributes = {}
     for item in args.attr or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise UserFacingError(f"--attr takes KEY=VALUE, got {item!r}")
-        attributes[key.strip()] = _scalar_attr(value.strip())
+        attributes[attribute_key(key)] = _scalar_attr(value.strip())  # stored keys are normalised the same way
     return SearchFilters(
         min_price=args.min_price, max_price=args.max_price, categories=tuple(args.category or ()),
         brands=tuple(args.brand or ()), colors=tuple(args.color or ()), sizes=tuple(args.size or ()),

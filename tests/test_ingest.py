@@ -184,6 +184,26 @@ def test_csv_variants_semicolons_bom_crlf_and_quotes(tmp_path):
     assert list(problems_of(parsed)) == [6] and "not closed" in parsed.problems[0].reason
 
 
+def test_a_sku_beside_an_id_column_is_kept_and_found_as_a_code(kb, tmp_path):
+    path = tmp_path / "woo.csv"
+    path.write_text("ID,SKU,Name,Price,Waterproof\n101,WB-RED-42,Red Water Bottle,12,yes\n"
+                    "102,WB-BLU-42,Blue Water Bottle,12,no\n", encoding="utf-8")
+    assert ingest_file(kb, "product", path).added == 2
+    red = kb.store.get_product("101")
+    assert red.title == "Red Water Bottle" and red.attributes == {"sku": "WB-RED-42", "waterproof": True}
+    assert kb.store.products_by_code(["wb red 42"]) == ["101"]
+    hits = ProductSearch(kb).search("WB-RED-42").hits
+    assert hits[0].product.id == "101" and hits[0].exact
+
+
+def test_attribute_keys_are_stored_one_way():
+    from knowledge.schema import attribute_key, parse_product
+
+    p = parse_product({"id": "a", "title": "t", "attributes": {"Fill Power": 700, "IP-Rating": "IPX4"}})
+    assert p.attributes == {"fill_power": 700, "ip_rating": "IPX4"}
+    assert attribute_key(" Fill-Power ") == "fill_power"
+
+
 def test_a_pipe_or_semicolon_list_keeps_its_commas():
     from knowledge.schema import parse_product
 

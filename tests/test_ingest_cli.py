@@ -85,6 +85,12 @@ def test_search_batch_and_arguments_report_bad_input_without_tracebacks(tmp_path
     assert [(r["id"], r["query"], r["results"][0]["id"]) for r in lines] == [("q1", "rain jacket", "SG-101"),
                                                                              ("q3", "rain jacket", "SG-101")]
     assert f"{batch}:2: invalid JSON" in out.stderr and f'{batch}:4: no "text" string' in out.stderr
+    shoes = run_cli(tmp_path, "search", "shoe", "--attr", "WaterProof=yes", "--json")  # keys match as stored
+    found = {r["id"] for r in json.loads(shoes.stdout)["results"]}
+    assert "SG-100" in found and found <= {"SG-100", "SG-101"}  # the waterproof ones only
+    by_ean = run_cli(tmp_path, "search", "0012345678905", "--json")  # an EAN attribute is a code too
+    first = json.loads(by_ean.stdout)["results"][0]
+    assert (first["id"], first["exact"]) == ("SG-100", True)
     missing = run_cli(tmp_path, "search", "--batch", "nope.jsonl")
     assert missing.returncode == 1 and "nope.jsonl: cannot read" in missing.stderr and "Traceback" not in missing.stderr
     for args, message in ((["--max-price", "nan"], "--max-price: must be a finite amount"),
