@@ -48,9 +48,9 @@ def product_codes(product: Product) -> set[str]:
     """Identifiers a shopper may type for this product: its SKU and model numbers in its title."""
     codes = {normalise_code(product.id)}
     for key in CODE_KEYS & product.attributes.keys():  # a SKU, EAN or model number kept beside the id
-        value = product.attributes[key]
-        if isinstance(value, (str, int)) and not isinstance(value, bool):
-            codes.add(normalise_code(str(value)))
+        value = str(product.attributes[key]) if not isinstance(product.attributes[key], bool) else ""
+        if len(value) >= 4 and any(ch.isdigit() for ch in value):  # a code, not a model name like "Aurora"
+            codes.add(normalise_code(value))
     for token in _CODE.findall(product.title):
         if any(ch.isdigit() for ch in token) and any(ch.isalpha() for ch in token) and len(token) >= 4:
             codes.add(normalise_code(token))
