@@ -160,10 +160,26 @@ async def handle_refine(services: Services, turn: Turn, u: Understanding) -> lis
     filters, notes = apply_preferences(turn, filters, u, services)
     sort = u.sort or state.sort or "relevance"
     products = await run_search(services, turn, state.query, filters, sort, exclude=exclude)
+    if not products and exclude:  # nothing cheaper (dearer) than what was shown
+        return [_already_extreme(turn, state.query, filters, anchor, u.cheaper)]
     if not lead and u.sort:
         lead = {"price_asc": "Sorted by price, lowest first:", "price_desc": "Sorted by price, highest first:",
                 "rating": "Sorted by rating, best first:"}.get(u.sort)
     return await present_results(services, turn, products, state.query, filters, notes, u.text, lead=lead)
+
+
+def _already_extreme(turn: Turn, query: str, filters: SearchFilters, anchor: Product, cheaper: bool) -> Reply:
+    """"cheaper" when the cheapest shown is the cheapest there is: say so, and offer to drop another filter."""
+    turn.results = 0
+    others = [n for n in filters.active() if n not in ("price", "types", "categories")]
+    described = describe_filters(filters.without("price"))
+    what = f"“{query}”" if query else "this search"
+    text = (f"{anchor.title} ({format_price(anchor.price, anchor.currency)}) is already the "
+            f"{'cheapest' if cheaper else 'dearest'} match for {what}" + (f" ({described})" if described else "") + ".")
+    if others:
+        text += f" Shall I drop {filter_phrase(others[0])} to look further?"
+        turn.state.pending = offer(f"relax:{others[0]}")
+    return Reply(text=text, buttons=tuple(Button(relax_label(n), f"relax:{n}") for n in others[:4]), intent=turn.intent)
 
 
 async def handle_more(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
