@@ -38,7 +38,10 @@ class Services:
     names: CatalogNames
 
 
-OFFER_PREFIX = "offer:"  # pending state: a yes/no offer whose "yes" presses the button `action`
+# What a reply left waiting for the next message (`ConversationState.pending`), besides "confirm_forget":
+OFFER_PREFIX = "offer:"  # a yes/no offer whose "yes" presses the button `action`
+ASK_PREFIX = "ask:"  # a question waiting for the user to say which product it is about
+MAX_PENDING_QUESTION = 500
 
 
 def offer(action: str) -> str:
@@ -48,7 +51,21 @@ def offer(action: str) -> str:
 
 def offered_action(pending: str | None) -> str | None:
     """The button action a typed "yes" stands for, if the last reply made an offer."""
-    return pending[len(OFFER_PREFIX):] if pending and pending.startswith(OFFER_PREFIX) else None
+    return _after(OFFER_PREFIX, pending)
+
+
+def ask(question: str) -> str:
+    """The pending state for "which one do you mean?": the question to answer once a product is picked."""
+    return ASK_PREFIX + question[:MAX_PENDING_QUESTION]
+
+
+def asked_question(pending: str | None) -> str | None:
+    """The question kept by "which one do you mean?", if the last reply asked it."""
+    return _after(ASK_PREFIX, pending)
+
+
+def _after(prefix: str, pending: str | None) -> str | None:
+    return pending[len(prefix):] if pending and pending.startswith(prefix) else None
 
 
 @dataclass

@@ -11,7 +11,7 @@ from dataclasses import replace
 from bot import conversation as talk
 from bot import products as prod
 from bot import shopping as shop
-from bot.context import Services, Turn, offered_action
+from bot.context import Services, Turn, asked_question, offered_action
 from bot.extract import extract_slots
 from bot.nlu import Understanding, understand
 from bot.types import IncomingMessage, Reply
@@ -108,7 +108,7 @@ class Assistant:
         if u.intent in ("confirm", "cancel"):
             turn.intent = "cancel"
             return [Reply(text="Okay, I've left everything as it was.", intent="cancel")]
-        question = prod.pending_question(pending)
+        question = asked_question(pending)
         if question and u.intent == "details" and u.ordinals:  # "the second one" answers "which one do you mean?"
             return await prod.answer_pending(s, turn, u, question)
         handler = HANDLERS.get(u.intent, shop.handle_search)
@@ -121,12 +121,13 @@ class Assistant:
         """A pressed button: compact action ids such as "d:SKU", "m:SKU", "s:SKU", "more"."""
         s = self.services
         kind, _, arg = action.partition(":")
-        turn.intent = {"a": "product_question", "d": "details", "m": "similar", "s": "save", "q": "search", "more": "more", "relax": "refine",
-                       "forget": "forget", "human": "human", "help": "help"}.get(kind, "unknown_action")
+        turn.intent = {"a": "product_question", "d": "details", "m": "similar", "s": "save", "q": "search",
+                       "more": "more", "relax": "refine", "forget": "forget", "human": "human",
+                       "help": "help"}.get(kind, "unknown_action")
         if kind == "d" and arg:
             return await prod.show_product(s, turn, arg)
         if kind == "a" and arg:
-            return await prod.answer_pending_for(s, turn, arg, prod.pending_question(pending))
+            return await prod.answer_pending_for(s, turn, arg, asked_question(pending))
         if kind == "m" and arg:
             return await talk.handle_similar(s, turn, None, product_id=arg)
         if kind == "s" and arg:

@@ -25,6 +25,7 @@ def singular(word: str) -> str:
         return word[:-1]
     return word
 
+
 RARE_TITLES = 3  # a word in more of a brand's titles than this names a kind of product, not one
 COMMON_TITLES = 10  # ... and a word in more titles than this (or 0.1% of them) is a plain word
 MIN_WORD = 3
@@ -46,7 +47,7 @@ class CatalogNames:
         self._lock = threading.Lock()
 
     def named(self, text: str, brands: list[str]) -> list[str]:
-        """Ids of the products of `brands` that `text` names, best matched first; [] when it names none."""
+        """Ids of the products of `brands` that `text` names best (several when equally well); [] for none."""
         wanted = {b.lower() for b in brands}
         if not wanted:
             return []
@@ -62,7 +63,7 @@ class CatalogNames:
         said = {singular(w) for w in words}
         scores = {pid: (n, len(index.words[pid] & said)) for pid, n in rare.items()}
         best = max(scores.values())
-        return [pid for pid, score in sorted(scores.items(), key=lambda kv: kv[1], reverse=True) if score == best]
+        return [pid for pid, score in scores.items() if score == best]
 
     def _load(self) -> _Index:
         generation = self.store.generation("product")

@@ -166,7 +166,7 @@ def understand(text: str, vocab: Vocabulary, *, has_results: bool, has_focus: bo
         u.ordinals = [int(re.search(r"\d+", raw).group(0))]  # type: ignore[union-attr]
     elif u.skus and not _QUESTION_START.match(raw):
         u.intent = "details"
-    elif _DETAILS.search(low) or (u.ordinals and len(tokens(raw)) <= 4 and not _is_question(raw)):
+    elif _DETAILS.search(low) or (u.ordinals and len(tokens(raw)) <= 4 and not is_question(raw)):
         u.intent = "details"
     elif _is_product_question(u, raw, has_focus, has_results):
         u.intent = "product_question"
@@ -244,16 +244,11 @@ def mentions_policy(text: str) -> bool:
 
 def is_question(raw: str) -> bool:
     """Whether the message is put as a question ("is ...", "does ...", or ending in "?")."""
-    return _is_question(raw)
-
-
-def _is_question(raw: str) -> bool:
     return bool(_QUESTION_START.match(raw)) or raw.rstrip().endswith("?")
 
 
 def _is_product_question(u: Understanding, raw: str, has_focus: bool, has_results: bool = False) -> bool:
-    is_question = _is_question(raw)
-    if not is_question:
+    if not is_question(raw):
         return False
     refers = u.pronoun or bool(u.ordinals) or bool(u.skus)
     if not refers:

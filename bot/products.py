@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from bot.context import Services, Turn, offer
+from bot.context import Services, Turn, ask, offer
 from bot.names import singular
 from bot.nlu import Understanding, mentions_policy, understand
 from bot.present import comparison_text, details_text, format_price, product_card, stock_text
@@ -14,8 +14,6 @@ from knowledge.schema import Product
 from knowledge.text import tokens
 
 EVIDENCE_MIN_SIMILARITY = 0.25
-ASK_PREFIX = "ask:"  # pending state: a question waiting for the user to say which product it is about
-MAX_PENDING_QUESTION = 500
 
 
 class Unresolved(Exception):
@@ -130,7 +128,7 @@ def which_one(services: Services, turn: Turn, question: str) -> list[Reply]:
     products = [shown[pid] for pid in turn.state.shown if pid in shown]
     if not products:
         return [Reply(text="Which product do you mean? Tell me its name, or search for it first.", intent=turn.intent)]
-    turn.state.pending = ASK_PREFIX + question[:MAX_PENDING_QUESTION]
+    turn.state.pending = ask(question)
     first = turn.state.offset + 1
     listing = "\n".join(f"{first + i}. {p.title}" for i, p in enumerate(products))
     return [Reply(text=f"Which one do you mean? Say its number, or tap it:\n{listing}",
@@ -138,17 +136,12 @@ def which_one(services: Services, turn: Turn, question: str) -> list[Reply]:
                   intent=turn.intent)]
 
 
-def pending_question(pending: str | None) -> str | None:
-    """The question kept by `which_one`, if the last reply asked which product it is about."""
-    return pending[len(ASK_PREFIX):] if pending and pending.startswith(ASK_PREFIX) else None
-
-
 async def answer_pending(services: Services, turn: Turn, u: Understanding, question: str) -> list[Reply]:
     """The kept question answered about the product the user picked by number."""
     try:
         products = resolve_refs(services, turn, u, allow_focus=False, limit=1)
     except Unresolved as exc:
-        turn.state.pending = ASK_PREFIX + question  # still waiting for a valid pick
+        turn.state.pending = ask(question)  # still waiting for a valid pick
         turn.answered = False
         return [Reply(text=str(exc), intent=turn.intent)]
     if not products:
@@ -223,20 +216,18 @@ def answer_from_record(product: Product, u: Understanding) -> str | None:
             if isinstance(value, bool):
                 return f"{'Yes' if value else 'No'}, {name} is {'' if value else 'not '}{label}."
             return f"{name}: {label} {value}."
-    if re.search(r"\b(weigh|weighs|weight|heavy)\b", low):  # before "how much": "how much does it weigh?"
-        grams = product.attributes.get("weight_g")
-        if grams is not None:
-            return f"{name} weighs {grams} g."
-    if re.search(r"\b(how much|price|cost)\b", low) and not re.search(r"\b(weigh|weighs|weight|heavy)\b", low):
+    grams = product.attributes.get("weight_g")
+    weighing = re.search(r"\b(weigh|weighs|weight|heavy)\b", low)  # before "how much": "how much does it weigh?"
+    if weighing and grams is not None:
+        return f"{name} weighs {grams} g."
+    if re.search(r"\b(how much|price|cost)\b", low) and not weighing:
         return f"{name} costs {format_price(product.price, product.currency)} ({stock_text(product)})."
     if re.search(r"\b(in stock|available|availability|stock)\b", low):
         return f"{name} is {stock_text(product)}."
     if re.search(r"\b(made of|material|fabric)\b", low) and product.material:
         return f"{name} is made of {product.material}."
-    if re.search(r"\b(weigh|weight|heavy|light)\b", low):
-        grams = product.attributes.get("weight_g")
-        if grams is not None:
-            return f"{name} weighs {grams} g."
+    if re.search(r"\blight\b", low) and grams is not None:  # "is it light?", once stock and material are ruled out
+        return f"{name} weighs {grams} g."
     if re.search(r"\b(rating|rated|reviews?)\b", low) and product.rating is not None and "review" not in low:
         return f"{name} is rated {product.rating:.1f}/5."
     return attribute_answer(product, u.text)
@@ -251,7 +242,7 @@ def attribute_answer(product: Product, question: str) -> str | None:
     for key, value in product.attributes.items():
         words = tokens(key.replace("_", " "), drop_stopwords=False)
         unit = words[-1] if len(words) > 1 and words[-1] in UNITS else None
-        named = [w for w in (words[:-1] if unit else words)]
+        named = words[:-1] if unit else words
         if not named or not all(singular(w) in asked for w in named):
             continue
         shown = "yes" if value is True else "no" if value is False else f"{value} {unit}" if unit else str(value)

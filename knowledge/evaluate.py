@@ -12,14 +12,6 @@ from typing import Any
 from shopguide.errors import UserFacingError
 
 
-def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """Objects of a JSONL file, skipping blank lines."""
-    with Path(path).open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                yield json.loads(line)
-
-
 def read_qrels(path: Path) -> dict[str, dict[str, int]]:
     """TREC qrels: query id → {doc id: grade}; a malformed line raises `UserFacingError` naming it."""
     qrels: dict[str, dict[str, int]] = defaultdict(dict)

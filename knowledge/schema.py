@@ -45,7 +45,7 @@ DOCUMENT_ALIASES = {"doc_id": "id", "document_id": "id", "sku": "product_id", "i
 REQUIRED = {"product": ("id", "title"), "faq": ("id", "question", "answer"),
             "document": ("id", "product_id", "text")}
 _CURRENCY_SIGNS = {"€": "EUR", "$": "USD", "£": "GBP"}
-MAX_STOCK = 2**63 - 1  # SQLite's largest integer
+SQLITE_MAX_INT = 2**63 - 1
 _TRUE = {"true", "yes", "y", "1", "in stock", "available"}
 _FALSE = {"false", "no", "n", "0", "out of stock", "unavailable", "sold out"}
 
@@ -126,16 +126,15 @@ def attribute_key(key: Any) -> str:
     return str(key).strip().lower().replace(" ", "_").replace("-", "_")
 
 
-_key = attribute_key
 CODE_KEYS = frozenset({"sku", "code", "item_id", "product_id", "mpn", "model", "model_number", "ean", "gtin", "upc"})
 
 
 def _canon_keys(raw: dict[str, Any], aliases: dict[str, str]) -> dict[str, Any]:
     """Keys lower-cased and aliases renamed; a canonical column wins over its alias, else the first non-blank."""
     out: dict[str, Any] = {}
-    canonical_first = sorted(raw.items(), key=lambda kv: _key(kv[0]) in aliases)
+    canonical_first = sorted(raw.items(), key=lambda kv: attribute_key(kv[0]) in aliases)
     for key, value in canonical_first:
-        own = _key(key)
+        own = attribute_key(key)
         name = aliases.get(own, own)
         if name in out and not _blank(out[name]):
             if own != name and own not in out and not _blank(value):
@@ -153,7 +152,7 @@ def aliases_for(kind: str) -> dict[str, str]:
 def missing_columns(kind: str, columns: Iterable[str]) -> list[str]:
     """Required fields of `kind` that none of `columns` (names or aliases) provides."""
     aliases = aliases_for(kind)
-    present = {aliases.get(_key(c), _key(c)) for c in columns}
+    present = {aliases.get(attribute_key(c), attribute_key(c)) for c in columns}
     return [name for name in REQUIRED[kind] if name not in present]
 
 
@@ -303,7 +302,7 @@ def _stock(value: Any) -> int | None:
         raise RowError(f"stock is not a whole number: {value!r}")
     if number < 0:
         raise RowError(f"stock is negative: {int(number)}")
-    if number > MAX_STOCK:
+    if number > SQLITE_MAX_INT:
         raise RowError(f"stock is too large: {value!r}")
     return int(number)
 
@@ -312,7 +311,7 @@ def _check_finite(value: Any, name: str) -> None:
     """Reject NaN and infinite numbers anywhere in an attribute value (JSON cannot store them)."""
     if isinstance(value, float) and not math.isfinite(value):
         raise RowError(f"attribute {name!r} is not a finite number: {value!r}")
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_STOCK:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > SQLITE_MAX_INT:
         raise RowError(f"attribute {name!r} is too large a number to store: {value!r}")
     if isinstance(value, dict):
         for item in value.values():
@@ -375,7 +374,7 @@ def _attributes(value: Any) -> dict[str, Any]:
             raise RowError("attributes is not a JSON object") from None
     if not isinstance(value, dict):
         raise RowError("attributes must be an object")
-    return {_key(k): v for k, v in value.items() if not _blank(v)}
+    return {attribute_key(k): v for k, v in value.items() if not _blank(v)}
 
 
 _PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9]\d{0,14})(?:\.\d+)?")
