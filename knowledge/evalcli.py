@@ -50,24 +50,22 @@ def _load(kb: KnowledgeBase, kind: str, path: str) -> None:
     _say(f"{report.summary()} in {time.monotonic() - start:.1f}s")
 
 
-def _warm(kb: KnowledgeBase, texts: list[str]) -> None:
-    warm = getattr(kb.embedder, "warm", None)
+def _warm(kb: KnowledgeBase, texts: list[str], kind: str = "product") -> None:
+    warm = getattr(kb.embedder_for(kind), "warm", None)
     if warm:
         warm([normalise(t) for t in texts])
 
 
 def main(args: argparse.Namespace) -> int:
     """Run one evaluation and print its metrics."""
-    from shopguide.app import prepare_environment
+    from shopguide.app import open_embedders, prepare_environment
     from shopguide.commands import start
-    from models.embedder import SentenceEmbedder
 
     settings = start(args, stderr_level="WARNING")
     prepare_environment()
-    embedder = SentenceEmbedder(settings.embedding_model, batch_size=settings.embedding_batch_size,
-                                threads=settings.embedding_threads)
+    embedders = open_embedders(settings)
     with tempfile.TemporaryDirectory(prefix="shopguide-eval-") as tmp:
-        kb = KnowledgeBase(Path(tmp), embedder)
+        kb = KnowledgeBase(Path(tmp), *embedders)
         try:
             runner = {"search": eval_search, "faq": eval_faq, "product-qa": eval_product_qa}[args.eval_kind]
             metrics, runs = runner(kb, args)
@@ -123,7 +121,7 @@ def eval_faq(kb: KnowledgeBase, args: argparse.Namespace) -> tuple[dict[str, Any
     pairs = []
     for start in range(0, len(utterances), WARM_CHUNK):
         chunk = utterances[start:start + WARM_CHUNK]
-        _warm(kb, [u["text"] for u in chunk])
+        _warm(kb, [u["text"] for u in chunk], "faq")
         for u in chunk:
             ranked = matcher.rank(u["text"], top_k=total)
             runs[u["id"]] = [(h.faq.id, h.score) for h in ranked]

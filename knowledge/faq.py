@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 
@@ -13,7 +14,9 @@ from knowledge.schema import Faq
 from knowledge.search import fts_query
 from knowledge.text import normalise
 
-SLOTS = ("question", "answer", "name")
+log = logging.getLogger(__name__)
+
+SLOTS = ("question", "answer", "name", "reply")
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ class FaqTuning:
     """Weights of the FAQ scorer (measured with `shopguide eval faq`, docs/benchmarks.md).
 
     An utterance's score for an entry is its best cosine similarity to one of the entry's
-    vectors (question alone, question with answer, the id's words), each less `hub_penalty`
+    vectors (question alone, question with answer, the id's words, answer alone), each less `hub_penalty`
     times how much more than average that vector resembles the other entries' vectors of the
     same kind: generic entries otherwise attract every vague utterance.
     """
@@ -37,6 +40,7 @@ class FaqTuning:
     hub_penalty: float = 0.5
     use_answer: bool = True
     use_name: bool = True
+    use_reply: bool = True
     keyword_weight: float = 0.0
     rrf_k: float = 60.0
 
@@ -48,6 +52,7 @@ class _Index:
     vectors: dict[str, np.ndarray]  # slot -> (n_faqs, dim), zero rows where an entry lacks the slot
     present: dict[str, np.ndarray]  # slot -> bool mask
     hubs: dict[str, np.ndarray]  # slot -> per-entry penalty
+    dim: int
 
 
 class FaqMatcher:
@@ -58,6 +63,7 @@ class FaqMatcher:
         self.tuning = tuning or FaqTuning()
         self._index: _Index | None = None
         self._lock = threading.Lock()
+        self._warned = False
 
     def rank(self, text: str, top_k: int = 5) -> list[FaqHit]:
         """FAQ entries best first, scored in [0, 1]."""
@@ -67,11 +73,17 @@ class FaqMatcher:
         index = self._load()
         if not index.faq_ids:
             return []
-        query = self.kb.embedder.encode_query(normalise(text))
+        query = self.kb.embedder_for("faq").encode_query(normalise(text))
+        if index.dim != query.shape[0]:
+            if index.dim and not self._warned:
+                self._warned = True
+                log.warning("the stored FAQ vectors come from another embedding model (dimension %d, not %d): "
+                            "ingest the FAQs again to match them", index.dim, query.shape[0])
+            return []
         t = self.tuning
         best = np.full(len(index.faq_ids), -np.inf, dtype=np.float32)
         for slot in SLOTS:
-            if (slot == "answer" and not t.use_answer) or (slot == "name" and not t.use_name):
+            if not {"answer": t.use_answer, "name": t.use_name, "reply": t.use_reply}.get(slot, True):
                 continue
             sims = index.vectors[slot] @ query - t.hub_penalty * index.hubs[slot]
             best = np.maximum(best, np.where(index.present[slot], sims, -np.inf))
@@ -102,14 +114,16 @@ class FaqMatcher:
             stored = self.kb.vectors.get_with_metadata("faq", [r[0] for r in rows])
             ids = sorted(faqs)
             pos = {fid: i for i, fid in enumerate(ids)}
-            dim = next((v.shape[0] for v, _ in stored.values()), 1)
+            dim = next((v.shape[0] for v, _ in stored.values()), 0)
             vectors = {s: np.zeros((len(ids), dim), dtype=np.float32) for s in SLOTS}
             present = {s: np.zeros(len(ids), dtype=bool) for s in SLOTS}
             for chunk, item, seq, text, digest in rows:
                 got = stored.get(chunk)
                 if got is None or got[1].get("hash") != digest or item not in pos:
                     continue  # not committed yet, or left over from an interrupted ingest
-                slot = "question" if seq == 0 else "name" if text == faq_name(faqs[item]) else "answer"
+                question = faqs[item].question.strip()
+                slot = ("question" if seq == 0 else "name" if text == faq_name(faqs[item])
+                        else "answer" if text == question or text.startswith(question + " ") else "reply")
                 i = pos[item]
                 if present[slot][i]:  # a long answer in several chunks: their mean direction
                     vectors[slot][i] = _normalised(vectors[slot][i] + got[0])
@@ -117,7 +131,7 @@ class FaqMatcher:
                     vectors[slot][i] = got[0]
                     present[slot][i] = True
             hubs = {s: _hub(vectors[s], present[s]) for s in SLOTS}
-            self._index = _Index(generation, ids, vectors, present, hubs)
+            self._index = _Index(generation, ids, vectors, present, hubs, dim)
             return self._index
 
     def _with_keywords(self, text: str, scored: dict[str, float]) -> dict[str, float]:

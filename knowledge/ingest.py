@@ -216,8 +216,14 @@ def ingest_records(
     model_key, model = f"embedder:{kind}", _embedder_name(kb, kind)
     previous_model = kb.store.get_meta(model_key)
     if stored and previous_model is not None and previous_model != model:
-        report.notes.append(f"the embedding model or passage format changed ({previous_model} -> {model}): every item of the file "
-                            "is re-embedded; stored items absent from it keep their old vectors until re-ingested")
+        if _model_part(previous_model) != _model_part(model):
+            # vectors of two models must not mix (nor can they, at another dimension)
+            kb.vectors.drop(kind)
+            kept = "have no vectors (keyword search only)"
+        else:
+            kept = "keep their old vectors"
+        report.notes.append(f"the embedding model or passage format changed ({previous_model} -> {model}): every item of "
+                            f"the file is re-embedded; stored items absent from it {kept} until re-ingested")
         stale |= set(stored)
     repaired = 0
     todo: list[tuple[Record, str]] = []
@@ -258,12 +264,30 @@ def remove_items(kb: KnowledgeBase, kind: str, ids: Iterable[str]) -> int:
     return len(gone)
 
 
+def refresh_faqs(kb: KnowledgeBase) -> IngestReport | None:
+    """Re-embed the stored FAQs if another model embedded them (they are few); None when nothing was due."""
+    if embeddings_current(kb, "faq") or not kb.store.count("faq"):
+        return None
+    return ingest_records(kb, "faq", list(kb.store.get_faqs().values()))
+
+
+def embeddings_current(kb: KnowledgeBase, kind: str) -> bool:
+    """Whether the stored vectors of `kind` come from the current model and passage format."""
+    return kb.store.get_meta(f"embedder:{kind}") == _embedder_name(kb, kind)
+
+
 def _embedder_name(kb: KnowledgeBase, kind: str) -> str:
     """Which model (and passage format) made the vectors, without loading the model; the two must not mix."""
-    path = getattr(kb.embedder, "path", None)
-    name = "/".join(Path(str(path)).parts[-2:]) if path else type(kb.embedder).__name__
+    embedder = kb.embedder_for(kind)
+    path = getattr(embedder, "path", None)
+    name = "/".join(Path(str(path)).parts[-2:]) if path else type(embedder).__name__
     version = passages.VERSIONS.get(kind)  # bump it in passages.py to re-embed that kind on the next ingest
     return f"{name} passages:{version}" if version else name
+
+
+def _model_part(name: str) -> str:
+    """The model of an `_embedder_name`, without its passage format."""
+    return name.split(" passages:")[0]
 
 
 def _remove(kb: KnowledgeBase, kind: str, ids: list[str]) -> int:
@@ -283,8 +307,9 @@ def _remove(kb: KnowledgeBase, kind: str, ids: list[str]) -> int:
 
 
 def _passages(kb: KnowledgeBase, kind: str, record: Record) -> list[str]:
-    window = max(32, kb.embedder.max_tokens - 2)
-    count = kb.embedder.count_tokens
+    embedder = kb.embedder_for(kind)
+    window = max(32, embedder.max_tokens - 2)
+    count = embedder.count_tokens
     if kind == "product":
         return product_passages(record, max_tokens=window, count_tokens=count)  # type: ignore[arg-type]
     if kind == "faq":
@@ -324,7 +349,7 @@ def _embed_and_write(
             batch = todo[start:start + BATCH_ITEMS]
             chunk_lists = [_passages(kb, kind, record) for record, _ in batch]
             texts = [text for chunks in chunk_lists for text in chunks]
-            vectors = kb.embedder.encode(texts)
+            vectors = kb.embedder_for(kind).encode(texts)
             embedded += len(texts)
             if pending is not None:
                 pending.result()

@@ -12,7 +12,7 @@ from knowledge.text import chunk_text
 # The passage format of each kind: ingest re-embeds the stored items of a kind when its number
 # changes. Products 2: the title alone is passage 0. FAQs 2: a descriptive id's words are a last
 # passage. Documents 2: a question-and-answer document embeds its answer only.
-VERSIONS = {"product": 2, "faq": 2, "document": 2}
+VERSIONS = {"product": 2, "faq": 3, "document": 2}
 
 
 def product_passages(p: Product, *, max_tokens: int, count_tokens: Callable[[str], int]) -> list[str]:
@@ -38,10 +38,11 @@ def title_head(title: str) -> str:
 
 
 def faq_passages(f: Faq, *, max_tokens: int, count_tokens: Callable[[str], int]) -> list[str]:
-    """The question alone, then the question with its answer (chunked if long), then the id's words if any."""
+    """The question alone, the question with its answer (chunked if long), the id's words if any, the answer alone."""
     qa = chunk_text(f.answer, max_tokens=max_tokens, count_tokens=count_tokens, prefix=f.question.strip() + " ")
     name = faq_name(f)
-    return [f.question.strip(), *qa, *([name] if name else [])]
+    reply = chunk_text(f.answer, max_tokens=max_tokens, count_tokens=count_tokens)
+    return [f.question.strip(), *qa, *([name] if name else []), *reply]
 
 
 _GENERIC_ID_WORDS = frozenset({"faq", "faqs", "q", "qa", "question", "questions", "entry", "item", "id", "no", "nr"})

@@ -70,6 +70,14 @@ class VectorIndex:
         for start in range(0, len(ids), _BATCH):
             col.delete(ids=ids[start:start + _BATCH])
 
+    def drop(self, kind: str) -> None:
+        """Delete every vector of `kind` (the collection is made anew on next use, of any dimension)."""
+        self._collections.pop(kind, None)
+        try:
+            self.client.delete_collection(COLLECTIONS[kind])
+        except Exception:  # chromadb raises its own NotFoundError (a ValueError in older releases)
+            log.debug("no %s collection to drop", kind)
+
     def ids(self, kind: str) -> set[str]:
         """All stored ids of `kind`."""
         return {vid for vid, _, _ in self._scan(kind, [])}

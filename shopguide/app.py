@@ -21,9 +21,10 @@ from bot.writer import Writer
 from knowledge.base import KnowledgeBase
 from knowledge.evidence import EvidenceRetriever
 from knowledge.faq import FaqMatcher
-from knowledge.ingest import IngestReport, Progress, ingest_file
+from knowledge.ingest import IngestReport, Progress, embeddings_current, ingest_file, refresh_faqs
 from knowledge.search import ProductSearch
 from models.embedder import SentenceEmbedder
+from models.resolve import resolve_faq_embedder
 from models.worker import ModelWorker
 from shopguide.settings import Settings
 
@@ -72,9 +73,18 @@ class Runtime:
 def open_knowledge(settings: Settings) -> KnowledgeBase:
     """The knowledge base in the configured data directory, with a lazily loaded embedder."""
     prepare_environment()
+    return KnowledgeBase(settings.data_dir, *open_embedders(settings))
+
+
+def open_embedders(settings: Settings) -> tuple[SentenceEmbedder, SentenceEmbedder | None]:
+    """The embedding model, and the FAQ matcher's own model when one is configured or installed (else None)."""
     embedder = SentenceEmbedder(settings.embedding_model, batch_size=settings.embedding_batch_size,
                                 threads=settings.embedding_threads)
-    return KnowledgeBase(settings.data_dir, embedder)
+    faq_path = resolve_faq_embedder(settings.faq_embedding_model)
+    if faq_path is None or faq_path.resolve() == embedder.path.resolve():
+        return embedder, None
+    return embedder, SentenceEmbedder(faq_path, batch_size=settings.embedding_batch_size,
+                                      threads=settings.embedding_threads, setting="SHOPGUIDE_FAQ_EMBEDDING_MODEL")
 
 
 def load_chat_model(settings: Settings):
@@ -139,6 +149,8 @@ def build_runtime(
     if kb is None:
         kb = open_knowledge(settings)
         owned.add("kb")
+    if refresh_faqs(kb):  # the FAQ model changed since they were ingested
+        log.info("re-embedded the stored FAQs with the current FAQ model")
     memory = Memory(memory_path or settings.memory_db_path)
     use_llm = settings.llm_enabled if load_llm is None else load_llm
     if worker is None and use_llm:
@@ -168,7 +180,8 @@ def demo_digest() -> str:
 def load_demo_store(kb: KnowledgeBase, progress: Progress | None = None, *, force: bool = False) -> list[IngestReport]:
     """Ingest the bundled demo store; a no-op when the same demo files were loaded before."""
     digest = demo_digest()
-    if not force and kb.store.get_meta("demo_digest") == digest and kb.store.count("product") > 0:
+    current = all(embeddings_current(kb, kind) for kind, _ in DEMO_FILES)
+    if not force and current and kb.store.get_meta("demo_digest") == digest and kb.store.count("product") > 0:
         return []
     # pruning is safe only when the store holds nothing but an earlier demo
     prune = kb.store.get_meta("demo_digest") is not None or kb.store.count("product") == 0

@@ -62,6 +62,7 @@ class BenchContext:
     large: Catalog | None = None  # the big catalog (homedepot unless a test swaps it)
     show_progress: bool = True
     embedder: Any = None
+    faq_embedder: Any = None
     worker: Any = None
     llm_loads: int = 0
     _owned_worker: bool = False
@@ -77,11 +78,9 @@ class BenchContext:
     def get_embedder(self):
         """The one sentence embedder of this run (loaded lazily, shared by every store)."""
         if self.embedder is None:
-            from models.embedder import SentenceEmbedder
+            from shopguide.app import open_embedders
 
-            s = self.settings
-            self.embedder = SentenceEmbedder(s.embedding_model, batch_size=s.embedding_batch_size,
-                                             threads=s.embedding_threads)
+            self.embedder, self.faq_embedder = open_embedders(self.settings)
         return self.embedder
 
     def get_worker(self):
@@ -99,7 +98,8 @@ class BenchContext:
         """A knowledge base at `path` using the shared embedder."""
         from knowledge.base import KnowledgeBase
 
-        return KnowledgeBase(path, self.get_embedder())
+        embedder = self.get_embedder()
+        return KnowledgeBase(path, embedder, self.faq_embedder)
 
     def temp_dir(self, prefix: str) -> Path:
         """A fresh directory under the bench directory (same disk as the cached stores)."""

