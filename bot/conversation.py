@@ -63,8 +63,9 @@ def out_of_scope(services: Services, turn: Turn, u: Understanding | None = None)
 async def handle_faq(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
     """A store question: the stored answer when sure, else say so and offer a person."""
     hits = await asyncio.to_thread(services.faq.rank, u.text, 3)
-    threshold = services.settings.faq_threshold
-    if hits and hits[0].score >= threshold:
+    threshold, margin = services.settings.faq_threshold, services.settings.faq_margin
+    tied = [h for h in hits[1:2] if hits[0].score - h.score < margin]  # as likely as the best: unsure
+    if hits and hits[0].score >= threshold and not tied:
         faq = hits[0].faq
         services.memory.record(turn.user, "asked", None, u.text)
         return [Reply(text=f"{faq.answer}", intent=turn.intent, data={"faq_id": faq.id, "question": faq.question})]
@@ -74,6 +75,15 @@ async def handle_faq(services: Services, turn: Turn, u: Understanding) -> list[R
         turn.intent = "search"
         return await handle_search(services, turn, u)
     turn.answered = False
+    if tied and hits[0].score >= FAQ_UNSURE:
+        turn.state.pending = offer("human")
+        shown = [hits[0], *tied]
+        answers = "\n\n".join(f"“{h.faq.question}”\n{h.faq.answer}" for h in shown)
+        return [Reply(text=f"I'm not sure which of these you mean, so here are both:\n\n{answers}\n\n"
+                           "If neither answers it, I can ask a person.",
+                      buttons=(Button("Talk to a person", "human"),), intent=turn.intent,
+                      data={"faq_id": shown[0].faq.id, "question": shown[0].faq.question, "unsure": True,
+                            "faq_ids": [h.faq.id for h in shown]})]
     if hits and hits[0].score >= FAQ_UNSURE:
         faq = hits[0].faq
         turn.state.pending = offer("human")
