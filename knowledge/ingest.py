@@ -215,6 +215,8 @@ def ingest_records(
     stale = set(broken)
     model_key, model = f"embedder:{kind}", _embedder_name(kb, kind)
     previous_model = kb.store.get_meta(model_key)
+    if stored and _other_dimension(kb, kind):  # e.g. a store from before the model was recorded
+        previous_model = f"a model of dimension {kb.vectors.dimension(kind)}"
     if stored and previous_model is not None and previous_model != model:
         if _model_part(previous_model) != _model_part(model):
             # vectors of two models must not mix (nor can they, at another dimension)
@@ -273,7 +275,13 @@ def refresh_faqs(kb: KnowledgeBase) -> IngestReport | None:
 
 def embeddings_current(kb: KnowledgeBase, kind: str) -> bool:
     """Whether the stored vectors of `kind` come from the current model and passage format."""
-    return kb.store.get_meta(f"embedder:{kind}") == _embedder_name(kb, kind)
+    return kb.store.get_meta(f"embedder:{kind}") == _embedder_name(kb, kind) and not _other_dimension(kb, kind)
+
+
+def _other_dimension(kb: KnowledgeBase, kind: str) -> bool:
+    """Whether stored vectors of `kind` have another length than the current model's."""
+    dimension = kb.vectors.dimension(kind)
+    return dimension is not None and dimension != kb.embedder_for(kind).dimension
 
 
 def _embedder_name(kb: KnowledgeBase, kind: str) -> str:

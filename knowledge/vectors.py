@@ -70,6 +70,11 @@ class VectorIndex:
         for start in range(0, len(ids), _BATCH):
             col.delete(ids=ids[start:start + _BATCH])
 
+    def dimension(self, kind: str) -> int | None:
+        """Length of the stored vectors of `kind`, or None when there are none."""
+        got = self.collection(kind).get(limit=1, include=["embeddings"])
+        return len(got["embeddings"][0]) if len(got["ids"]) else None
+
     def drop(self, kind: str) -> None:
         """Delete every vector of `kind` (the collection is made anew on next use, of any dimension)."""
         self._collections.pop(kind, None)

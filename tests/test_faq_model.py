@@ -123,10 +123,13 @@ def test_changing_the_faq_model_reembeds_instead_of_mixing(tmp_path, embedder, f
         kb.close()
 
 
-def test_the_assistant_reembeds_stored_faqs_of_another_model_at_start(tmp_path, embedder, faq_embedder):
+@pytest.mark.parametrize("record", ["kept", "missing", "wrong"])
+def test_the_assistant_reembeds_stored_faqs_of_another_model_at_start(tmp_path, embedder, faq_embedder, record):
     path = tmp_path / "kb"
     kb = KnowledgeBase(path, embedder)
     ingest_records(kb, "faq", FAQS)
+    if record != "kept":  # a store written before the model was recorded, or with a wrong record
+        kb.store.set_meta("embedder:faq", None if record == "missing" else "models/all-mpnet-base-v2 passages:3")
     kb.close()
     kb = KnowledgeBase(path, embedder, faq_embedder)
     try:
