@@ -217,15 +217,13 @@ def ingest_records(
     previous_model = kb.store.get_meta(model_key)
     if stored and _other_dimension(kb, kind):  # e.g. a store from before the model was recorded
         previous_model = f"a model of dimension {kb.vectors.dimension(kind)}"
+    new_model = previous_model is not None and _model_part(previous_model) != _model_part(model)
+    if new_model:
+        kb.vectors.drop(kind)  # vectors of two models must not mix (nor can they, at another dimension)
     if stored and previous_model is not None and previous_model != model:
-        if _model_part(previous_model) != _model_part(model):
-            # vectors of two models must not mix (nor can they, at another dimension)
-            kb.vectors.drop(kind)
-            kept = "have no vectors (keyword search only)"
-        else:
-            kept = "keep their old vectors"
+        kept = "are re-embedded from the store" if new_model else "keep their old vectors until re-ingested"
         report.notes.append(f"the embedding model or passage format changed ({previous_model} -> {model}): every item of "
-                            f"the file is re-embedded; stored items absent from it {kept} until re-ingested")
+                            f"the file is re-embedded; stored items absent from it {kept}")
         stale |= set(stored)
     repaired = 0
     todo: list[tuple[Record, str]] = []
@@ -243,6 +241,10 @@ def ingest_records(
         todo.append((record, digest))
     if repaired:
         report.notes.append(f"repaired {repaired} items left stale by an interrupted ingest")
+    if new_model:  # their old vectors are gone: embed them from their stored records
+        in_file, kept = {r.id for r in records}, set(keep)
+        rest = [i for i in stored if i not in in_file and (not prune or i in kept)]
+        todo += [(record, stored[record.id]) for record in kb.store.get_records(kind, rest).values()]
     report.embedded_chunks = _embed_and_write(kb, kind, todo, progress)
     kb.store.set_meta(model_key, model)
     if prune:

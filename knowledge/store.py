@@ -120,6 +120,15 @@ class CatalogStore:
             rows = self.db.query("SELECT * FROM documents WHERE product_id = ? ORDER BY id", [product_id])
             return [Document(r["id"], r["product_id"], r["text"], r["source"]) for r in rows]
 
+    def get_records(self, kind: str, ids: Sequence[str]) -> dict[str, Product | Faq | Document]:
+        """Stored items of `kind` by id, as the records they were ingested from."""
+        if kind == "product":
+            return dict(self.get_products(ids))
+        if kind == "faq":
+            return dict(self.get_faqs(ids))
+        rows = self._rows_in("SELECT * FROM documents WHERE id IN ({})", ids)
+        return {r["id"]: Document(r["id"], r["product_id"], r["text"], r["source"]) for r in rows}
+
     def chunk_texts(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Chunk rows by chunk id."""
         return {row["id"]: row for row in self._rows_in("SELECT * FROM chunks WHERE id IN ({})", ids)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,16 @@ class VectorIndex:
         )
         self._collections: dict[str, Any] = {}
 
+    def _call(self, kind: str, fn: Callable[[Any], Any]) -> Any:
+        """`fn(collection)`, once more with a fresh handle if another process dropped the collection."""
+        try:
+            return fn(self.collection(kind))
+        except Exception as exc:
+            if type(exc).__name__ != "NotFoundError":
+                raise
+            self._collections.pop(kind, None)
+            return fn(self.collection(kind))
+
     def collection(self, kind: str):
         """The Chroma collection of `kind`, created on first use."""
         if kind not in self._collections:
@@ -54,25 +64,23 @@ class VectorIndex:
         self, kind: str, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict[str, Any]]
     ) -> None:
         """Insert or replace vectors."""
-        col = self.collection(kind)
         for start in range(0, len(ids), _BATCH):
             end = start + _BATCH
-            col.upsert(
+            self._call(kind, lambda col: col.upsert(
                 ids=list(ids[start:end]),
                 embeddings=vectors[start:end],
                 metadatas=[_clean(m) for m in metadatas[start:end]],
-            )
+            ))
 
     def delete(self, kind: str, ids: Iterable[str]) -> None:
         """Remove vectors by id; unknown ids are ignored."""
         ids = list(ids)
-        col = self.collection(kind)
         for start in range(0, len(ids), _BATCH):
-            col.delete(ids=ids[start:start + _BATCH])
+            self._call(kind, lambda col: col.delete(ids=ids[start:start + _BATCH]))
 
     def dimension(self, kind: str) -> int | None:
         """Length of the stored vectors of `kind`, or None when there are none."""
-        got = self.collection(kind).get(limit=1, include=["embeddings"])
+        got = self._call(kind, lambda col: col.get(limit=1, include=["embeddings"]))
         return len(got["embeddings"][0]) if len(got["ids"]) else None
 
     def drop(self, kind: str) -> None:
@@ -93,10 +101,9 @@ class VectorIndex:
 
     def _scan(self, kind: str, include: list[str]) -> Iterator[tuple[str, Any, Any]]:
         """(id, embedding, metadata) of every stored vector of `kind`, read in pages."""
-        col = self.collection(kind)
         offset = 0
         while True:  # one unpaged get of a large collection exceeds SQLite's variable limit
-            got = col.get(include=include, limit=_BATCH, offset=offset)
+            got = self._call(kind, lambda col: col.get(include=include, limit=_BATCH, offset=offset))
             yield from _rows(got, include)
             if len(got["ids"]) < _BATCH:
                 return
@@ -104,7 +111,7 @@ class VectorIndex:
 
     def count(self, kind: str) -> int:
         """Number of stored vectors of `kind`."""
-        return self.collection(kind).count()
+        return self._call(kind, lambda col: col.count())
 
     def query(
         self, kind: str, vector: np.ndarray, n: int, where: dict[str, Any] | None = None, *, metadata: bool = True
@@ -112,13 +119,12 @@ class VectorIndex:
         """The `n` nearest chunks to `vector`, best first, optionally filtered; `metadata=False` is faster."""
         if n <= 0:
             return []
-        col = self.collection(kind)
-        result = col.query(  # asking for more than the collection holds returns what there is
+        result = self._call(kind, lambda col: col.query(  # asking for more than it holds returns what there is
             query_embeddings=[np.asarray(vector, dtype=np.float32)],
             n_results=n,
             where=where or None,
             include=["metadatas", "distances"] if metadata else ["distances"],
-        )
+        ))
         ids = result["ids"][0]
         distances = result["distances"][0]
         metas = result["metadatas"][0] if metadata else [None] * len(ids)
@@ -136,7 +142,7 @@ class VectorIndex:
         ids = list(ids)
         out: dict[str, tuple[np.ndarray, dict[str, Any]]] = {}
         for start in range(0, len(ids), _BATCH):
-            got = self.collection(kind).get(ids=ids[start:start + _BATCH], include=include)
+            got = self._call(kind, lambda col: col.get(ids=ids[start:start + _BATCH], include=include))
             for vid, vector, meta in _rows(got, include):
                 out[vid] = (np.asarray(vector, dtype=np.float32), meta or {})
         return out

