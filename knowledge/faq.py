@@ -121,9 +121,7 @@ class FaqMatcher:
                 got = stored.get(chunk)
                 if got is None or got[1].get("hash") != digest or item not in pos:
                     continue  # not committed yet, or left over from an interrupted ingest
-                question = faqs[item].question.strip()
-                slot = ("question" if seq == 0 else "name" if text == faq_name(faqs[item])
-                        else "answer" if text == question or text.startswith(question + " ") else "reply")
+                slot = _slot(faqs[item], seq, text)
                 i = pos[item]
                 if present[slot][i]:  # a long answer in several chunks: their mean direction
                     vectors[slot][i] = _normalised(vectors[slot][i] + got[0])
@@ -144,6 +142,18 @@ class FaqMatcher:
             ).fetchall()
         bonus = {r[0]: self.tuning.keyword_weight / (self.tuning.rrf_k + i + 1) for i, r in enumerate(rows)}
         return {fid: s + bonus.get(fid, 0.0) for fid, s in scored.items()}
+
+
+def _slot(faq: Faq, seq: int, text: str) -> str:
+    """Which of `faq_passages` a stored chunk is."""
+    question, answer = faq.question.strip(), faq.answer.strip()
+    if seq == 0:
+        return "question"
+    if text == faq_name(faq):
+        return "name"
+    if text == answer and text != question:  # before the prefix test: an answer may begin with its question
+        return "reply"
+    return "answer" if text == question or text.startswith(question + " ") else "reply"
 
 
 def _normalised(v: np.ndarray) -> np.ndarray:
