@@ -12,6 +12,7 @@ from bot.present import format_price
 from bot.products import Unresolved, resolve_refs
 from bot.shopping import results_reply
 from bot.types import Button, Reply
+from knowledge.faq import FaqHit
 from knowledge.filters import SearchFilters
 
 FAQ_UNSURE = 0.35
@@ -65,9 +66,11 @@ async def handle_faq(services: Services, turn: Turn, u: Understanding) -> list[R
     hits = await asyncio.to_thread(services.faq.rank, u.text, 3)
     threshold, margin = services.settings.faq_threshold, services.settings.faq_margin
     tied = [h for h in hits[1:2] if hits[0].score - h.score < margin]  # as likely as the best: unsure
-    if hits and hits[0].score >= threshold and not tied:
-        faq = hits[0].faq
+    if hits and hits[0].score >= threshold:
         services.memory.record(turn.user, "asked", None, u.text)
+        if tied:
+            return _tied_faqs(turn, [hits[0], *tied])
+        faq = hits[0].faq
         return [Reply(text=f"{faq.answer}", intent=turn.intent, data={"faq_id": faq.id, "question": faq.question})]
     if u.has_product_slots() and not u.text.rstrip().endswith("?"):
         from bot.shopping import handle_search
@@ -76,14 +79,7 @@ async def handle_faq(services: Services, turn: Turn, u: Understanding) -> list[R
         return await handle_search(services, turn, u)
     turn.answered = False
     if tied and hits[0].score >= FAQ_UNSURE:
-        turn.state.pending = offer("human")
-        shown = [hits[0], *tied]
-        answers = "\n\n".join(f"“{h.faq.question}”\n{h.faq.answer}" for h in shown)
-        return [Reply(text=f"I'm not sure which of these you mean, so here are both:\n\n{answers}\n\n"
-                           "If neither answers it, I can ask a person.",
-                      buttons=(Button("Talk to a person", "human"),), intent=turn.intent,
-                      data={"faq_id": shown[0].faq.id, "question": shown[0].faq.question, "unsure": True,
-                            "faq_ids": [h.faq.id for h in shown]})]
+        return _tied_faqs(turn, [hits[0], *tied])
     if hits and hits[0].score >= FAQ_UNSURE:
         faq = hits[0].faq
         turn.state.pending = offer("human")
@@ -94,6 +90,18 @@ async def handle_faq(services: Services, turn: Turn, u: Understanding) -> list[R
     turn.state.pending = offer("human")
     return [Reply(text="I'm not sure about that one, and I don't want to guess. Would you like me to ask a person?",
                   buttons=(Button("Talk to a person", "human"),), intent=turn.intent)]
+
+
+def _tied_faqs(turn: Turn, shown: list[FaqHit]) -> list[Reply]:
+    """Two entries match equally well: show both stored answers and offer a person."""
+    turn.answered = False
+    turn.state.pending = offer("human")
+    answers = "\n\n".join(f"“{h.faq.question}”\n{h.faq.answer}" for h in shown)
+    return [Reply(text=f"I'm not sure which of these you mean, so here are both:\n\n{answers}\n\n"
+                       "If neither answers it, I can ask a person.",
+                  buttons=(Button("Talk to a person", "human"),), intent=turn.intent,
+                  data={"faq_id": shown[0].faq.id, "question": shown[0].faq.question, "unsure": True,
+                        "faq_ids": [h.faq.id for h in shown]})]
 
 
 async def handle_recommend(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
