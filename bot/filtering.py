@@ -15,7 +15,7 @@ LETTER_SIZE_CATEGORIES = ("clothing", "jackets")
 _DROP = re.compile(
     r"\b(i'?m looking for|i am looking for|looking for|can you|could you|please|show me|find me|find|search for|"
     r"do you have|do you sell|i need|i want|i'd like|some|any|in stock|available now|cheapest|best rated|top rated|"
-    r"sort by (price|rating)|under|below|less than|max|up to|at most|between|around|about)\b",
+    r"sort by (price|rating|weight)|lightest|heaviest|under|below|less than|max|up to|at most|between|around|about)\b",
     re.I,
 )
 

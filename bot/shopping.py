@@ -13,6 +13,7 @@ from bot.present import format_price, numbered_list, product_card
 from bot.types import Button, Reply
 from knowledge.filters import SearchFilters
 from knowledge.schema import Product
+from knowledge.specs import weight_grams
 
 log = logging.getLogger(__name__)
 
@@ -164,8 +165,20 @@ async def handle_refine(services: Services, turn: Turn, u: Understanding) -> lis
         return [_already_extreme(turn, state.query, filters, anchor, u.cheaper)]
     if not lead and u.sort:
         lead = {"price_asc": "Sorted by price, lowest first:", "price_desc": "Sorted by price, highest first:",
-                "rating": "Sorted by rating, best first:"}.get(u.sort)
+                "rating": "Sorted by rating, best first:"}.get(u.sort) or _weight_lead(u.sort, products)
     return await present_results(services, turn, products, state.query, filters, notes, u.text, lead=lead)
+
+
+def _weight_lead(sort: str, products: list[Product]) -> str | None:
+    """The lead of a list sorted by weight, naming the first product's weight from its record."""
+    if sort not in ("weight_asc", "weight_desc") or not products:
+        return None
+    order = "lightest" if sort == "weight_asc" else "heaviest"
+    grams = weight_grams(products[0].attributes)
+    if grams is None:
+        return "I don't have weights for these, so they are in the usual order:"
+    shown = f"{grams / 1000:.2f} kg" if grams >= 1000 else f"{grams:.0f} g"
+    return f"Sorted by weight, {order} first; {products[0].title} weighs {shown}:"
 
 
 def _already_extreme(turn: Turn, query: str, filters: SearchFilters, anchor: Product, cheaper: bool) -> Reply:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from knowledge.base import KnowledgeBase
 from knowledge.filters import SearchFilters, filters_sql, filters_where, passing
 from knowledge.schema import Product
+from knowledge.specs import weight_grams
 from knowledge.store import ingest_marker, name_text, row_to_product
 from knowledge.text import Vocabulary, keyword_terms, normalise, plural_stem, tokens
 
@@ -153,6 +154,10 @@ class ProductSearch:
                 "price_asc": lambda h: (h.product.price is None, h.product.price or 0.0),
                 "price_desc": lambda h: (h.product.price is None, -(h.product.price or 0.0)),
                 "rating": lambda h: (h.product.rating is None, -(h.product.rating or 0.0)),
+                "weight_asc": lambda h: (weight_grams(h.product.attributes) is None,
+                                         weight_grams(h.product.attributes) or 0.0),
+                "weight_desc": lambda h: (weight_grams(h.product.attributes) is None,
+                                          -(weight_grams(h.product.attributes) or 0.0)),
             }[sort]
             ranked = sorted(pool, key=key)
         total = len(ranked) if total is None else total

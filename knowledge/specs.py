@@ -137,3 +137,27 @@ class _Parser:
         if not word:
             raise _Unparsable("expected a value")
         return word
+
+
+_WEIGHT_UNITS = {"g": 1.0, "gram": 1.0, "grams": 1.0, "kg": 1000.0, "kilogram": 1000.0, "kilograms": 1000.0,
+                 "lb": 453.59237, "lbs": 453.59237, "pound": 453.59237, "pounds": 453.59237,
+                 "oz": 28.349523125, "ounce": 28.349523125, "ounces": 28.349523125}
+_WEIGHT_KEY = re.compile(r"(?:item_)?weight(?:_(g|kg|lbs?|oz))?")
+_WEIGHT_VALUE = re.compile(r"\s*(\d+(?:[.,]\d+)?)\s*([a-z]+)?\s*")
+
+
+def weight_grams(attributes: dict[str, Any]) -> float | None:
+    """The weight in grams from `weight_g`, `weight_kg`, `weight_lb`, `weight_oz`, or a `weight` such as "1.2 kg"."""
+    for key, value in attributes.items():
+        m = _WEIGHT_KEY.fullmatch(key)
+        if not m or isinstance(value, bool):
+            continue
+        unit = m.group(1)
+        if isinstance(value, (int, float)):
+            if unit:  # a bare number under "weight" has no unit to compare by
+                return float(value) * _WEIGHT_UNITS[unit]
+        elif isinstance(value, str):
+            v = _WEIGHT_VALUE.fullmatch(value.lower())
+            if v and (v.group(2) or unit) in _WEIGHT_UNITS:
+                return float(v.group(1).replace(",", ".")) * _WEIGHT_UNITS[v.group(2) or unit]
+    return None

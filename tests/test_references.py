@@ -66,3 +66,18 @@ async def test_a_product_named_by_brand_and_model_is_the_one_answered_about(runt
     assert {c.title.split()[1] for c in reply.products} == {"Mistral", "Ember"}
     [reply] = await core.handle(message("do you have waterproof Ridgeline boots?"))  # brand and kind: a search
     assert reply.intent == "search" and len(reply.products) >= 2
+
+
+async def test_the_lightest_one_sorts_the_list_by_the_records_weights(runtime_no_llm, demo_kb):
+    core = runtime_no_llm.assistant
+    [shown] = await core.handle(message("tents"))
+    [lightest] = await core.handle(message("which is the lightest one?"))
+    weights = [demo_kb.store.get_product(c.id).attributes["weight_g"] for c in lightest.products]
+    assert lightest.intent == "refine" and len(weights) >= 2 and weights == sorted(weights)
+    first = demo_kb.store.get_product(lightest.products[0].id)
+    assert lightest.text.startswith(f"Sorted by weight, lightest first; {first.title} weighs {weights[0]} g")
+    assert weights[0] <= min(demo_kb.store.get_product(c.id).attributes["weight_g"] for c in shown.products)
+    [heaviest] = await core.handle(message("and the heaviest?"))
+    heavy = [demo_kb.store.get_product(c.id).attributes["weight_g"] for c in heaviest.products]
+    assert heavy == sorted(heavy, reverse=True) and heavy[0] > weights[0]
+    assert "kg:" in heaviest.text.split("\n")[0]  # 14,250 g and more read as kilograms

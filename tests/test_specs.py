@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge.schema import Document
-from knowledge.specs import readable_spec
+from knowledge.specs import readable_spec, weight_grams
 
 
 @pytest.mark.parametrize("raw, readable", [
@@ -57,3 +57,13 @@ def test_evidence_shows_a_spec_readable_and_its_keywords_match(tmp_path, embedde
         assert db.execute("SELECT count(*) FROM documents_fts WHERE documents_fts MATCH 'unit'").fetchone()[0] == 0
     finally:
         kb.close()
+
+
+@pytest.mark.parametrize("attributes,grams", [
+    ({"weight_g": 230}, 230.0), ({"weight_kg": 1.2}, 1200.0), ({"weight": "1,2 kg"}, 1200.0),
+    ({"item_weight": "5 pounds"}, 5 * 453.59237), ({"weight_lb": "2"}, 2 * 453.59237), ({"weight_oz": 16}, 16 * 28.349523125),
+    ({"weight": 5}, None), ({"weight": True}, None), ({"weight": "heavy"}, None), ({"colour": "red"}, None),
+])
+def test_weight_in_grams_from_the_usual_attribute_shapes(attributes, grams):
+    got = weight_grams(attributes)
+    assert got == (pytest.approx(grams) if grams is not None else None)
