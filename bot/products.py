@@ -11,6 +11,7 @@ from bot.nlu import Understanding, mentions_policy, understand
 from bot.present import comparison_text, details_text, format_price, product_card, stock_text
 from bot.types import Button, Reply
 from knowledge.schema import Product
+from knowledge.specs import weight_grams
 from knowledge.text import tokens
 
 EVIDENCE_MIN_SIMILARITY = 0.25
@@ -216,18 +217,19 @@ def answer_from_record(product: Product, u: Understanding) -> str | None:
             if isinstance(value, bool):
                 return f"{'Yes' if value else 'No'}, {name} is {'' if value else 'not '}{label}."
             return f"{name}: {label} {value}."
-    grams = product.attributes.get("weight_g")
+    grams = weight_grams(product.attributes)  # weight_g, weight_kg, "1.2 kg", ... as grams
+    weight = f"{name} weighs {int(grams) if grams.is_integer() else round(grams, 1)} g." if grams is not None else None
     weighing = re.search(r"\b(weigh|weighs|weight|heavy)\b", low)  # before "how much": "how much does it weigh?"
-    if weighing and grams is not None:
-        return f"{name} weighs {grams} g."
+    if weighing and weight:
+        return weight
     if re.search(r"\b(how much|price|cost)\b", low) and not weighing:
         return f"{name} costs {format_price(product.price, product.currency)} ({stock_text(product)})."
     if re.search(r"\b(in stock|available|availability|stock)\b", low):
         return f"{name} is {stock_text(product)}."
     if re.search(r"\b(made of|material|fabric)\b", low) and product.material:
         return f"{name} is made of {product.material}."
-    if re.search(r"\blight\b", low) and grams is not None:  # "is it light?", once stock and material are ruled out
-        return f"{name} weighs {grams} g."
+    if re.search(r"\blight\b", low) and weight:  # "is it light?", once stock and material are ruled out
+        return weight
     if re.search(r"\b(rating|rated|reviews?)\b", low) and product.rating is not None and "review" not in low:
         return f"{name} is rated {product.rating:.1f}/5."
     return attribute_answer(product, u.text)
