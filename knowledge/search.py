@@ -150,16 +150,13 @@ class ProductSearch:
     def _finish(self, query, ranked, confidence, mode, filters, offset, top_k, sort, total=None) -> SearchResult:
         if sort != "relevance" and ranked:
             pool = ranked[: max(20, offset + top_k)]
-            key = {
-                "price_asc": lambda h: (h.product.price is None, h.product.price or 0.0),
-                "price_desc": lambda h: (h.product.price is None, -(h.product.price or 0.0)),
-                "rating": lambda h: (h.product.rating is None, -(h.product.rating or 0.0)),
-                "weight_asc": lambda h: (weight_grams(h.product.attributes) is None,
-                                         weight_grams(h.product.attributes) or 0.0),
-                "weight_desc": lambda h: (weight_grams(h.product.attributes) is None,
-                                          -(weight_grams(h.product.attributes) or 0.0)),
+            value, sign = {
+                "price_asc": (lambda p: p.price, 1), "price_desc": (lambda p: p.price, -1),
+                "rating": (lambda p: p.rating, -1),
+                "weight_asc": (lambda p: weight_grams(p.attributes), 1),
+                "weight_desc": (lambda p: weight_grams(p.attributes), -1),
             }[sort]
-            ranked = sorted(pool, key=key)
+            ranked = sorted(pool, key=lambda h: _missing_last(value(h.product), sign))
         total = len(ranked) if total is None else total
         return SearchResult(query, ranked[offset:offset + top_k], confidence, mode, filters, total=total)
 
@@ -400,3 +397,7 @@ def coverage(wanted: list[frozenset[str]], product: Product | str) -> tuple[floa
 def _name_words(text: str) -> tuple[str, ...]:
     return tuple(keyword_terms(text))  # distinct terms in order of first appearance (as measured)
 
+
+def _missing_last(value: float | None, sign: int) -> tuple[bool, float]:
+    """A sort key: by `value` (ascending for sign 1, descending for -1), products without one last."""
+    return value is None, sign * (value or 0.0)
