@@ -215,8 +215,9 @@ def ingest_records(
     stale = set(broken)
     model_key, model = f"embedder:{kind}", _embedder_name(kb, kind)
     previous_model = kb.store.get_meta(model_key)
-    if stored and _other_dimension(kb, kind):  # e.g. a store from before the model was recorded
-        previous_model = f"a model of dimension {kb.vectors.dimension(kind)}"
+    other = _other_dimension(kb, kind) if stored else None
+    if other:  # e.g. a store from before the model was recorded
+        previous_model = f"a model of dimension {other}"
     new_model = previous_model is not None and _model_part(previous_model) != _model_part(model)
     if new_model:
         kb.vectors.drop(kind)  # vectors of two models must not mix (nor can they, at another dimension)
@@ -277,13 +278,13 @@ def refresh_faqs(kb: KnowledgeBase) -> IngestReport | None:
 
 def embeddings_current(kb: KnowledgeBase, kind: str) -> bool:
     """Whether the stored vectors of `kind` come from the current model and passage format."""
-    return kb.store.get_meta(f"embedder:{kind}") == _embedder_name(kb, kind) and not _other_dimension(kb, kind)
+    return kb.store.get_meta(f"embedder:{kind}") == _embedder_name(kb, kind) and _other_dimension(kb, kind) is None
 
 
-def _other_dimension(kb: KnowledgeBase, kind: str) -> bool:
-    """Whether stored vectors of `kind` have another length than the current model's."""
+def _other_dimension(kb: KnowledgeBase, kind: str) -> int | None:
+    """The length of the stored vectors of `kind` if it is not the current model's, else None."""
     dimension = kb.vectors.dimension(kind)
-    return dimension is not None and dimension != kb.embedder_for(kind).dimension
+    return dimension if dimension is not None and dimension != kb.embedder_for(kind).dimension else None
 
 
 def _embedder_name(kb: KnowledgeBase, kind: str) -> str:
