@@ -14,8 +14,6 @@ from knowledge.schema import Product
 from knowledge.specs import weight_grams
 from knowledge.text import tokens
 
-EVIDENCE_MIN_SIMILARITY = 0.25
-
 
 class Unresolved(Exception):
     """A reference that points at nothing; the message says why, for the user."""
@@ -173,7 +171,7 @@ async def answer_about(services: Services, turn: Turn, product: Product, u: Unde
     if answer:
         return [Reply(text=answer, products=(product_card(product),), intent=turn.intent)]
     evidence = await asyncio.to_thread(services.evidence.rank, product.id, u.text, 2)
-    good = [e for e in evidence if e.score >= EVIDENCE_MIN_SIMILARITY]
+    good = [e for e in evidence if e.score >= services.evidence.floor]
     if not good:
         if mentions_policy(u.text):  # "can I return it?" is answered by the store's policy, not the product's documents
             from bot.conversation import handle_faq

@@ -18,19 +18,20 @@ log = logging.getLogger(__name__)
 class KnowledgeBase:
     """Opened once per process and shared; cheap to query from many coroutines."""
 
-    def __init__(self, data_dir: Path | str, embedder: Embedder, faq_embedder: Embedder | None = None) -> None:
+    def __init__(self, data_dir: Path | str, embedder: Embedder, faq_embedder: Embedder | None = None,
+                 document_embedder: Embedder | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = CatalogStore(self.data_dir / "catalog.db")
         self.vectors = VectorIndex(self.data_dir / "chroma")
         self.embedder = embedder
         self.faq_embedder = faq_embedder
+        self.document_embedder = document_embedder
 
     def embedder_for(self, kind: str) -> Embedder:
-        """The model that embeds items of `kind`: FAQs may have their own (they are few, so a larger one pays)."""
-        if kind == "faq" and self.faq_embedder is not None:
-            return self.faq_embedder
-        return self.embedder
+        """The model that embeds items of `kind`: FAQs and documents may have their own, else the embedder."""
+        own = {"faq": self.faq_embedder, "document": self.document_embedder}.get(kind)
+        return own if own is not None else self.embedder
 
     def committed_vectors(self, kind: str, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors by chunk id, leaving out any whose hash disagrees with the committed chunk."""

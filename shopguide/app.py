@@ -21,10 +21,12 @@ from bot.writer import Writer
 from knowledge.base import KnowledgeBase
 from knowledge.evidence import EvidenceRetriever
 from knowledge.faq import FaqMatcher
-from knowledge.ingest import IngestReport, Progress, embeddings_current, ingest_file, refresh_faqs
+from knowledge.ingest import IngestReport, Progress, embeddings_current, ingest_file, refresh_embeddings
 from knowledge.search import ProductSearch
 from models.embedder import SentenceEmbedder
-from models.resolve import resolve_faq_embedder
+from models.base import Embedder
+from models.e5 import E5Embedder, default_document_embedder_path
+from models.resolve import resolve_embedder, resolve_faq_embedder
 from models.worker import ModelWorker
 from shopguide.settings import Settings
 
@@ -76,15 +78,28 @@ def open_knowledge(settings: Settings) -> KnowledgeBase:
     return KnowledgeBase(settings.data_dir, *open_embedders(settings))
 
 
-def open_embedders(settings: Settings) -> tuple[SentenceEmbedder, SentenceEmbedder | None]:
-    """The embedding model, and the FAQ matcher's own model when one is configured or installed (else None)."""
+def open_embedders(settings: Settings) -> tuple[SentenceEmbedder, Embedder | None, Embedder | None]:
+    """The embedding model, then the FAQ matcher's and the documents' own models (None: they use the first)."""
     embedder = SentenceEmbedder(settings.embedding_model, batch_size=settings.embedding_batch_size,
                                 threads=settings.embedding_threads)
     faq_path = resolve_faq_embedder(settings.faq_embedding_model)
-    if faq_path is None or faq_path.resolve() == embedder.path.resolve():
-        return embedder, None
-    return embedder, SentenceEmbedder(faq_path, batch_size=settings.embedding_batch_size,
-                                      threads=settings.embedding_threads, setting="SHOPGUIDE_FAQ_EMBEDDING_MODEL")
+    faq = None
+    if faq_path is not None and faq_path.resolve() != embedder.path.resolve():
+        faq = SentenceEmbedder(faq_path, batch_size=settings.embedding_batch_size,
+                               threads=settings.embedding_threads, setting="SHOPGUIDE_FAQ_EMBEDDING_MODEL")
+    return embedder, faq, open_document_embedder(settings, embedder)
+
+
+def open_document_embedder(settings: Settings, embedder: SentenceEmbedder) -> Embedder | None:
+    """The configured sentence-transformers model for documents, else the bundled e5, else None."""
+    if settings.document_embedding_model:
+        path = resolve_embedder(settings.document_embedding_model, "SHOPGUIDE_DOCUMENT_EMBEDDING_MODEL")
+        if path.resolve() == embedder.path.resolve():
+            return None
+        return SentenceEmbedder(path, batch_size=settings.embedding_batch_size, threads=settings.embedding_threads,
+                                setting="SHOPGUIDE_DOCUMENT_EMBEDDING_MODEL")
+    e5 = default_document_embedder_path()
+    return E5Embedder(e5, threads=settings.embedding_threads) if e5 is not None else None
 
 
 def load_chat_model(settings: Settings):
@@ -149,8 +164,10 @@ def build_runtime(
     if kb is None:
         kb = open_knowledge(settings)
         owned.add("kb")
-    if refresh_faqs(kb):  # the FAQ model changed since they were ingested
-        log.info("re-embedded the stored FAQs with the current FAQ model")
+    for kind in ("faq", "document"):  # kinds with a model of their own, which may have changed since ingest
+        if kb.store.count(kind) and not embeddings_current(kb, kind):
+            log.warning("re-embedding the %d stored %ss with the current model (once)", kb.store.count(kind), kind)
+            refresh_embeddings(kb, kind)
     memory = Memory(memory_path or settings.memory_db_path)
     use_llm = settings.llm_enabled if load_llm is None else load_llm
     if worker is None and use_llm:

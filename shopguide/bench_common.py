@@ -63,6 +63,7 @@ class BenchContext:
     show_progress: bool = True
     embedder: Any = None
     faq_embedder: Any = None
+    document_embedder: Any = None
     worker: Any = None
     llm_loads: int = 0
     _owned_worker: bool = False
@@ -80,7 +81,7 @@ class BenchContext:
         if self.embedder is None:
             from shopguide.app import open_embedders
 
-            self.embedder, self.faq_embedder = open_embedders(self.settings)
+            self.embedder, self.faq_embedder, self.document_embedder = open_embedders(self.settings)
         return self.embedder
 
     def get_worker(self):
@@ -99,7 +100,7 @@ class BenchContext:
         from knowledge.base import KnowledgeBase
 
         embedder = self.get_embedder()
-        return KnowledgeBase(path, embedder, self.faq_embedder)
+        return KnowledgeBase(path, embedder, self.faq_embedder, self.document_embedder)
 
     def temp_dir(self, prefix: str) -> Path:
         """A fresh directory under the bench directory (same disk as the cached stores)."""

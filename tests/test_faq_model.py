@@ -13,7 +13,7 @@ import pytest
 
 from knowledge.base import KnowledgeBase
 from knowledge.faq import FaqMatcher
-from knowledge.ingest import embeddings_current, ingest_records, refresh_faqs
+from knowledge.ingest import embeddings_current, ingest_records, refresh_embeddings
 from knowledge.passages import faq_passages
 from knowledge.schema import Faq, Product
 from models import resolve
@@ -152,7 +152,7 @@ def test_the_assistant_reembeds_stored_faqs_of_another_model_at_start(tmp_path, 
         runtime = build_runtime(Settings(data_dir=tmp_path / "data", _env_file=None), kb=kb, load_llm=False,
                                 memory_path=tmp_path / "memory.db")
         try:
-            assert embeddings_current(kb, "faq") and refresh_faqs(kb) is None
+            assert embeddings_current(kb, "faq") and refresh_embeddings(kb, "faq") is None
             assert runtime.services.faq.rank("can I return it?", top_k=1)[0].faq.id == "returns"
             stored = kb.vectors.get_vectors("faq", sorted(kb.vectors.ids("faq")))
             assert {v.shape[0] for v in stored.values()} == {768}

@@ -25,6 +25,7 @@ from knowledge.passages import document_passages, faq_name, product_passages, qa
 from knowledge.schema import Document, Faq, Product
 from knowledge.search import ProductSearch, coverage, _wanted, fts_query
 from knowledge.store import CatalogStore, rebuild_keyword_index
+from models.resolve import default_embedder_path
 from knowledge.text import Vocabulary, edit_distance, keyword_terms, keyword_text, plural_stem
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eval"
@@ -265,7 +266,10 @@ def test_shopguide_eval_cli_prints_json_and_writes_a_run_file(tmp_path):
     script = Path(sys.executable).with_name("shopguide")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "shopguide.cli"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPGUIDE_")}
-    env.update(SHOPGUIDE_DATA_DIR=str(tmp_path / "data"), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    # documents on the embedding model, as in the in-process test above (whose hand-computed ranking this
+    # repeats); the setting also shows that the documents' model is configurable from the environment
+    env.update(SHOPGUIDE_DATA_DIR=str(tmp_path / "data"), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+               SHOPGUIDE_DOCUMENT_EMBEDDING_MODEL=str(default_embedder_path()))
     run_file = tmp_path / "run.txt"
     done = subprocess.run([*command, "eval", "product-qa", "--products", str(FIXTURES / "qa_products.jsonl"),
                            "--documents", str(FIXTURES / "qa_documents.jsonl"),
