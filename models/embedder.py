@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -41,6 +42,7 @@ class SentenceEmbedder:
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
         self._one_lock = threading.Lock()
+        self._file_dimension: int | None = None
 
     @property
     def model(self):
@@ -73,7 +75,12 @@ class SentenceEmbedder:
 
     @property
     def dimension(self) -> int:
-        """Length of each embedding vector."""
+        """Length of each embedding vector (read from the model's files when it is not loaded yet)."""
+        if self._model is None:
+            if self._file_dimension is None:
+                self._file_dimension = dimension_from_files(self.path) or 0
+            if self._file_dimension:
+                return self._file_dimension
         return _dimension(self.model)
 
     @property
@@ -139,6 +146,26 @@ class SentenceEmbedder:
                 self._cache[text] = vector
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
+
+
+def dimension_from_files(path: Path) -> int | None:
+    """A sentence-transformers model's output length from its module configs, without loading it (None: unknown)."""
+    try:
+        modules = json.loads((path / "modules.json").read_text(encoding="utf-8"))
+        dimension = None
+        for module in sorted(modules, key=lambda m: m.get("idx", 0)):
+            kind = str(module.get("type", "")).rsplit(".", 1)[-1]
+            if kind not in ("Pooling", "Dense"):
+                continue
+            config = json.loads((path / module.get("path", "") / "config.json").read_text(encoding="utf-8"))
+            if kind == "Pooling":
+                modes = sum(1 for k, v in config.items() if k.startswith("pooling_mode_") and v is True)
+                dimension = int(config["word_embedding_dimension"]) * max(1, modes)
+            else:
+                dimension = int(config["out_features"])
+        return dimension
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def _dimension(model) -> int:

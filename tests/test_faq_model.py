@@ -191,3 +191,36 @@ def test_a_collection_dropped_by_another_process_is_found_again(tmp_path):
     first.upsert("faq", ["b"], np.ones((1, 5), dtype=np.float32), [{"hash": "h"}])
     assert second.count("faq") == 1 and second.dimension("faq") == 5
     assert [h.id for h in second.query("faq", np.ones(5, dtype=np.float32), 3)] == ["b"]
+
+
+def test_the_model_check_at_start_reads_the_dimension_without_loading_the_model(tmp_path, embedder, faq_embedder):
+    from models.embedder import SentenceEmbedder, _dimension, dimension_from_files
+
+    assert dimension_from_files(embedder.path) == _dimension(embedder.model) == 384
+    assert dimension_from_files(faq_embedder.path) == _dimension(faq_embedder.model) == 768
+    odd = tmp_path / "odd"  # mean and CLS pooling side by side, then a projection
+    (odd / "1_Pooling").mkdir(parents=True)
+    (odd / "2_Dense").mkdir()
+    modules = ['{"idx": 0, "path": "", "type": "sentence_transformers.models.Transformer"}',
+               '{"idx": 1, "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}']
+    (odd / "modules.json").write_text(f"[{','.join(modules)}]")
+    (odd / "1_Pooling" / "config.json").write_text(
+        '{"word_embedding_dimension": 256, "pooling_mode_mean_tokens": true, "pooling_mode_cls_token": true}')
+    assert dimension_from_files(odd) == 512
+    modules.append('{"idx": 2, "path": "2_Dense", "type": "sentence_transformers.models.Dense"}')
+    (odd / "modules.json").write_text(f"[{','.join(modules)}]")
+    assert dimension_from_files(odd) is None  # a module without its config: unknown
+    (odd / "2_Dense" / "config.json").write_text('{"in_features": 512, "out_features": 128}')
+    assert dimension_from_files(odd) == 128
+    (odd / "modules.json").write_text("not json")
+    assert dimension_from_files(odd) is None  # unknown: the model is loaded to tell
+    path = tmp_path / "kb"
+    kb = KnowledgeBase(path, embedder, faq_embedder)
+    ingest_records(kb, "faq", FAQS)
+    kb.close()
+    fresh = SentenceEmbedder(faq_embedder.path, setting="SHOPGUIDE_FAQ_EMBEDDING_MODEL")
+    kb = KnowledgeBase(path, embedder, fresh)
+    try:
+        assert embeddings_current(kb, "faq") and fresh._model is None  # checked, and nothing loaded
+    finally:
+        kb.close()
