@@ -10,12 +10,12 @@ from __future__ import annotations
 import importlib.util
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from models.query_cache import QueryCache
 from shopguide.errors import NotConfigured
 
 log = logging.getLogger(__name__)
@@ -48,8 +48,7 @@ class E5Embedder:
         self._threads = threads
         self._engine = None
         self._lock = threading.Lock()  # one model handle: calls into the engine go one at a time
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
+        self.queries = QueryCache(cache_size)
         self._overhead: int | None = None
 
     @property
@@ -98,28 +97,14 @@ class E5Embedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         """Embed one question (with the "query: " prefix), reusing a recent identical one."""
-        hit = self._cache.get(text)
-        if hit is not None:
-            return hit
-        engine = self.engine
-        with self._lock:
-            vector = np.asarray(engine.query([text or "-"])[0], dtype=np.float32)
-            vector.setflags(write=False)
-            self._cache[text] = vector
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return vector
+        return self.queries.get(text, lambda t: self._queries([t])[0])
 
     def warm(self, texts: Sequence[str]) -> None:
         """Batch-embed questions ahead of time so that `encode_query` finds them cached."""
-        fresh = [t for t in dict.fromkeys(texts) if t not in self._cache][: self._cache_size]
-        if not fresh:
-            return
+        self.queries.warm(texts, self._queries)
+
+    def _queries(self, texts: list[str]) -> np.ndarray:
         engine = self.engine
         with self._lock:
-            vectors = np.asarray(engine.query([t or "-" for t in fresh]), dtype=np.float32).reshape(len(fresh), -1)
-            for text, vector in zip(fresh, vectors):
-                vector.setflags(write=False)
-                self._cache[text] = vector
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            vectors = engine.query([t or "-" for t in texts])
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)

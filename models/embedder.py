@@ -6,12 +6,12 @@ import json
 import logging
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from models.query_cache import QueryCache
 from models.resolve import resolve_embedder
 from shopguide.errors import NotConfigured
 
@@ -38,9 +38,7 @@ class SentenceEmbedder:
         self._threads = threads
         self._model = None
         self._load_lock = threading.Lock()
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
-        self._cache_lock = threading.Lock()
+        self.queries = QueryCache(cache_size)
         self._one_lock = threading.Lock()
         self._file_dimension: int | None = None
 
@@ -107,18 +105,7 @@ class SentenceEmbedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         """Embed one query, reusing the vector of a recently seen identical query."""
-        with self._cache_lock:
-            hit = self._cache.get(text)
-            if hit is not None:
-                self._cache.move_to_end(text)
-                return hit
-        vector = self._encode_one(text)
-        vector.setflags(write=False)
-        with self._cache_lock:
-            self._cache[text] = vector
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return vector
+        return self.queries.get(text, self._encode_one)
 
     def _encode_one(self, text: str) -> np.ndarray:
         """One short text on one torch thread: splitting a single query over threads gains nothing and,
@@ -136,16 +123,7 @@ class SentenceEmbedder:
 
     def warm(self, texts: Sequence[str]) -> None:
         """Batch-embed queries ahead of time so that `encode_query` finds them cached."""
-        fresh = [t for t in dict.fromkeys(texts) if t not in self._cache][: self._cache_size]
-        if not fresh:
-            return
-        vectors = self.encode(fresh)
-        with self._cache_lock:
-            for text, vector in zip(fresh, vectors):
-                vector.setflags(write=False)
-                self._cache[text] = vector
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+        self.queries.warm(texts, self.encode)
 
 
 def dimension_from_files(path: Path) -> int | None:

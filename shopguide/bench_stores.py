@@ -131,11 +131,9 @@ def distinct(texts: list[str], limit: int) -> list[str]:
 
 def clear_query_cache(embedder) -> None:
     """Forget cached query embeddings so that every timed query embeds afresh."""
-    cache = getattr(embedder, "_cache", None)
-    lock = getattr(embedder, "_cache_lock", None)
-    if cache is not None and lock is not None:
-        with lock:
-            cache.clear()
+    queries = getattr(embedder, "queries", None)
+    if queries is not None:
+        queries.clear()
 
 
 # ----- sections ------------------------------------------------------------------------------
