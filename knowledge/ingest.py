@@ -271,9 +271,10 @@ def remove_items(kb: KnowledgeBase, kind: str, ids: Iterable[str]) -> int:
 
 def refresh_embeddings(kb: KnowledgeBase, kind: str, progress: Progress | None = None) -> IngestReport | None:
     """Re-embed the stored items of `kind` if another model embedded them; None when nothing was due."""
-    if embeddings_current(kb, kind) or not kb.store.count(kind):
+    if not kb.store.count(kind) or embeddings_current(kb, kind):
         return None
     records = kb.store.get_records(kind, list(kb.store.hashes(kind)))
+    log.warning("re-embedding the %d stored %s items with the current model (once)", len(records), kind)
     return ingest_records(kb, kind, list(records.values()), progress=progress)
 
 

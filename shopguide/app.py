@@ -82,24 +82,26 @@ def open_embedders(settings: Settings) -> tuple[SentenceEmbedder, Embedder | Non
     """The embedding model, then the FAQ matcher's and the documents' own models (None: they use the first)."""
     embedder = SentenceEmbedder(settings.embedding_model, batch_size=settings.embedding_batch_size,
                                 threads=settings.embedding_threads)
-    faq_path = resolve_faq_embedder(settings.faq_embedding_model)
-    faq = None
-    if faq_path is not None and faq_path.resolve() != embedder.path.resolve():
-        faq = SentenceEmbedder(faq_path, batch_size=settings.embedding_batch_size,
-                               threads=settings.embedding_threads, setting="SHOPGUIDE_FAQ_EMBEDDING_MODEL")
+    faq = _own_model(settings, embedder, resolve_faq_embedder(settings.faq_embedding_model),
+                     "SHOPGUIDE_FAQ_EMBEDDING_MODEL")
     return embedder, faq, open_document_embedder(settings, embedder)
 
 
 def open_document_embedder(settings: Settings, embedder: SentenceEmbedder) -> Embedder | None:
     """The configured sentence-transformers model for documents, else the bundled e5, else None."""
+    setting = "SHOPGUIDE_DOCUMENT_EMBEDDING_MODEL"
     if settings.document_embedding_model:
-        path = resolve_embedder(settings.document_embedding_model, "SHOPGUIDE_DOCUMENT_EMBEDDING_MODEL")
-        if path.resolve() == embedder.path.resolve():
-            return None
-        return SentenceEmbedder(path, batch_size=settings.embedding_batch_size, threads=settings.embedding_threads,
-                                setting="SHOPGUIDE_DOCUMENT_EMBEDDING_MODEL")
+        return _own_model(settings, embedder, resolve_embedder(settings.document_embedding_model, setting), setting)
     e5 = default_document_embedder_path()
     return E5Embedder(e5, threads=settings.embedding_threads) if e5 is not None else None
+
+
+def _own_model(settings: Settings, embedder: SentenceEmbedder, path: Path | None, setting: str) -> SentenceEmbedder | None:
+    """A kind's own sentence-transformers model at `path`; None when there is none or it is the embedding model."""
+    if path is None or path.resolve() == embedder.path.resolve():
+        return None
+    return SentenceEmbedder(path, batch_size=settings.embedding_batch_size, threads=settings.embedding_threads,
+                            setting=setting)
 
 
 def load_chat_model(settings: Settings):
@@ -165,9 +167,7 @@ def build_runtime(
         kb = open_knowledge(settings)
         owned.add("kb")
     for kind in ("faq", "document"):  # kinds with a model of their own, which may have changed since ingest
-        if kb.store.count(kind) and not embeddings_current(kb, kind):
-            log.warning("re-embedding the %d stored %ss with the current model (once)", kb.store.count(kind), kind)
-            refresh_embeddings(kb, kind)
+        refresh_embeddings(kb, kind)
     memory = Memory(memory_path or settings.memory_db_path)
     use_llm = settings.llm_enabled if load_llm is None else load_llm
     if worker is None and use_llm:
