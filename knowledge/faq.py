@@ -12,7 +12,7 @@ from knowledge.base import KnowledgeBase
 from knowledge.passages import faq_name
 from knowledge.schema import Faq
 from knowledge.search import fts_query
-from knowledge.text import normalise
+from knowledge.text import normalise, plural_stem, tokens
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,11 @@ class FaqTuning:
     An utterance's score for an entry is its best cosine similarity to one of the entry's
     vectors (question alone, question with answer, the id's words, answer alone), each less `hub_penalty`
     times how much more than average that vector resembles the other entries' vectors of the
-    same kind: generic entries otherwise attract every vague utterance.
+    same kind: generic entries otherwise attract every vague utterance. An entry also gains
+    `unique_term_bonus` when the utterance uses a word (of `unique_term_min_len` letters or more)
+    that no other entry's question or answer has, such as a payment provider named in one answer:
+    sentence vectors blur such names. With fewer than `unique_term_min_entries` entries, a word
+    found in one of them says little, and no entry gains.
     """
 
     hub_penalty: float = 0.5
@@ -43,6 +47,9 @@ class FaqTuning:
     use_reply: bool = True
     keyword_weight: float = 0.0
     rrf_k: float = 60.0
+    unique_term_bonus: float = 0.04
+    unique_term_min_len: int = 4
+    unique_term_min_entries: int = 5
 
 
 @dataclass
@@ -53,6 +60,7 @@ class _Index:
     present: dict[str, np.ndarray]  # slot -> bool mask
     hubs: dict[str, np.ndarray]  # slot -> per-entry penalty
     dim: int
+    unique_terms: dict[str, str]  # a word found in one entry only -> that entry's id
 
 
 class FaqMatcher:
@@ -88,6 +96,10 @@ class FaqMatcher:
             sims = index.vectors[slot] @ query - t.hub_penalty * index.hubs[slot]
             best = np.maximum(best, np.where(index.present[slot], sims, -np.inf))
         scored = {fid: float(s) for fid, s in zip(index.faq_ids, best) if np.isfinite(s)}
+        if t.unique_term_bonus:
+            for fid in {index.unique_terms.get(w) for w in _terms(text, t.unique_term_min_len)} - {None}:
+                if fid in scored:
+                    scored[fid] += t.unique_term_bonus
         if t.keyword_weight:
             scored = self._with_keywords(text, scored)
         top = sorted(scored, key=lambda fid: -scored[fid])[:top_k]
@@ -129,7 +141,14 @@ class FaqMatcher:
                     vectors[slot][i] = got[0]
                     present[slot][i] = True
             hubs = {s: _hub(vectors[s], present[s]) for s in SLOTS}
-            self._index = _Index(generation, ids, vectors, present, hubs, dim)
+            owners: dict[str, set[str]] = {}
+            for fid in ids:
+                f = faqs[fid]
+                for w in _terms(f"{f.question} {f.answer}", self.tuning.unique_term_min_len):
+                    owners.setdefault(w, set()).add(fid)
+            enough = len(ids) >= self.tuning.unique_term_min_entries
+            unique = {w: next(iter(o)) for w, o in owners.items() if len(o) == 1} if enough else {}
+            self._index = _Index(generation, ids, vectors, present, hubs, dim, unique)
             return self._index
 
     def _with_keywords(self, text: str, scored: dict[str, float]) -> dict[str, float]:
@@ -154,6 +173,11 @@ def _slot(faq: Faq, seq: int, text: str) -> str:
     if text == answer and text != question:  # before the prefix test: an answer may begin with its question
         return "reply"
     return "answer" if text == question or text.startswith(question + " ") else "reply"
+
+
+def _terms(text: str, min_len: int) -> set[str]:
+    """Singular forms of the text's non-stopword words of at least `min_len` letters."""
+    return {plural_stem(w) for w in tokens(text) if len(w) >= min_len and w.isalpha()}
 
 
 def _normalised(v: np.ndarray) -> np.ndarray:

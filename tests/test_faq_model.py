@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from knowledge.base import KnowledgeBase
-from knowledge.faq import FaqMatcher
+from knowledge.faq import FaqMatcher, FaqTuning
 from knowledge.ingest import embeddings_current, ingest_records, refresh_embeddings
 from knowledge.passages import faq_passages
 from knowledge.schema import Faq, Product
@@ -224,3 +224,37 @@ def test_the_model_check_at_start_reads_the_dimension_without_loading_the_model(
         assert embeddings_current(kb, "faq") and fresh._model is None  # checked, and nothing loaded
     finally:
         kb.close()
+
+
+# ----- a word only one entry has --------------------------------------------------------------
+
+def test_a_provider_named_in_one_answer_picks_that_entry(demo_kb):
+    # "paypal" appears only in the payment-methods answer; the sentence vectors alone put the
+    # invoice entry first (0.566 against 0.546), within reach of a tie
+    plain = FaqMatcher(demo_kb, FaqTuning(unique_term_bonus=0.0)).rank("can I pay with paypal?", top_k=2)
+    assert plain[0].faq.id == "payment-invoice"
+    ranked = FaqMatcher(demo_kb).rank("can I pay with paypal?", top_k=2)
+    assert ranked[0].faq.id == "payment-methods"
+    assert ranked[0].score - ranked[1].score > 0.01  # clear of the tie margin: one answer, not two
+    assert "PayPal" in ranked[0].faq.answer
+
+
+def _faqs(n: int) -> list[Faq]:
+    topics = [("Which cards do you take?", "Visa and Mastercard."), ("How long is delivery?", "Two to four days."),
+              ("Can I return an item?", "Within 30 days."), ("Do you sell gift cards?", "Yes, from 10 to 200 euros."),
+              ("Where is my order?", "Follow the link in your confirmation email."),
+              ("Do you ship abroad?", "We ship within the EU.")]
+    return [Faq(id=f"faq-{i}", question=q, answer=a) for i, (q, a) in enumerate(topics[:n])]
+
+
+@pytest.mark.parametrize("n, gains", [(6, True), (4, False)])
+def test_the_unique_word_bonus_goes_to_the_one_entry_with_the_word(tmp_path, embedder, n, gains):
+    kb = KnowledgeBase(tmp_path / "kb", embedder)
+    try:
+        ingest_records(kb, "faq", _faqs(n))
+        plain = {h.faq.id: h.score for h in FaqMatcher(kb, FaqTuning(unique_term_bonus=0.0)).rank("mastercard please", top_k=n)}
+        boosted = {h.faq.id: h.score for h in FaqMatcher(kb, FaqTuning(unique_term_bonus=0.04)).rank("mastercard please", top_k=n)}
+    finally:
+        kb.close()
+    assert boosted["faq-0"] == pytest.approx(plain["faq-0"] + (0.04 if gains else 0.0), abs=2e-4)
+    assert all(boosted[f] == plain[f] for f in plain if f != "faq-0")
