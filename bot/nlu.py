@@ -192,7 +192,7 @@ def _fill_slots(u: Understanding, vocab: Vocabulary) -> None:
     u.price = parse_price(text)
     for color in vocab.find_colors(text):
         (u.exclude_colors if re.search(NEGATION + r"\b" + re.escape(color.lower()), low) else u.colors).append(color)
-    u.size = parse_size(text)
+    u.size = parse_size(text) or vocab.find_capacity(text)
     brands = vocab.find_brands(text)
     for brand in brands:
         if re.search(NEGATION + re.escape(brand.lower()), low):

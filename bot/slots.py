@@ -38,6 +38,11 @@ COLOR_SYNONYMS = {"gray": "grey", "dark blue": "navy", "khaki": "beige", "tan": 
 LETTER_SIZES = ("xxs", "xs", "s", "m", "l", "xl", "xxl", "xxxl", "2xl", "3xl")
 _SIZE_RE = re.compile(r"\b(?:size|sz|eu|in a|in an|wear(?:ing)? an?|wear|comes? in|available in|have it in|fit an?)"
                       r"(?:\s*(\d{2}(?:[.,]5)?)|\s+(xxs|xs|s|m|l|xl|xxl|xxxl|2xl|3xl))\b")  # "sizes" is no size S
+_COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
+_COUNT = r"(\d{1,2}|" + "|".join(_COUNT_WORDS) + r")"
+# "for 2 people", "2-person", "a 3 man tent", "2p", "sleeps 4", "tent for two"
+_CAPACITY_RE = re.compile(rf"\b{_COUNT}[\s-]*(?:persons?|people|man|men|p)\b|\bsleeps?\s+{_COUNT}\b|\bfor\s+{_COUNT}\s*(?:$|[?.!,])")
+_CAPACITY_SIZE = re.compile(r"^(\d{1,2})[\s-]*(?:persons?|people|man|p)$")
 _BARE_LETTER_SIZE = re.compile(r"(?<![\w'])(XXS|XS|XL|XXL|XXXL|2XL|3XL)(?![\w'])")
 
 
@@ -161,6 +166,19 @@ class Vocabulary:
             if re.search(rf"\b{re.escape(color.lower())}\b", low):
                 found.append(color)
         return list(dict.fromkeys(found))
+
+    def find_capacity(self, text: str) -> str | None:
+        """The catalog's "N-person" size for a head count the user names ("tent for 2 people")."""
+        m = _CAPACITY_RE.search(text.lower())
+        if not m:
+            return None
+        word = next(g for g in m.groups() if g)
+        count = _COUNT_WORDS.get(word) or int(word)
+        for size in self.sizes:
+            c = _CAPACITY_SIZE.match(size.lower().strip())
+            if c and int(c.group(1)) == count:
+                return size
+        return None
 
     def find_types(self, text: str) -> tuple[list[str], list[str]]:
         """(types, categories) named in `text`; plurals and singulars both match."""

@@ -63,6 +63,17 @@ def test_sizes_and_ordinals():
     assert parse_ordinals("number 4 please") == [4]
 
 
+@pytest.mark.parametrize("text, size", [
+    ("a tent for 2 people", "2-person"), ("2-person tent", "2-person"), ("three man tent", "3-person"),
+    ("a tent for two?", "2-person"), ("a tent that sleeps 3", "3-person"), ("2p tent", "2-person"),
+    ("tent for 4 people", None),  # no such size in the catalog: no filter
+    ("hiking boots for men", None), ("running shoes for women", None), ("a stove for 2 days", None),
+])
+def test_a_head_count_becomes_the_catalogs_person_size(text, size):
+    vocab = Vocabulary(sizes=["42", "M", "1-person", "2-person", "3-person", "6-person"])
+    assert vocab.find_capacity(text) == size
+
+
 def test_catalog_vocabulary_matching():
     assert VOCAB.find_types("show me beanies")[0] == ["beanie"]
     types, _ = VOCAB.find_types("running shoes")
