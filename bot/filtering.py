@@ -117,7 +117,12 @@ def describe_filters(f: SearchFilters) -> str:
         parts.append(f"from {format_price(f.min_price, 'EUR')}")
     for key, value in f.attributes.items():
         name = key.replace("_", " ")
-        parts.append(name if value is True else (f"not {name}" if value is False else f"{name} {value}"))
+        if key == "gender" and isinstance(value, (list, tuple)) and value:
+            parts.append(f"for {value[0]}")  # ("women", "unisex"): women's and unisex products
+        elif isinstance(value, (list, tuple)):
+            parts.append(f"{name} {' or '.join(map(str, value))}")
+        else:
+            parts.append(name if value is True else (f"not {name}" if value is False else f"{name} {value}"))
     if f.colors:
         parts.append("in " + " or ".join(f.colors))
     if f.exclude_colors:
@@ -146,6 +151,8 @@ FILTER_WORDS = {
 
 def relax_label(name: str) -> str:
     """Button label for dropping one filter."""
+    if name == "attr:gender":
+        return "Any gender"
     if name.startswith("attr:"):
         return f"Not only {name[5:].replace('_', ' ')}"
     return FILTER_WORDS.get(name, (f"Drop {name}", ""))[0]

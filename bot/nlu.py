@@ -117,7 +117,9 @@ _FILLER = frozenset(
     "in stock available now sort by price rating cheapest best rated top highest lowest rather how i'd "
     "lightest heaviest least heavy weight "
     "like want need looking something options option those these them it that this what about with "
-    "colour color size sizes version versions not no without except exclude excluding avoid".split()
+    "colour color size sizes version versions not no without except exclude excluding avoid "
+    "women woman womens ladies lady female girl girls men man mens male gentlemen guy guys boy boys "
+    "people person persons sleeps sleep".split()  # genders and head counts are slots
 )
 
 
@@ -203,6 +205,9 @@ def _fill_slots(u: Understanding, vocab: Vocabulary) -> None:
     if u.price and u.price.bare and not (u.types or u.categories or brands):
         u.price = None  # "the price is now 1$" names no product: not a budget
     u.flags = vocab.find_flags(text, u.types)
+    gender = vocab.find_gender(text)
+    if gender:
+        u.flags["gender"] = gender
     if _IN_STOCK.search(low):
         u.in_stock = True
     for name, pattern in _SORT:

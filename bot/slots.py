@@ -43,6 +43,11 @@ _COUNT = r"(\d{1,2}|" + "|".join(_COUNT_WORDS) + r")"
 # "for 2 people", "2-person", "a 3 man tent", "2p", "sleeps 4", "tent for two"
 _CAPACITY_RE = re.compile(rf"\b{_COUNT}[\s-]*(?:persons?|people|man|men|p)\b|\bsleeps?\s+{_COUNT}\b|\bfor\s+{_COUNT}\s*(?:$|[?.!,])")
 _CAPACITY_SIZE = re.compile(r"^(\d{1,2})[\s-]*(?:persons?|people|man|p)$")
+_GENDER_WORDS = {
+    "women": re.compile(r"\b(?:women'?s?|woman'?s|woman|ladies'?|lady'?s?|female|girls?'?)\b"),
+    "men": re.compile(r"(?<!\d)(?<!\d\s)(?<!\d-)\b(?:men'?s?|man(?:'?s)?|male|gentlemen'?s?|guys?'?|boys?'?)\b"),
+}
+_UNISEX = ("unisex",)
 _BARE_LETTER_SIZE = re.compile(r"(?<![\w'])(XXS|XS|XL|XXL|XXXL|2XL|3XL)(?![\w'])")
 
 
@@ -139,14 +144,16 @@ class Vocabulary:
     sizes: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)  # boolean attributes, e.g. "waterproof"
     type_category: dict[str, str] = field(default_factory=dict)
+    genders: list[str] = field(default_factory=list)  # values of the products' "gender" attribute
 
     @classmethod
-    def from_catalog(cls, vocab: dict[str, list[str]], type_category: dict[str, str], flags: list[str]) -> "Vocabulary":
+    def from_catalog(cls, vocab: dict[str, list[str]], type_category: dict[str, str], flags: list[str],
+                     genders: list[str] | None = None) -> "Vocabulary":
         """Build from `CatalogStore.vocabulary()` output."""
         return cls(
             brands=vocab.get("brands", []), categories=vocab.get("categories", []),
             types=vocab.get("types", []), colors=vocab.get("colors", []), sizes=vocab.get("sizes", []),
-            flags=flags, type_category=type_category,
+            flags=flags, type_category=type_category, genders=genders or [],
         )
 
     def find_brands(self, text: str) -> list[str]:
@@ -166,6 +173,16 @@ class Vocabulary:
             if re.search(rf"\b{re.escape(color.lower())}\b", low):
                 found.append(color)
         return list(dict.fromkeys(found))
+
+    def find_gender(self, text: str) -> tuple[str, ...] | None:
+        """The catalog's gender values for "for women" / "men's" (with its unisex value), or None."""
+        low = text.lower()
+        named = [g for g, pattern in _GENDER_WORDS.items() if pattern.search(low)]
+        values = {v.lower(): v for v in self.genders}
+        if len(named) != 1 or named[0] not in values:
+            return None  # none, both, or a gender the catalog does not record
+        shared = [values[v] for v in _UNISEX if v in values]
+        return (values[named[0]], *shared)
 
     def find_capacity(self, text: str) -> str | None:
         """The catalog's "N-person" size for a head count the user names ("tent for 2 people")."""

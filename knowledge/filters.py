@@ -109,7 +109,10 @@ def filters_sql(f: SearchFilters, alias: str = "p") -> tuple[str, list[Any]]:
         clauses.append(f"({alias}.stock = 0 OR ({alias}.stock IS NULL AND {alias}.available = 0))")
     for key, value in f.attributes.items():
         path = '$."' + key.replace('"', "") + '"'
-        if isinstance(value, bool):
+        if isinstance(value, (list, tuple)):  # any of these values
+            clauses.append(f"lower(json_extract({alias}.attributes, ?)) IN ({','.join('?' * len(value))})")
+            params.extend([path, *(str(v).lower() for v in value)])
+        elif isinstance(value, bool):
             clauses.append(f"json_extract({alias}.attributes, ?) = ?")
             params.extend([path, 1 if value else 0])
         elif isinstance(value, (int, float)):
@@ -140,7 +143,10 @@ def filters_where(f: SearchFilters) -> dict[str, Any] | None:
     if f.in_stock is not None:
         conds.append({"in_stock": bool(f.in_stock)})
     for key, value in f.attributes.items():
-        conds.append({f"attr:{key.lower()}": value.lower() if isinstance(value, str) else value})
+        if isinstance(value, (list, tuple)):
+            conds.append({f"attr:{key.lower()}": {"$in": [str(v).lower() for v in value]}})
+        else:
+            conds.append({f"attr:{key.lower()}": value.lower() if isinstance(value, str) else value})
     if not conds:
         return None
     return conds[0] if len(conds) == 1 else {"$and": conds}

@@ -14,7 +14,7 @@ Format (a list of conversations per file):
         - restart: true                                # rebuild the core on the same memory database
 
 Product conditions: type, category, brand, not_brand, color, size, min_price, max_price,
-in_stock, attr, ids (exact order), first_id, include_ids, exclude_ids, count/min/max.
+in_stock, attr (a value, or a list of allowed ones), ids (exact order), first_id, include_ids, exclude_ids, count/min/max.
 """
 
 from __future__ import annotations
@@ -153,7 +153,10 @@ def check_products(spec: dict[str, Any], products: list[Any], ctx: ConversationC
         if "in_stock" in cond:
             assert p.in_stock is cond["in_stock"], f"{label}: in_stock {p.in_stock}"
         for key, value in cond.get("attr", {}).items():
-            assert p.attributes.get(key) == value, f"{label}: {key}={p.attributes.get(key)}"
+            if isinstance(value, list):  # any of these
+                assert p.attributes.get(key) in value, f"{label}: {key}={p.attributes.get(key)}"
+            else:
+                assert p.attributes.get(key) == value, f"{label}: {key}={p.attributes.get(key)}"
 
 
 def check_turn(turn: dict[str, Any], replies: list[Reply], kb, ctx: ConversationContext, where: str) -> None:

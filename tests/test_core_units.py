@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import json
 import threading
 import time
 from pathlib import Path
@@ -72,6 +73,22 @@ def test_sizes_and_ordinals():
 def test_a_head_count_becomes_the_catalogs_person_size(text, size):
     vocab = Vocabulary(sizes=["42", "M", "1-person", "2-person", "3-person", "6-person"])
     assert vocab.find_capacity(text) == size
+
+
+@pytest.mark.parametrize("text, values", [
+    ("running shoes for women", ("women", "unisex")), ("women's fleece", ("women", "unisex")),
+    ("a rain jacket for men", ("men", "unisex")), ("mens jacket", ("men", "unisex")),
+    ("boots for a man", ("men", "unisex")), ("female hiking boots", ("women", "unisex")),
+    ("a 3 man tent", None), ("3-man tent", None),  # a head count, not a gender
+    ("shoes for men and women", None), ("a human-powered lamp", None), ("hiking boots", None),
+])
+def test_a_named_gender_keeps_the_catalogs_value_and_unisex(text, values):
+    assert Vocabulary(genders=["men", "women", "unisex"]).find_gender(text) == values
+
+
+def test_a_gender_the_catalog_does_not_record_filters_nothing():
+    assert Vocabulary(genders=["unisex"]).find_gender("shoes for women") is None
+    assert Vocabulary().find_gender("shoes for women") is None
 
 
 def test_catalog_vocabulary_matching():
@@ -258,3 +275,20 @@ async def test_schema_extraction_fills_only_slots_the_catalog_and_user_back():
     out = await extract_slots(ModelWorker(JsonModel()), u, VOCAB, timeout=2)
     assert out.types == ["rain jacket"] and out.colors == ["navy"] and out.brands == []
     assert out.price is not None and out.price.max == 120 and out.price.min is None  # 999 was never typed
+
+
+@pytest.mark.parametrize("mode", ["keyword", "vector", "hybrid"])
+def test_an_attribute_filter_with_several_allowed_values(demo_kb, mode):
+    from knowledge.filters import SearchFilters
+    from knowledge.search import ProductSearch
+
+    search = ProductSearch(demo_kb)
+    allowed = ("women", "unisex")
+    f = SearchFilters(types=("running shoes", "trail running shoes"), attributes={"gender": allowed})
+    hits = search.search("running shoes", f, top_k=20, mode=mode).hits
+    assert len(hits) >= 3 and all(h.product.attributes.get("gender") in allowed for h in hits)
+    # the same filter after a round trip through the stored conversation state (a list, not a tuple)
+    again = SearchFilters.from_dict(json.loads(json.dumps(f.to_dict())))
+    assert [h.product.id for h in search.search("running shoes", again, top_k=20, mode=mode).hits] == [h.product.id for h in hits]
+    everyone = search.search("running shoes", SearchFilters(types=f.types), top_k=20, mode=mode).hits
+    assert any(h.product.attributes.get("gender") == "men" for h in everyone)  # the filter does remove some
