@@ -7,6 +7,7 @@ timeout of the model degrades to the template, never to an error.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 
 from bot.grounding import GroundingCheck, first_sentence
@@ -27,6 +28,10 @@ EXAMPLE = [
     {"role": "assistant", "content": "Here are some warm gloves that should keep your hands cosy on the slopes."},
 ]
 MAX_FACT_CHARS = 600
+# Words of the example's answer that a sentence may not borrow unless the facts or the customer use
+# them too: a small model echoes the example ("keep your feet warm on the slopes" about a tent).
+_GENERIC = {"here", "some", "that", "should", "keep", "your", "are", "the", "and"}
+EXAMPLE_WORDS = frozenset(re.findall(r"[a-z]{3,}", EXAMPLE[1]["content"].lower())) - _GENERIC
 MAX_USER_CHARS = 200
 
 
@@ -60,6 +65,15 @@ class Writer:
             {"role": "user", "content": f"CUSTOMER: {user_text}\nFACTS: {facts}\nYour one sentence:"},
         ]
 
+    def problems(self, text: str, user_text: str, facts: str, topic: str = "") -> list[str]:
+        """Why a generated sentence may not be shown: the grounding check, and words echoed from the example."""
+        problems = self.check.violations(text, facts, topic)
+        known = set(re.findall(r"[a-z]{3,}", f"{user_text} {facts} {topic}".lower()))
+        echoed = sorted(w for w in set(re.findall(r"[a-z]{3,}", text.lower())) & EXAMPLE_WORDS if w not in known)
+        if echoed:
+            problems.append(f"words of the example not in the facts: {', '.join(echoed)}")
+        return problems
+
     async def sentence(self, user_text: str, facts: str, fallback: str, topic: str = "") -> str:
         """One checked sentence from the model, or `fallback`. Generation stops at the first sentence end."""
         if self.worker is None:
@@ -80,7 +94,7 @@ class Writer:
             self.fallbacks += 1
             return fallback
         candidate = first_sentence("".join(pieces))
-        problems = self.check.violations(candidate, facts, topic) if candidate else ["empty"]
+        problems = self.problems(candidate, user_text, facts, topic) if candidate else ["empty"]
         if problems:
             self.rejected += 1
             log.debug("generated sentence rejected (%s): %r", "; ".join(problems), candidate)
@@ -102,7 +116,7 @@ class Writer:
                 buffer += piece
                 sentence = first_sentence(buffer) if any(m in buffer for m in ".!?\n") else ""
                 if sentence:
-                    if self.check.accept(sentence, facts, topic):
+                    if not self.problems(sentence, user_text, facts, topic):
                         released = True
                         yield sentence
                     break
@@ -112,7 +126,7 @@ class Writer:
             log.warning("streaming generation failed", exc_info=True)
         if not released:
             sentence = first_sentence(buffer)
-            if sentence and self.check.accept(sentence, facts, topic):
+            if sentence and not self.problems(sentence, user_text, facts, topic):
                 yield sentence
             else:
                 yield fallback

@@ -194,6 +194,18 @@ async def test_writer_falls_back_on_invented_facts_failure_and_timeout():
     assert await slow.sentence("boots", "products found for: boots", "TEMPLATE") == "TEMPLATE"
 
 
+async def test_writer_rejects_words_echoed_from_its_worked_example():
+    echo = "Here is a tent that should keep your feet warm on the slopes."
+    facts = "products found for: tent. Backpacking tents in silicone-coated nylon."
+    writer = _writer(FakeChatModel(echo))
+    assert await writer.sentence("a tent for 2 people", facts, "TEMPLATE", topic="tent") == "TEMPLATE"
+    assert [p async for p in writer.stream("a tent for 2 people", facts, "TEMPLATE", topic="tent")] == ["TEMPLATE"]
+    # the same words are fine when the customer or the facts use them
+    warm = _writer(FakeChatModel("Here are warm gloves for the slopes."))
+    assert await warm.sentence("warm gloves for the slopes", "products found for: gloves", "TEMPLATE",
+                               topic="gloves") == "Here are warm gloves for the slopes."
+
+
 async def test_streaming_releases_only_checked_sentences():
     writer = _writer(FakeChatModel("Here are great hiking boots. Ridgeline costs 5 euros."))
     pieces = [p async for p in writer.stream("boots", "products found for: hiking boots", "TEMPLATE", topic="hiking boots")]
