@@ -11,7 +11,7 @@ _FORBIDDEN = re.compile(r"https?://|www\.|@|<\|?|\|>|\[|\]|\{|\}|#", re.I)
 # Refusals, apologies and talk about itself are never a useful connecting sentence.
 _OFF_TOPIC = re.compile(
     r"\b(sorry|apolog\w*|unable|cannot|can'?t|won'?t|unfortunately|ai|language model|assistant|as an?|"
-    r"customer service|loss|i am|i'm|my name|policy|guarantee\w*|warrant\w*|promise\w*)\b", re.I)
+    r"customer service|loss|i am|i'm|i'll|i will|i'd|i would|i can|my name|policy|guarantee\w*|warrant\w*|promise\w*)\b", re.I)
 _CONTENT = re.compile(r"[a-z]{4,}")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 

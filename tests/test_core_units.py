@@ -137,6 +137,7 @@ def test_grounding_check_rejects_invented_numbers_prices_and_names():
     assert not check.accept("Get 50% off waterproof boots today.", facts)
     assert not check.accept("The Ridgeline boots are the best.", facts)
     assert not check.accept("I'm sorry, as an AI I cannot help.", facts)
+    assert not check.accept("Here are waterproof hiking boots, but I'll add a note to the end.", facts, "hiking boots")
     assert not check.accept("Here are some lovely tents.", facts, "waterproof hiking boots")
     assert check.accept("Here are 5 waterproof hiking boots.", facts, "hiking boots")
 
