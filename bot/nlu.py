@@ -10,7 +10,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.slots import COLOR_SYNONYMS, LETTER_SIZES, PriceRange, Vocabulary, parse_ordinals, parse_price, parse_size
+from bot.slots import (
+    COLOR_SYNONYMS, LETTER_SIZES, SLOT_WORDS, PriceRange, Vocabulary, parse_ordinals, parse_price, parse_size,
+)
 from knowledge.text import tokens
 
 INTENTS = (
@@ -117,10 +119,8 @@ _FILLER = frozenset(
     "in stock available now sort by price rating cheapest best rated top highest lowest rather how i'd "
     "lightest heaviest least heavy weight "
     "like want need looking something options option those these them it that this what about with "
-    "colour color size sizes version versions not no without except exclude excluding avoid "
-    "women woman womens ladies lady female girl girls men man mens male gentlemen guy guys boy boys "
-    "people person persons sleeps sleep".split()  # genders and head counts are slots
-)
+    "colour color size sizes version versions not no without except exclude excluding avoid".split()
+) | SLOT_WORDS  # genders and head counts are slots
 
 
 def understand(text: str, vocab: Vocabulary, *, has_results: bool, has_focus: bool, pending: str | None = None) -> Understanding:

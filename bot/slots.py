@@ -41,12 +41,21 @@ _SIZE_RE = re.compile(r"\b(?:size|sz|eu|in a|in an|wear(?:ing)? an?|wear|comes? 
 _COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
 _COUNT = r"(\d{1,2}|" + "|".join(_COUNT_WORDS) + r")"
 # "for 2 people", "2-person", "a 3 man tent", "2p", "sleeps 4", "tent for two"
-_CAPACITY_RE = re.compile(rf"\b{_COUNT}[\s-]*(?:persons?|people|man|men|p)\b|\bsleeps?\s+{_COUNT}\b|\bfor\s+{_COUNT}\s*(?:$|[?.!,])")
+_PERSON_WORDS = ("person", "persons", "people")
+_CAPACITY_RE = re.compile(rf"\b{_COUNT}[\s-]*(?:{'|'.join(_PERSON_WORDS)}|man|men|p)\b"
+                          rf"|\bsleeps?\s+{_COUNT}\b|\bfor\s+{_COUNT}\s*(?:$|[?.!,])")
 _CAPACITY_SIZE = re.compile(r"^(\d{1,2})[\s-]*(?:persons?|people|man|p)$")
-_GENDER_WORDS = {
-    "women": re.compile(r"\b(?:women'?s?|woman'?s|woman|ladies'?|lady'?s?|female|girls?'?)\b"),
-    "men": re.compile(r"(?<!\d)(?<!\d\s)(?<!\d-)\b(?:men'?s?|man(?:'?s)?|male|gentlemen'?s?|guys?'?|boys?'?)\b"),
+_GENDER_NAMES = {  # "women's" matches too: the word ends before the apostrophe
+    "women": ("women", "womens", "woman", "womans", "ladies", "lady", "ladys", "female", "girl", "girls"),
+    "men": ("men", "mens", "man", "mans", "male", "gentlemen", "gentlemens", "guy", "guys", "boy", "boys"),
 }
+_GENDER_WORDS = {
+    "women": re.compile(rf"\b(?:{'|'.join(_GENDER_NAMES['women'])})\b"),
+    # "3 man tent" / "3-man" is a head count
+    "men": re.compile(rf"(?<!\d)(?<!\d\s)(?<!\d-)\b(?:{'|'.join(_GENDER_NAMES['men'])})\b"),
+}
+# Words that name a gender or a head count: slots, not words to search by meaning.
+SLOT_WORDS = frozenset({*_GENDER_NAMES["women"], *_GENDER_NAMES["men"], *_PERSON_WORDS, "sleep", "sleeps"})
 _UNISEX = ("unisex",)
 _BARE_LETTER_SIZE = re.compile(r"(?<![\w'])(XXS|XS|XL|XXL|XXXL|2XL|3XL)(?![\w'])")
 
