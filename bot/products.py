@@ -170,8 +170,7 @@ async def answer_about(services: Services, turn: Turn, product: Product, u: Unde
     answer = answer_from_record(product, u)
     if answer:
         return [Reply(text=answer, products=(product_card(product),), intent=turn.intent)]
-    evidence = await asyncio.to_thread(services.evidence.rank, product.id, u.text, 2)
-    good = [e for e in evidence if e.score >= services.evidence.floor]
+    good = await asyncio.to_thread(services.evidence.answers, product.id, u.text, 2)
     if not good:
         if mentions_policy(u.text):  # "can I return it?" is answered by the store's policy, not the product's documents
             from bot.conversation import handle_faq

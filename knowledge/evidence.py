@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import sqlite3
 from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
 from knowledge.base import KnowledgeBase
-from knowledge.passages import qa_answer, title_head
+from knowledge.catalog_schema import document_keyword_text
+from knowledge.passages import description_passages, qa_answer
 from knowledge.search import fts_query
 from knowledge.specs import readable_spec
-from knowledge.text import normalise
+from knowledge.text import keyword_terms, normalise
+
+log = logging.getLogger(__name__)
+# words that ask rather than say what about: no passage needs them to be about the question
+QUESTION_WORDS = frozenset("how what when where which who why whose would could should might must may shall "
+                           "much many often long about also just really".split())
+_DESCRIBED = "desc:"  # vector key prefix of a description passage (embedded on demand, never stored)
 
 
 @dataclass(frozen=True)
@@ -64,7 +74,11 @@ class EvidenceRetriever:
         embedder = self.kb.embedder_for("document")
         qvec = embedder.encode_query(normalise(question))
         stored = self._vectors(passages, embedder)
-        passages = [p for p in passages if p[0] in stored]
+        mismatched = sum(v.shape[-1] != qvec.shape[-1] for v in stored.values())
+        if mismatched:  # stored by another model and not yet re-embedded: left out, never mixed
+            log.warning("%d evidence vectors of product %s are not of the documents' model; left out",
+                        mismatched, product_id)
+        passages = [p for p in passages if p[0] in stored and stored[p[0]].shape[-1] == qvec.shape[-1]]
         if not passages:
             return []
         matrix = np.stack([stored[p[0]] for p in passages])
@@ -76,10 +90,9 @@ class EvidenceRetriever:
             dense = centred @ qvec
         else:
             dense = sims
-        keyword = self._keyword_scores(product_id, question)
-        top_keyword = max(keyword.values(), default=0.0) or 1.0
+        keyword = self._keyword_scores(product_id, question, passages)
         unit = t.keyword_weight * float(dense.std())
-        fused = [float(d) + unit * keyword.get(p[1], 0.0) / top_keyword for p, d in zip(passages, dense)]
+        fused = [float(d) + unit * keyword.get(p[1], 0.0) for p, d in zip(passages, dense)]
         best: dict[str, Evidence] = {}
         for i in sorted(range(len(passages)), key=lambda i: -fused[i]):
             cid, item, text, source, _ = passages[i]
@@ -87,50 +100,66 @@ class EvidenceRetriever:
                 best[item] = Evidence(item, source, text, round(float(sims[i]), 4))
         return list(best.values())[:top_k]
 
+    def answers(self, product_id: str, question: str, top_k: int = 2) -> list[Evidence]:
+        """The passages that answer `question`: the best above the model's floor, none when no passage
+        of the product shares a content word with the question (then nothing stored is about it)."""
+        ranked = [e for e in self.rank(product_id, question, top_k) if e.score >= self.floor]
+        if not ranked:
+            return []
+        terms = [t for t in keyword_terms(question) if t not in QUESTION_WORDS]
+        if not terms:
+            return ranked
+        match = " OR ".join(f'"{t}"' for t in terms[:32])
+        return ranked if _local_bm25(match, self._passages(product_id, True)) else []
+
     def _vectors(self, passages: list[tuple[str, str, str, str, str]], embedder) -> dict[str, np.ndarray]:
-        """Vectors of the passages in the documents' model: stored ones (no re-encoding), and description
-        passages embedded here, once, when products are embedded by another model."""
+        """Vectors of the passages in the documents' model: documents' stored ones (no re-encoding), and
+        description passages embedded here, once per text, as they are not stored at ingest."""
         stored: dict[str, np.ndarray] = {}
         hashes = {p[0]: p[4] for p in passages}
-        same = self.kb.embedder_for("product") is embedder
-        for kind in ("document", "product") if same else ("document",):
-            ids = [p[0] for p in passages if p[0].startswith(kind[0] + ":")]
-            for cid, (vector, meta) in self.kb.vectors.get_with_metadata(kind, ids).items():
-                if meta.get("hash") == hashes[cid]:  # else left stale by an interrupted ingest
-                    stored[cid] = vector
-        if not same:
-            described = [p for p in passages if p[0].startswith("p:")]
-            key = lambda p: f"{p[0]} {p[4]}"  # noqa: E731  (chunk id and hash: a changed text is embedded anew)
-            fresh = [p for p in described if key(p) not in self._described]
-            if fresh:
-                for p, vector in zip(fresh, embedder.encode([p[2] for p in fresh])):
-                    self._described[key(p)] = vector
-                while len(self._described) > self._cache_size:
-                    self._described.popitem(last=False)
-            stored.update({p[0]: self._described[key(p)] for p in described if key(p) in self._described})
+        ids = [p[0] for p in passages if not p[0].startswith(_DESCRIBED)]
+        for cid, (vector, meta) in self.kb.vectors.get_with_metadata("document", ids).items():
+            if meta.get("hash") == hashes[cid]:  # else left stale by an interrupted ingest
+                stored[cid] = vector
+        described = [p for p in passages if p[0].startswith(_DESCRIBED)]
+        key = lambda p: f"{p[0]} {p[4]}"  # noqa: E731  (passage and hash: a changed text is embedded anew)
+        fresh = [p for p in described if key(p) not in self._described]
+        if fresh:
+            for p, vector in zip(fresh, embedder.encode([p[2] for p in fresh])):
+                self._described[key(p)] = vector
+            while len(self._described) > self._cache_size:
+                self._described.popitem(last=False)
+        for p in described:
+            if key(p) in self._described:
+                self._described.move_to_end(key(p))
+                stored[p[0]] = self._described[key(p)]
         return stored
 
     def _passages(self, product_id: str, include_description: bool) -> list[tuple[str, str, str, str, str]]:
-        """(chunk id, evidence id, text, source, hash) of the product's documents and description passages."""
+        """(vector key, evidence id, text, source, hash) of the product's documents and description passages."""
         store = self.kb.store
         with store.lock:
             doc_rows = store.db.execute(
                 "SELECT c.id, c.item_id, c.text, d.source, d.text, c.hash FROM chunks c JOIN documents d ON d.id = c.item_id "
                 "WHERE c.kind = 'document' AND d.product_id = ?", [product_id]).fetchall()
-            desc_rows = store.db.execute(
-                "SELECT c.id, c.item_id, c.text, p.title, c.hash FROM chunks c JOIN products p ON p.id = c.item_id "
-                "WHERE c.kind = 'product' AND c.item_id = ? ORDER BY c.seq", [product_id]
-            ).fetchall() if include_description else []
+            row = store.db.execute("SELECT description FROM products WHERE id = ?", [product_id]).fetchone() \
+                if include_description else None
         # a question-and-answer document is embedded by its answer but shown whole; a structured
         # spec ("weight:  { unit:pounds, value:5 }") is shown readable ("weight: 5 pounds")
         passages = [(r[0], r[1], r[4] if qa_answer(r[4]) else readable_spec(r[4]) or r[2], r[3] or "document", r[5])
                     for r in doc_rows]
-        described = [r for r in desc_rows if r[2] != title_head(r[3])]  # the title alone is no evidence
-        passages += [(r[0], f"{r[1]}#description-{i}", r[2], "description", r[4]) for i, r in enumerate(described)]
+        for i, text in enumerate(description_passages(row[0] or "") if row else []):
+            digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+            passages.append((f"{_DESCRIBED}{product_id}:{i}", f"{product_id}#description-{i}", text, "description", digest))
         return passages
 
-    def _keyword_scores(self, product_id: str, question: str) -> dict[str, float]:
-        """BM25 scores (higher is better) of the product's documents that share a term with the question."""
+    def _keyword_scores(self, product_id: str, question: str,
+                        passages: list[tuple[str, str, str, str, str]]) -> dict[str, float]:
+        """Each passage's keyword share: BM25 over the best BM25 among the product's passages, from 0 to 1.
+
+        Documents are scored by the keyword index (term rarity over all documents); description
+        passages, which that index does not hold, by BM25 over the product's own passages.
+        """
         match = fts_query(question)
         if not match:
             return {}
@@ -138,5 +167,26 @@ class EvidenceRetriever:
             rows = self.kb.store.db.execute(
                 "SELECT id, bm25(documents_fts) FROM documents_fts WHERE documents_fts MATCH ? AND product_id = ?",
                 [match, product_id]).fetchall()
-        return {r[0]: -float(r[1]) for r in rows}
+        scores = {r[0]: -float(r[1]) for r in rows}
+        top = max(scores.values(), default=0.0) or 1.0
+        shares = {item: score / top for item, score in scores.items()}
+        if any(p[0].startswith(_DESCRIBED) for p in passages):
+            local = _local_bm25(match, passages)
+            top = max(local.values(), default=0.0) or 1.0
+            shares.update({p[1]: local[p[1]] / top for p in passages if p[0].startswith(_DESCRIBED) and p[1] in local})
+        return shares
 
+
+def _local_bm25(match: str, passages: list[tuple[str, str, str, str, str]]) -> dict[str, float]:
+    """BM25 (higher is better) of the passages matching an FTS5 expression, within these passages alone."""
+    db = sqlite3.connect(":memory:")
+    try:
+        db.execute("CREATE VIRTUAL TABLE t USING fts5(id UNINDEXED, text, tokenize='porter unicode61')")
+        db.executemany("INSERT INTO t (id, text) VALUES (?, ?)",
+                       [(p[1], document_keyword_text(p[2])) for p in passages])
+        return {r[0]: -float(r[1]) for r in db.execute("SELECT id, bm25(t) FROM t WHERE t MATCH ?", [match])}
+    except sqlite3.Error:
+        log.warning("keyword scoring of evidence failed for %r", match, exc_info=True)
+        return {}
+    finally:
+        db.close()

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from knowledge.schema import Document, Faq, Product
-from knowledge.text import chunk_text
+from knowledge.text import chunk_text, split_sentences
 
 # The passage format of each kind: ingest re-embeds the stored items of a kind when its number
 # changes. Products 2: the title alone is passage 0. FAQs 2: a descriptive id's words are a last
@@ -63,6 +63,35 @@ def document_passages(d: Document, *, max_tokens: int, count_tokens: Callable[[s
     # The answer is what answers a shopper's question; the question it was written for mostly
     # says what was asked, and a similar question with an unhelpful answer would rank high.
     return chunk_text(qa_answer(d.text) or d.text, max_tokens=max_tokens, count_tokens=count_tokens)
+
+
+_LEADING_BULLET = re.compile(r"^[-*•·]\s+")
+_LINE_BREAK = re.compile(r"\s*(?:[\r\n]+\s*[-*•·]?|[•·]|\s-\s)\s*")
+
+
+def _join(first: str, second: str) -> str:
+    return f"{first} {second}" if first.endswith((".", "!", "?", ":", ";", ",")) else f"{first}; {second}"
+
+
+def description_passages(text: str, *, min_words: int = 6, max_words: int = 60) -> list[str]:
+    """A description as evidence: its sentences (and lines), a short one joined to the next, a long one split."""
+    # One sentence answers one question ("A rubber toe cap protects ..."); a whole description
+    # embedded at once mostly says what the product is, and a narrower snippet outranks it.
+    pieces: list[str] = []
+    for line in _LINE_BREAK.split(_LEADING_BULLET.sub("", (text or "").strip())):
+        for sentence in split_sentences(line):
+            words = sentence.split()
+            pieces += [" ".join(words[i:i + max_words]) for i in range(0, len(words), max_words)]
+    passages: list[str] = []
+    for piece in pieces:
+        if passages and len(passages[-1].split()) < min_words and len(passages[-1].split()) + len(piece.split()) <= max_words:
+            passages[-1] = _join(passages[-1], piece)
+        else:
+            passages.append(piece)
+    if len(passages) > 1 and len(passages[-1].split()) < min_words \
+            and len(passages[-2].split()) + len(passages[-1].split()) <= max_words:
+        passages[-2:] = [_join(passages[-2], passages[-1])]
+    return passages
 
 
 # "ANSWER Question: QUESTION" (answer first) or "Q: QUESTION A: ANSWER" (question first)
