@@ -194,17 +194,19 @@ class Vocabulary:
         return (values[named[0]], *shared)
 
     def find_capacity(self, text: str) -> str | None:
-        """The catalog's "N-person" size for a head count the user names ("tent for 2 people")."""
+        """The catalog's "N-person" size for a head count the user names ("tent for 2 people"): that
+        count, else the smallest larger one (a 6-person tent sleeps four), else None."""
         m = _CAPACITY_RE.search(text.lower())
         if not m:
             return None
         word = next(g for g in m.groups() if g)
         count = _COUNT_WORDS.get(word) or int(word)
+        fitting: list[tuple[int, str]] = []
         for size in self.sizes:
             c = _CAPACITY_SIZE.match(size.lower().strip())
-            if c and int(c.group(1)) == count:
-                return size
-        return None
+            if c and int(c.group(1)) >= count:
+                fitting.append((int(c.group(1)), size))
+        return min(fitting)[1] if fitting else None
 
     def find_types(self, text: str) -> tuple[list[str], list[str]]:
         """(types, categories) named in `text`; plurals and singulars both match."""

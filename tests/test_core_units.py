@@ -67,7 +67,8 @@ def test_sizes_and_ordinals():
 @pytest.mark.parametrize("text, size", [
     ("a tent for 2 people", "2-person"), ("2-person tent", "2-person"), ("three man tent", "3-person"),
     ("a tent for two?", "2-person"), ("a tent that sleeps 3", "3-person"), ("2p tent", "2-person"),
-    ("tent for 4 people", None),  # no such size in the catalog: no filter
+    ("tent for 4 people", "6-person"), ("a tent for five", "6-person"),  # none that size: the smallest that fits
+    ("a tent for 8 people", None),  # none fits: no filter
     ("hiking boots for men", None), ("running shoes for women", None), ("a stove for 2 days", None),
 ])
 def test_a_head_count_becomes_the_catalogs_person_size(text, size):
