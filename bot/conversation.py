@@ -7,6 +7,7 @@ import json
 
 from bot.context import Services, Turn, offer
 from bot.filtering import apply_preferences, filters_from
+from bot.language import NOTICES
 from bot.nlu import Understanding
 from bot.present import format_price
 from bot.products import Unresolved, resolve_refs
@@ -59,6 +60,16 @@ def out_of_scope(services: Services, turn: Turn, u: Understanding | None = None)
     shop = services.storefront
     return [Reply(text=shop.out_of_scope, buttons=(*shop.examples[:2], Button("Talk to a person", "human")),
                   intent=turn.intent)]
+
+
+def other_language(services: Services, turn: Turn, lang: str) -> list[Reply]:
+    """Say, in the message's language and in English, that the assistant speaks English."""
+    turn.intent = "other_language"
+    turn.answered = False
+    shop = services.storefront
+    examples = " or ".join(f"“{b.label}”" for b in shop.examples[:2])
+    text = f"{NOTICES[lang]}\nSorry, I can only help in English for now. Try, for example, {examples}."
+    return [Reply(text=text, buttons=(*shop.examples[:2], Button("Talk to a person", "human")), intent=turn.intent)]
 
 
 async def handle_faq(services: Services, turn: Turn, u: Understanding) -> list[Reply]:

@@ -13,12 +13,15 @@ from bot import products as prod
 from bot import shopping as shop
 from bot.context import Services, Turn, asked_question, offered_action
 from bot.extract import extract_slots
+from bot.language import other_language
 from bot.nlu import Understanding, understand
 from bot.types import IncomingMessage, Reply
 
 log = logging.getLogger(__name__)
 
 APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
+# understood whatever the language ("hallo", "merci", a SKU pressed as text): no language notice
+_UNIVERSAL = frozenset({"empty", "greeting", "thanks", "confirm", "cancel"})
 Handler = Callable[[Services, Turn, Understanding], Awaitable[list[Reply]] | list[Reply]]
 
 HANDLERS: dict[str, Handler] = {
@@ -82,7 +85,12 @@ class Assistant:
                     and s.writer.worker is not None):
                 u = await extract_slots(s.writer.worker, u, s.vocab, timeout=s.settings.llm_timeout_s)
             turn.intent = u.intent
-            replies = await self._dispatch(turn, u, pending)
+            lang = other_language(text) if s.settings.english_only_notice and u.intent not in _UNIVERSAL else None
+            if lang:
+                turn.state.pending = pending  # an offer still stands for the "yes" that may follow in English
+                replies = talk.other_language(s, turn, lang)
+            else:
+                replies = await self._dispatch(turn, u, pending)
         if not turn.forgotten:
             memory.save_state(msg.user_key, turn.state)
             memory.log_event(msg.user_key, msg.platform, turn.intent, text, turn.results, turn.answered)

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
                           "default: its three largest categories.")
     max_message_chars: int = Field(4000, ge=100, description="Longer messages are cut, with a notice.")
     results_per_page: int = Field(5, ge=1, le=20)
+    english_only_notice: bool = Field(
+        True, description="A message clearly in German, French, Spanish, Italian, Dutch or Portuguese is told, in "
+                          "its language, that the assistant speaks English (off for a catalog in that language).")
     faq_threshold: float = Field(0.55, ge=0, le=1, description="FAQ matches below this confidence are treated as unsure.")
     faq_margin: float = Field(0.01, ge=0, le=1, description="A FAQ match less than this ahead of the next entry is "
                                                             "unsure too: both are shown.")
