@@ -11,6 +11,7 @@ import re
 from collections.abc import AsyncIterator
 
 from bot.grounding import GroundingCheck, first_sentence
+from knowledge.text import plural_stem
 from models.base import ChatMessage
 from models.worker import GenerationTimeout, ModelWorker
 
@@ -28,10 +29,16 @@ EXAMPLE = [
     {"role": "assistant", "content": "Here are some warm gloves that should keep your hands cosy on the slopes."},
 ]
 MAX_FACT_CHARS = 600
-# Words of the example's answer that a sentence may not borrow unless the facts or the customer use
-# them too: a small model echoes the example ("keep your feet warm on the slopes" about a tent).
-_GENERIC = {"here", "some", "that", "should", "keep", "your", "are", "the", "and"}
-EXAMPLE_WORDS = frozenset(re.findall(r"[a-z]{3,}", EXAMPLE[1]["content"].lower())) - _GENERIC
+# A connecting sentence presents; it never describes. Beyond the facts', the topic's and the
+# customer's own words it may use only these: a small model otherwise adds claims ("perfect for
+# your camping needs", "made with a special blend of ingredients") and echoes of the worked
+# example ("keep your feet warm on the slopes" about a tent).
+PRESENTING = frozenset(
+    "the and all any its one ones also just can will "
+    "here there some these those this that they them their what which with from have has for your you our "
+    "are were look take check find found options option choices choice picks pick products product items item "
+    "selection range matching match matches great good nice few several more".split())
+_WORD = re.compile(r"[a-z]{3,}")
 MAX_USER_CHARS = 200
 
 
@@ -66,12 +73,13 @@ class Writer:
         ]
 
     def problems(self, text: str, user_text: str, facts: str, topic: str = "") -> list[str]:
-        """Why a generated sentence may not be shown: the grounding check, and words echoed from the example."""
+        """Why a generated sentence may not be shown: the grounding check, and words nothing given holds."""
         problems = self.check.violations(text, facts, topic)
-        known = set(re.findall(r"[a-z]{3,}", f"{user_text} {facts} {topic}".lower()))
-        echoed = sorted(w for w in set(re.findall(r"[a-z]{3,}", text.lower())) & EXAMPLE_WORDS if w not in known)
-        if echoed:
-            problems.append(f"words of the example not in the facts: {', '.join(echoed)}")
+        known = {plural_stem(w) for w in _WORD.findall(f"{user_text} {facts} {topic}".lower())}
+        unsupported = sorted({w for w in _WORD.findall(text.lower())
+                              if w not in PRESENTING and plural_stem(w) not in known})
+        if unsupported:
+            problems.append(f"words not in the facts or the message: {', '.join(unsupported)}")
         return problems
 
     async def sentence(self, user_text: str, facts: str, fallback: str, topic: str = "") -> str:

@@ -208,6 +208,21 @@ async def test_writer_rejects_words_echoed_from_its_worked_example():
                                topic="gloves") == "Here are warm gloves for the slopes."
 
 
+@pytest.mark.parametrize("generated", [
+    "Here's a product that's perfect for your camping needs.",  # sentences the embedded 135M model wrote
+    "Here's a product for camping that's made with a special blend of ingredients.",
+    "Here's a short list of the top 5 camping stoves found in the FACTS.",
+    "Here's a new favorite product: 5 amazing camping stoves.",
+])
+async def test_writer_rejects_claims_that_neither_the_facts_nor_the_customer_make(generated):
+    facts = "5 products found for: camping stove."
+    writer = _writer(FakeChatModel(generated))
+    assert await writer.sentence("camping stove", facts, "TEMPLATE", topic="camping stove") == "TEMPLATE"
+    plain = _writer(FakeChatModel("Here are some great camping stoves for you."))  # presents, claims nothing
+    assert await plain.sentence("camping stove", facts, "TEMPLATE", topic="camping stove") == \
+        "Here are some great camping stoves for you."
+
+
 async def test_streaming_releases_only_checked_sentences():
     writer = _writer(FakeChatModel("Here are great hiking boots. Ridgeline costs 5 euros."))
     pieces = [p async for p in writer.stream("boots", "products found for: hiking boots", "TEMPLATE", topic="hiking boots")]
