@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 
 from bot.context import Services, Turn
-from bot.nlu import NEGATION, Understanding
+from bot.nlu import NEGATION, RECIPIENTS, Understanding
 from bot.present import format_price
 from knowledge.filters import SearchFilters
 
@@ -14,10 +14,23 @@ FOOTWEAR_HINTS = ("footwear", "shoe", "boot", "sandal")
 LETTER_SIZE_CATEGORIES = ("clothing", "jackets")
 _DROP = re.compile(
     r"\b(i'?m looking for|i am looking for|looking for|can you|could you|please|show me|find me|find|search for|"
-    r"do you have|do you sell|i need|i want|i'd like|some|any|in stock|available now|cheapest|best rated|top rated|"
+    r"do you have|do you sell|i need|i want|i'd like|something for|anything for|something|anything|some|any|in stock|available now|cheapest|best rated|top rated|"
     r"sort by (price|rating|weight)|lightest|heaviest|under|below|less than|max|up to|at most|between|around|about)\b",
     re.I,
 )
+
+
+# "a birthday gift for my dad who likes hiking" -> "hiking"
+_GIFT_FRAME = re.compile(
+    r"\b(?:(?:birthday|christmas|xmas|anniversary)\s+)?(?:gifts?|presents?|stocking\s+fillers?)(?:\s+ideas?)?"
+    r"|\b(?:for\s+)?(?:my|our|a|an|his|her|their)\s+(?:" + "|".join(RECIPIENTS.split()) + r")\b"
+    r"|\bfor\s+(?:him|her|someone|somebody)\b"
+    r"|\b(?:who|he|she|they)\s+(?:likes|loves|enjoys|is\s+into|are\s+into|like|love|enjoy|goes|does)\b",
+    re.I,
+)
+
+_EDGE_WORDS = re.compile(r"^(?:[\W_]|\b(?:a|an|for|some|the|and|to|of)\b)+|(?:[\W_]|\b(?:a|an|for|some|the|and|to|of)\b)+$",
+                         re.I)
 
 
 def search_query(u: Understanding) -> str:
@@ -27,9 +40,12 @@ def search_query(u: Understanding) -> str:
         text = text.lower().replace(u.price.text, " ")
     for name in (*u.exclude_colors, *u.exclude_brands):  # "boots, not orange": orange is no search word
         text = re.sub(NEGATION + r"\b" + re.escape(name.lower()) + r"\b", " ", text, flags=re.I)
+    if u.gift:
+        text = _GIFT_FRAME.sub(" ", text)
     text = _DROP.sub(" ", text)
     text = re.sub(r"[€$£]\s*\d+(?:[.,]\d+)?|\d+(?:[.,]\d+)?\s*(?:€|eur(?:os?)?|bucks?|dollars?)", " ", text, flags=re.I)
-    return " ".join(text.split())
+    text = " ".join(text.split())
+    return _EDGE_WORDS.sub("", text) if u.gift else text
 
 
 def filters_from(u: Understanding, base: SearchFilters | None = None) -> SearchFilters:
@@ -92,7 +108,7 @@ def apply_preferences(turn: Turn, f: SearchFilters, u: Understanding | None, ser
         if skip:
             f = replace(f, exclude_brands=tuple((*f.exclude_brands, *skip)))
             notes.append("leaving out " + ", ".join(skip) + ", as you asked")
-    if not f.sizes and not (u and u.size):
+    if not f.sizes and not (u and (u.size or u.gift)):  # the user's own sizes are not a gift's
         shoe = prefs.get("shoe_size")
         clothing = prefs.get("clothing_size")
         if shoe and _is_footwear(f, services):

@@ -95,6 +95,7 @@ class Understanding:
     pricier: bool = False
     pronoun: bool = False
     pref_kind: str | None = None
+    gift: bool = False  # "a gift for my dad who likes hiking": the products are for someone else
 
     def has_product_slots(self) -> bool:
         """True when the message names something about products."""
@@ -113,6 +114,16 @@ class Understanding:
         ]
 
 
+_GIFT = re.compile(r"\b(gifts?|presents?|stocking fillers?)\b", re.I)
+# who a gift is for, and how the message says what they like: none of it describes the products
+RECIPIENTS = (
+    "dad daddy father mum mom mommy mother parents wife husband son daughter brother sister friend friends "
+    "boyfriend girlfriend partner grandpa grandma grandfather grandmother granddad grandad uncle aunt "
+    "nephew niece cousin colleague coworker boss teacher godson goddaughter fiance fiancee him her someone "
+    "somebody"
+)
+_GIFT_WORDS = frozenset(("gift gifts present presents idea ideas birthday christmas xmas anniversary stocking "
+                         "filler fillers likes loves enjoys into who he she his they " + RECIPIENTS).split())
 _FILLER = frozenset(
     "show me more some any one ones please thanks also instead just only cheaper less expensive pricier "
     "under below over above around about between and than max min up to euro euros eur bucks dollars usd "
@@ -120,7 +131,7 @@ _FILLER = frozenset(
     "lightest heaviest least heavy weight "
     "like want need looking something options option those these them it that this what about with "
     "colour color size sizes version versions not no without except exclude excluding avoid".split()
-) | SLOT_WORDS  # genders and head counts are slots
+) | SLOT_WORDS | _GIFT_WORDS  # genders and head counts are slots; a gift's recipient describes no product
 
 
 def understand(text: str, vocab: Vocabulary, *, has_results: bool, has_focus: bool, pending: str | None = None) -> Understanding:
@@ -219,6 +230,7 @@ def _fill_slots(u: Understanding, vocab: Vocabulary) -> None:
     u.cheaper = bool(_CHEAPER.search(low))
     u.pricier = bool(_PRICIER.search(low))
     u.pronoun = bool(_PRONOUN.search(low))
+    u.gift = bool(_GIFT.search(low))
 
 
 def _preference_kind(u: Understanding, low: str) -> bool:

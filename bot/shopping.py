@@ -65,16 +65,26 @@ async def handle_search(services: Services, turn: Turn, u: Understanding) -> lis
         if named:
             return await _about_named(services, turn, u, named)
     query = search_query(u)
+    if u.gift and not query and not u.has_product_slots():  # "a present for my wife": for what?
+        return [gift_question(services, turn)]
     filters = filters_from(u)
     filters, notes = apply_preferences(turn, filters, u, services)
     before = replace(turn.state)
     products = await run_search(services, turn, query, filters, u.sort or "relevance")
     confidence = turn.search_confidence
-    if products and not u.has_product_slots() and confidence < MIN_CONFIDENCE:
+    if products and not u.has_product_slots() and confidence < MIN_CONFIDENCE and not u.gift:
         turn.state = before  # not a product search: "show more" still pages the last real one
         return await _not_a_product_search(services, turn, u)
     services.memory.record(turn.user, "searched", None, query or u.text)
     return await present_results(services, turn, products, query, filters, notes, u.text)
+
+
+def gift_question(services: Services, turn: Turn) -> Reply:
+    """A gift with nothing said about what it should be: ask what they enjoy."""
+    turn.answered = False
+    shop = services.storefront
+    return Reply(text=f"Happy to help you find a gift! What do they enjoy, or what did you have in mind? "
+                      f"For example: {shop.example_searches}.", buttons=shop.examples[:2], intent=turn.intent)
 
 
 async def _about_named(services: Services, turn: Turn, u: Understanding, named: list[str]) -> list[Reply]:

@@ -18,7 +18,7 @@ from knowledge.filters import SearchFilters, filters_sql, filters_where, passing
 from knowledge.schema import Product
 from knowledge.specs import weight_grams
 from knowledge.store import ingest_marker, name_text, row_to_product
-from knowledge.text import Vocabulary, keyword_terms, normalise, plural_stem, tokens
+from knowledge.text import Vocabulary, keyword_terms, normalise, plural_stem, tokens, word_stem
 
 log = logging.getLogger(__name__)
 _KEYWORD_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="keyword-search")
@@ -334,10 +334,10 @@ class ProductSearch:
         if not ranked:
             return 0.0
         top = ranked[0]
-        words = set(tokens(query))
-        text = set(tokens(" ".join(filter(None, (
+        words = {word_stem(w) for w in tokens(query)}  # "camping" is covered by a "camp stove"
+        text = {word_stem(w) for w in tokens(" ".join(filter(None, (
             top.product.title, top.product.brand, top.product.category, top.product.type,
-            " ".join(top.product.colors), top.product.description or "")))))
+            " ".join(top.product.colors), top.product.description or ""))))}
         coverage = len(words & text) / len(words) if words else 0.0
         similarity = top.similarity if top.similarity is not None else 0.0
         sim_part = min(1.0, max(0.0, (similarity - 0.2) / 0.5))

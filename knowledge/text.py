@@ -120,6 +120,18 @@ def plural_stem(word: str) -> str:
     return word
 
 
+_WORD_ENDINGS = ("ings", "ing", "ers", "er", "ed", "es", "s")
+
+
+def word_stem(word: str) -> str:
+    """A light stem for telling whether two words are one ("camping" / "camp", "hiking" / "hike", "climber" / "climb")."""
+    for ending in _WORD_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            word = word[: -len(ending)]
+            break
+    return word[:-1] if len(word) > 3 and word.endswith("e") else word
+
+
 def tokens(text: str, *, drop_stopwords: bool = True) -> list[str]:
     """Normalised word tokens of `text`."""
     words = _WORD.findall(normalise(text))

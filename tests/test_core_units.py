@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from bot.grounding import GroundingCheck, first_sentence
+from bot.filtering import search_query
 from bot.nlu import understand
 from bot.slots import Vocabulary, parse_ordinals, parse_price, parse_size
 from bot.writer import Writer
+from knowledge.text import word_stem
 from models.worker import ModelWorker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -321,3 +323,24 @@ def test_an_attribute_filter_with_several_allowed_values(demo_kb, mode):
     assert [h.product.id for h in search.search("running shoes", again, top_k=20, mode=mode).hits] == [h.product.id for h in hits]
     everyone = search.search("running shoes", SearchFilters(types=f.types), top_k=20, mode=mode).hits
     assert any(h.product.attributes.get("gender") == "men" for h in everyone)  # the filter does remove some
+
+
+@pytest.mark.parametrize("a, b, same", [
+    ("camping", "camp", True), ("hiking", "hike", True), ("climber", "climb", True), ("sleeping", "sleep", True),
+    ("gloves", "glove", True), ("weather", "weatherproof", False), ("bed", "bedding", False),
+])
+def test_a_light_stem_joins_forms_of_one_word_for_search_confidence(a, b, same):
+    assert (word_stem(a) == word_stem(b)) is same
+
+
+@pytest.mark.parametrize("text, query", [
+    ("I need a gift for my dad who likes hiking", "hiking"),
+    ("birthday present for my son, he loves camping", "camping"),
+    ("a gift for someone who is into trail running", "trail running"),
+    ("a gift for my sister: a warm jacket", "warm jacket"),
+    ("a present for my wife", ""),
+    ("hiking boots", "hiking boots"),
+])
+def test_a_gift_is_searched_by_what_the_person_enjoys(text, query):
+    u = understand(text, Vocabulary(), has_results=False, has_focus=False)
+    assert u.gift is (text != "hiking boots") and search_query(u) == query
