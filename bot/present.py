@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from knowledge.schema import Product
+from knowledge.specs import temperature_ratings
 from bot.types import Button, ProductCard
 
 CURRENCY_SIGNS = {"EUR": "€", "USD": "$", "GBP": "£"}
@@ -152,3 +153,12 @@ def comparison_text(products: list[Product]) -> str:
     header = " vs ".join(f"{i + 1}) {p.title}" for i, p in enumerate(products))
     body = "\n".join(f"{label}: " + " | ".join(values) for label, values in rows)
     return f"{header}\n{body}"
+
+
+def temperature_phrase(product: Product) -> str | None:
+    """The record's temperature ratings in words ("comfort -10 °C, limit -15 °C"), or None."""
+    ratings = temperature_ratings(product.attributes)
+    if not ratings:
+        return None
+    degrees = lambda c: f"{int(c) if float(c).is_integer() else c} °C"  # noqa: E731
+    return ", ".join(f"{degrees(c)}" if kind == "rating" else f"{kind} {degrees(c)}" for kind, c in ratings.items())

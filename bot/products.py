@@ -8,7 +8,7 @@ import re
 from bot.context import Services, Turn, ask, offer
 from bot.names import singular
 from bot.nlu import Understanding, mentions_policy, understand
-from bot.present import comparison_text, details_text, format_price, product_card, stock_text
+from bot.present import comparison_text, details_text, format_price, product_card, stock_text, temperature_phrase
 from bot.types import Button, Reply
 from knowledge.schema import Product
 from knowledge.specs import weight_grams
@@ -219,6 +219,9 @@ def answer_from_record(product: Product, u: Understanding) -> str | None:
     weighing = re.search(r"\b(weigh|weighs|weight|heavy)\b", low)  # before "how much": "how much does it weigh?"
     if weighing and weight:
         return weight
+    warmth = re.search(r"\b(how warm|warm enough|temperature|rated to|comfort rating|how cold)\b", low)
+    if warmth and temperature_phrase(product):
+        return f"{name} is rated to {temperature_phrase(product)}."
     if re.search(r"\b(how much|price|cost)\b", low) and not weighing:
         return f"{name} costs {format_price(product.price, product.currency)} ({stock_text(product)})."
     if re.search(r"\b(in stock|available|availability|stock)\b", low):

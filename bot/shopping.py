@@ -9,7 +9,7 @@ from dataclasses import replace
 from bot.context import Services, Turn, offer
 from bot.filtering import apply_preferences, describe_filters, filter_phrase, filters_from, relax_label, search_query
 from bot.nlu import Understanding, is_question
-from bot.present import format_price, numbered_list, product_card
+from bot.present import format_price, numbered_list, product_card, temperature_phrase
 from bot.types import Button, Reply
 from knowledge.filters import SearchFilters
 from knowledge.schema import Product
@@ -175,7 +175,8 @@ async def handle_refine(services: Services, turn: Turn, u: Understanding) -> lis
         return [_already_extreme(turn, state.query, filters, anchor, u.cheaper)]
     if not lead and u.sort:
         lead = {"price_asc": "Sorted by price, lowest first:", "price_desc": "Sorted by price, highest first:",
-                "rating": "Sorted by rating, best first:"}.get(u.sort) or _weight_lead(u.sort, products)
+                "rating": "Sorted by rating, best first:"}.get(u.sort) or _weight_lead(u.sort, products) \
+            or _warmth_lead(u.sort, products)
     return await present_results(services, turn, products, state.query, filters, notes, u.text, lead=lead)
 
 
@@ -189,6 +190,16 @@ def _weight_lead(sort: str, products: list[Product]) -> str | None:
         return "I don't have weights for these, so they are in the usual order:"
     shown = f"{grams / 1000:.2f} kg" if grams >= 1000 else f"{grams:.0f} g"
     return f"Sorted by weight, {order} first; {products[0].title} weighs {shown}:"
+
+
+def _warmth_lead(sort: str, products: list[Product]) -> str | None:
+    """The lead of a list sorted by warmth, naming the first product's temperature rating from its record."""
+    if sort != "warmth" or not products:
+        return None
+    rated = temperature_phrase(products[0])
+    if rated is None:
+        return "I don't have temperature ratings for these, so they are in the usual order:"
+    return f"Sorted by warmth, warmest first; {products[0].title} is rated to {rated}:"
 
 
 def _already_extreme(turn: Turn, query: str, filters: SearchFilters, anchor: Product, cheaper: bool) -> Reply:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from knowledge.base import KnowledgeBase
 from knowledge.filters import SearchFilters, filters_sql, filters_where, passing
 from knowledge.schema import Product
-from knowledge.specs import weight_grams
+from knowledge.specs import warmth_celsius, weight_grams
 from knowledge.store import ingest_marker, name_text, row_to_product
 from knowledge.text import Vocabulary, keyword_terms, normalise, plural_stem, tokens, word_stem
 
@@ -155,6 +155,7 @@ class ProductSearch:
                 "rating": (lambda p: p.rating, -1),
                 "weight_asc": (lambda p: weight_grams(p.attributes), 1),
                 "weight_desc": (lambda p: weight_grams(p.attributes), -1),
+                "warmth": (lambda p: warmth_celsius(p.attributes), 1),  # rated to the lowest temperature first
             }[sort]
             ranked = sorted(pool, key=lambda h: _missing_last(value(h.product), sign))
         total = len(ranked) if total is None else total

@@ -161,3 +161,28 @@ def weight_grams(attributes: dict[str, Any]) -> float | None:
             if v and (v.group(2) or unit) in _WEIGHT_UNITS:
                 return float(v.group(1).replace(",", ".")) * _WEIGHT_UNITS[v.group(2) or unit]
     return None
+
+
+# A temperature rating: the comfort temperature first, then a plain rating, then the limit
+# ("comfort_temp_c", "temp_rating_f", "limit_temperature_c"); lower is warmer.
+_TEMP_KEY = re.compile(r"(comfort_|limit_|lower_limit_)?temp(?:erature)?(?:_rating)?_(c|f)")
+_TEMP_ORDER = {"comfort_": 0, None: 1, "limit_": 2, "lower_limit_": 2}
+
+
+def temperature_ratings(attributes: dict[str, Any]) -> dict[str, float]:
+    """The record's temperature ratings in °C by kind ("comfort", "rating", "limit"), best known first."""
+    found: list[tuple[int, str, float]] = []
+    for key, value in attributes.items():
+        m = _TEMP_KEY.fullmatch(key.lower())
+        if not m or isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        celsius = float(value) if m.group(2) == "c" else (float(value) - 32) * 5 / 9
+        kind = (m.group(1) or "rating_").rstrip("_").replace("lower_limit", "limit")
+        found.append((_TEMP_ORDER[m.group(1)], kind, round(celsius, 1)))
+    return {kind: c for _, kind, c in sorted(found)}
+
+
+def warmth_celsius(attributes: dict[str, Any]) -> float | None:
+    """The temperature a product is rated to, in °C, for sorting by warmth (lower is warmer)."""
+    ratings = temperature_ratings(attributes)
+    return next(iter(ratings.values()), None)

@@ -16,6 +16,7 @@ from bot.filtering import search_query
 from bot.nlu import understand
 from bot.slots import Vocabulary, parse_ordinals, parse_price, parse_size
 from bot.writer import Writer
+from knowledge.specs import temperature_ratings, warmth_celsius
 from knowledge.text import word_stem
 from models.worker import ModelWorker
 
@@ -344,3 +345,11 @@ def test_a_light_stem_joins_forms_of_one_word_for_search_confidence(a, b, same):
 def test_a_gift_is_searched_by_what_the_person_enjoys(text, query):
     u = understand(text, Vocabulary(), has_results=False, has_focus=False)
     assert u.gift is (text != "hiking boots") and search_query(u) == query
+
+
+def test_temperature_ratings_are_read_from_the_record_in_celsius_comfort_first():
+    assert temperature_ratings({"limit_temp_c": -15, "comfort_temp_c": -10, "weight_g": 970}) == \
+        {"comfort": -10.0, "limit": -15.0}
+    assert temperature_ratings({"temp_rating_f": 14}) == {"rating": -10.0}
+    assert temperature_ratings({"comfort_temp_c": True, "temp_c": "cold"}) == {}
+    assert warmth_celsius({"limit_temp_c": -4, "comfort_temp_c": 2}) == 2.0 and warmth_celsius({}) is None
