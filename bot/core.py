@@ -80,7 +80,7 @@ class Assistant:
             replies = await self._action(turn, msg.action, pending)
         else:
             u = understand(text, s.vocab, has_results=bool(turn.state.shown), has_focus=bool(turn.state.focus),
-                           pending=pending)
+                           pending=pending, has_search=bool(turn.state.filters))
             if (s.settings.llm_extraction and u.intent == "search" and not u.has_product_slots()
                     and s.writer.worker is not None):
                 u = await extract_slots(s.writer.worker, u, s.vocab, timeout=s.settings.llm_timeout_s)

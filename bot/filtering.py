@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from bot.context import Services, Turn
 from bot.nlu import NEGATION, RECIPIENTS, Understanding
+from bot.slots import COLOR_SYNONYMS
 from bot.present import format_price
 from knowledge.filters import SearchFilters
 
@@ -40,6 +41,9 @@ def search_query(u: Understanding) -> str:
         text = text.lower().replace(u.price.text, " ")
     for name in (*u.exclude_colors, *u.exclude_brands):  # "boots, not orange": orange is no search word
         text = re.sub(NEGATION + r"\b" + re.escape(name.lower()) + r"\b", " ", text, flags=re.I)
+    for color in u.colors:  # a filter, not a search word: "not black" later must not search for black
+        words = [color, *(w for w, canon in COLOR_SYNONYMS.items() if canon == color)]
+        text = re.sub(r"\b(?:in\s+)?(?:" + "|".join(re.escape(w) for w in words) + r")\b", " ", text, flags=re.I)
     if u.gift:
         text = _GIFT_FRAME.sub(" ", text)
     text = _DROP.sub(" ", text)

@@ -135,8 +135,9 @@ _FILLER = frozenset(
 ) | SLOT_WORDS | _GIFT_WORDS  # genders and head counts are slots; a gift's recipient describes no product
 
 
-def understand(text: str, vocab: Vocabulary, *, has_results: bool, has_focus: bool, pending: str | None = None) -> Understanding:
-    """Classify one message and extract its slots."""
+def understand(text: str, vocab: Vocabulary, *, has_results: bool, has_focus: bool, pending: str | None = None,
+               has_search: bool = False) -> Understanding:
+    """Classify one message and extract its slots (`has_search`: an earlier search, even one that found nothing)."""
     raw = text.strip()
     u = Understanding(intent="search", text=raw)
     if not raw or not any(ch.isalnum() for ch in raw):
@@ -189,7 +190,7 @@ def understand(text: str, vocab: Vocabulary, *, has_results: bool, has_focus: bo
         u.intent = "product_question"
     elif (_POLICY.search(low) and not (u.types or u.categories or u.brands)) or _HOW_TO.search(low):
         u.intent = "faq"
-    elif has_results and _is_refinement(u, vocab):
+    elif (has_results or has_search) and _is_refinement(u, vocab):  # "not black" after "nothing matches"
         u.intent = "refine"
     elif u.has_product_slots() or _SHOPPING.search(low):
         u.intent = "search"

@@ -207,6 +207,9 @@ def answer_from_record(product: Product, u: Understanding) -> str | None:
             return f"Yes, {name} comes in {color}. Colours: {', '.join(product.colors)}."
         if product.colors:
             return f"No, {name} isn't available in {color}. Colours: {', '.join(product.colors)}."
+    if re.search(r"\b(what|which) sizes?\b|\bsizes? (does|do|is|are) (it|they|this)\b|\bavailable sizes\b", low) \
+            and product.sizes:
+        return f"{name} comes in {'size' if len(product.sizes) == 1 else 'sizes'} {', '.join(product.sizes)}."
     for flag, wanted in u.flags.items():
         if flag in product.attributes:
             value = product.attributes[flag]

@@ -111,6 +111,10 @@ async def _not_a_product_search(services: Services, turn: Turn, u: Understanding
     return out_of_scope(services, turn)
 
 
+_ORDER_WORDS = {"price_asc": "cheapest first", "price_desc": "most expensive first", "rating": "best rated first",
+                "weight_asc": "lightest first", "weight_desc": "heaviest first", "warmth": "warmest first"}
+
+
 async def present_results(
     services: Services, turn: Turn, products: list[Product], query: str, filters: SearchFilters,
     notes: list[str], user_text: str, *, lead: str | None = None,
@@ -121,7 +125,9 @@ async def present_results(
     page = products[: services.settings.results_per_page]
     what = query or "products"
     described = describe_filters(filters)
-    template = lead or f"Here is what I found for “{what}”" + (f" ({described})" if described else "") + ":"
+    order = _ORDER_WORDS.get(turn.state.sort or "")
+    template = lead or (f"Here is what I found for “{what}”" + (f" ({described})" if described else "")
+                        + (f", {order}" if order else "") + ":")
     facts = f"{len(page)} products found for: {what}. {described}".strip()
     intro = await services.writer.sentence(user_text, facts, template, topic=what if query else "")
     if intro != template:
