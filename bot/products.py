@@ -222,9 +222,10 @@ def answer_from_record(product: Product, u: Understanding) -> str | None:
     weighing = re.search(r"\b(weigh|weighs|weight|heavy)\b", low)  # before "how much": "how much does it weigh?"
     if weighing and weight:
         return weight
-    warmth = re.search(r"\b(how warm|warm enough|temperature|rated to|comfort rating|how cold)\b", low)
-    if warmth and temperature_phrase(product):
-        return f"{name} is rated to {temperature_phrase(product)}."
+    if re.search(r"\b(how warm|warm enough|temperature|rated to|comfort rating|how cold)\b", low):
+        rated = temperature_phrase(product)
+        if rated:
+            return f"{name} is rated to {rated}."
     if re.search(r"\b(how much|price|cost)\b", low) and not weighing:
         return f"{name} costs {format_price(product.price, product.currency)} ({stock_text(product)})."
     if re.search(r"\b(in stock|available|availability|stock)\b", low):

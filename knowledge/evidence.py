@@ -67,10 +67,25 @@ class EvidenceRetriever:
 
     def rank(self, product_id: str, question: str, top_k: int = 5, *, include_description: bool = True) -> list[Evidence]:
         """The product's passages best first (ids: document ids, or `<product id>#description-<n>`), scored by cosine."""
+        return self._ranked(product_id, question, top_k, include_description)[0]
+
+    def answers(self, product_id: str, question: str, top_k: int = 2) -> list[Evidence]:
+        """The passages that answer `question`: the best above the model's floor, none when no passage
+        of the product shares a content word with the question (then nothing stored is about it)."""
+        ranked, passages = self._ranked(product_id, question, top_k, True)
+        ranked = [e for e in ranked if e.score >= self.floor]
+        terms = [t for t in keyword_terms(question) if t not in QUESTION_WORDS]
+        if not ranked or not terms:
+            return ranked
+        return ranked if _local_bm25(fts_query(" ".join(terms)), passages) else []
+
+    def _ranked(self, product_id: str, question: str, top_k: int,
+                include_description: bool) -> tuple[list[Evidence], list[tuple[str, str, str, str, str]]]:
+        """The best `top_k` passages as evidence, and all the product's passages they were ranked among."""
         question = (question or "").strip()[:1000]
         passages = self._passages(product_id, include_description)
         if not passages or not question or not any(ch.isalnum() for ch in question):
-            return []
+            return [], passages
         embedder = self.kb.embedder_for("document")
         qvec = embedder.encode_query(normalise(question))
         stored = self._vectors(passages, embedder)
@@ -78,39 +93,27 @@ class EvidenceRetriever:
         if mismatched:  # stored by another model and not yet re-embedded: left out, never mixed
             log.warning("%d evidence vectors of product %s are not of the documents' model; left out",
                         mismatched, product_id)
-        passages = [p for p in passages if p[0] in stored and stored[p[0]].shape[-1] == qvec.shape[-1]]
-        if not passages:
-            return []
-        matrix = np.stack([stored[p[0]] for p in passages])
+        usable = [p for p in passages if p[0] in stored and stored[p[0]].shape[-1] == qvec.shape[-1]]
+        if not usable:
+            return [], passages
+        matrix = np.stack([stored[p[0]] for p in usable])
         sims = matrix @ qvec
         t = self.tuning
-        if t.centre and len(passages) >= t.centre_min:
+        if t.centre and len(usable) >= t.centre_min:
             centred = matrix - t.centre * matrix.mean(axis=0)
             centred /= np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-9)
             dense = centred @ qvec
         else:
             dense = sims
-        keyword = self._keyword_scores(product_id, question, passages)
+        keyword = self._keyword_scores(product_id, question, usable)
         unit = t.keyword_weight * float(dense.std())
-        fused = [float(d) + unit * keyword.get(p[1], 0.0) for p, d in zip(passages, dense)]
+        fused = [float(d) + unit * keyword.get(p[1], 0.0) for p, d in zip(usable, dense)]
         best: dict[str, Evidence] = {}
-        for i in sorted(range(len(passages)), key=lambda i: -fused[i]):
-            cid, item, text, source, _ = passages[i]
+        for i in sorted(range(len(usable)), key=lambda i: -fused[i]):
+            cid, item, text, source, _ = usable[i]
             if item not in best:
                 best[item] = Evidence(item, source, text, round(float(sims[i]), 4))
-        return list(best.values())[:top_k]
-
-    def answers(self, product_id: str, question: str, top_k: int = 2) -> list[Evidence]:
-        """The passages that answer `question`: the best above the model's floor, none when no passage
-        of the product shares a content word with the question (then nothing stored is about it)."""
-        ranked = [e for e in self.rank(product_id, question, top_k) if e.score >= self.floor]
-        if not ranked:
-            return []
-        terms = [t for t in keyword_terms(question) if t not in QUESTION_WORDS]
-        if not terms:
-            return ranked
-        match = " OR ".join(f'"{t}"' for t in terms[:32])
-        return ranked if _local_bm25(match, self._passages(product_id, True)) else []
+        return list(best.values())[:top_k], passages
 
     def _vectors(self, passages: list[tuple[str, str, str, str, str]], embedder) -> dict[str, np.ndarray]:
         """Vectors of the passages in the documents' model: documents' stored ones (no re-encoding), and
