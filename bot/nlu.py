@@ -25,10 +25,17 @@ _GREETING = re.compile(r"^\s*(hi|hello|hey|hiya|howdy|good (morning|afternoon|ev
 _HELP = re.compile(r"^\s*(/?help|what can you do|how does this work|what do you do|commands|menu|\?)\s*[?!.]*\s*$", re.I)
 _THANKS = re.compile(r"^\s*(thanks?|thank you|thx|ty|cheers|great,? thanks|perfect,? thanks?|awesome)\b.*$", re.I)
 _HUMAN = re.compile(r"\b(human|real person|live agent|an agent|customer service|talk to (a|some)(one|body| person)|speak (to|with) (a|some)(one|body| person)|operator|staff member|representative)\b", re.I)
-_FORGET = re.compile(r"\b(forget (me|my data|everything|all about me|what you know)|delete (my|all my) (data|information|history)|erase (me|my data)|remove my data|/forget)\b", re.I)
-_EXPORT = re.compile(r"\b(export (my|all my) data|download my data|/export|give me my data|data export)\b", re.I)
-_SHOW_DATA = re.compile(r"\b(what do you know about me|show (me )?my (data|preferences|prefs|profile)|my preferences|/prefs|what are my preferences)\b", re.I)
-_FORGET_PREF = re.compile(r"\b(forget|remove|clear|reset) my (size|budget|brand|colou?r)s?\b", re.I)
+_FORGET = re.compile(r"\b(forget (about )?(me|my data|everything|all about me|what you know)|"
+                     r"(delete|erase|wipe|remove|clear) (all (of )?)?(my (personal )?(data|information|info|history|details|account|profile)|"
+                     r"everything (you know |you have |you've saved )?(about|on) me)|erase me|/forget)\b", re.I)
+_EXPORT = re.compile(r"\b(export (my|all my) (data|information|history)|download (my|all my) (data|information|history)|/export|"
+                     r"(give|send) me (a copy of )?my data|(a|get a) copy of (my|all my) data|data export)\b", re.I)
+_SHOW_DATA = re.compile(r"\b(what (do|did) you (know|remember|store|keep|have|save) (about|on) me|"
+                        r"what (personal )?(data|information|info|details) (do|did) you (have|hold|keep|store|save)( (about|on|of) me|[\s?.!]*$)|"
+                        r"what have you (saved|stored|remembered)|"
+                        r"show (me )?(my|the) (data|preferences|prefs|profile|saved preferences)|"
+                        r"my preferences|/prefs|what are my preferences)\b", re.I)
+_FORGET_PREF = re.compile(r"\b(forget|remove|clear|reset|delete|erase) my (size|budget|brand|colou?r)s?\b", re.I)
 _YES = re.compile(r"^\s*(yes|yep|yeah|confirm|sure|ok|okay|do it|go ahead|please do|y)\b"
                   r"(?:[\s,!.]*(?:please|do it|go ahead|thanks|thank you|sure))*[\s!.]*$", re.I)
 _NO = re.compile(r"^\s*(no|nope|cancel|never ?mind|stop|n)\b(?:[\s,!.]*(?:thanks|thank you|need|it's fine))*[\s!.]*$", re.I)

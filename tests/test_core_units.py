@@ -116,6 +116,12 @@ def test_catalog_vocabulary_matching():
     ("I wear size 42", {}, "preference"), ("my budget is 80", {}, "preference"),
     ("I don't like Ridgeline", {}, "preference"), ("forget me", {}, "forget"), ("export my data", {}, "export"),
     ("what do you know about me", {}, "show_data"), ("I want to talk to a human", {}, "human"),
+    ("what do you remember about me?", {}, "show_data"), ("what data do you have on me", {}, "show_data"),
+    ("what have you saved", {}, "show_data"), ("delete my account", {}, "forget"),
+    ("please erase everything you know about me", {}, "forget"), ("forget about me", {}, "forget"),
+    ("send me a copy of my data", {}, "export"), ("download all my data", {}, "export"),
+    ("delete my size", {}, "preference"),
+    ("what information do you have about the first one?", {"has_results": True}, "product_question"),
     ("", {}, "empty"), ("🙂🙂", {}, "empty"), ("rain jacket", {"has_results": True}, "search"),
 ])
 def test_intents(text, state, intent):
