@@ -33,6 +33,8 @@ _GIFT_FRAME = re.compile(
 _EDGE_WORDS = re.compile(r"^(?:[\W_]|\b(?:a|an|for|some|the|and|to|of)\b)+|(?:[\W_]|\b(?:a|an|for|some|the|and|to|of)\b)+$",
                          re.I)
 
+_LEADING_ARTICLE = re.compile(r"^(?:(?:a|an|the|some)\s+)+", re.I)  # "I need a rain jacket" -> "rain jacket"
+
 
 def search_query(u: Understanding) -> str:
     """The part of the message that describes products, without price phrases and filler."""
@@ -49,7 +51,7 @@ def search_query(u: Understanding) -> str:
     text = _DROP.sub(" ", text)
     text = re.sub(r"[€$£]\s*\d+(?:[.,]\d+)?|\d+(?:[.,]\d+)?\s*(?:€|eur(?:os?)?|bucks?|dollars?)", " ", text, flags=re.I)
     text = " ".join(text.split())
-    return _EDGE_WORDS.sub("", text) if u.gift else text
+    return _EDGE_WORDS.sub("", text) if u.gift else _LEADING_ARTICLE.sub("", text)
 
 
 def filters_from(u: Understanding, base: SearchFilters | None = None) -> SearchFilters:

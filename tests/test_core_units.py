@@ -353,6 +353,16 @@ def test_a_gift_is_searched_by_what_the_person_enjoys(text, query):
     assert u.gift is (text != "hiking boots") and search_query(u) == query
 
 
+@pytest.mark.parametrize("text, query", [
+    ("I need a rain jacket under 100 euros", "rain jacket"),
+    ("the lightest tent", "tent"),
+    ("show me some warm gloves", "warm gloves"),
+    ("a-frame tent", "a-frame tent"),
+])
+def test_the_search_words_drop_a_leading_article(text, query):
+    assert search_query(understand(text, Vocabulary(), has_results=False, has_focus=False)) == query
+
+
 def test_temperature_ratings_are_read_from_the_record_in_celsius_comfort_first():
     assert temperature_ratings({"limit_temp_c": -15, "comfort_temp_c": -10, "weight_g": 970}) == \
         {"comfort": -10.0, "limit": -15.0}
