@@ -59,6 +59,10 @@ _SORT = [
     ("weight_desc", re.compile(r"\b(heaviest|highest weight)\b", re.I)),
     ("warmth", re.compile(r"\b(warmest|sort by warmth|by warmth|sort by temperature|lowest temperature rating)\b", re.I)),
 ]
+_COLD = re.compile(r"\b(winter|wintry|cold[- ](weather|nights?|conditions|temperatures|climates?)|freezing|sub-?zero|"
+                   r"below (zero|freezing)|arctic|extreme cold)\b", re.I)
+_COLD_WORDS = frozenset("winter wintry cold weather night nights conditions temperatures climate climates freezing "
+                        "sub zero subzero below arctic extreme".split())
 _IN_STOCK = re.compile(r"\b(in stock|available now|only available|ships? (now|today)|available ones)\b", re.I)
 _ONLY_BRAND = re.compile(r"\b(only|just)\b", re.I)
 NEGATION = r"\b(?:not|no|without|except|exclude|excluding|don'?t (?:like|want)|do not (?:like|want)|hate|dislike|avoid|other than)\b[^.,;]*?"
@@ -104,6 +108,7 @@ class Understanding:
     pronoun: bool = False
     pref_kind: str | None = None
     gift: bool = False  # "a gift for my dad who likes hiking": the products are for someone else
+    cold: bool = False  # "a sleeping bag for winter": the warmest first, where the records rate warmth
 
     def has_product_slots(self) -> bool:
         """True when the message names something about products."""
@@ -240,6 +245,7 @@ def _fill_slots(u: Understanding, vocab: Vocabulary) -> None:
     u.pricier = bool(_PRICIER.search(low))
     u.pronoun = bool(_PRONOUN.search(low))
     u.gift = bool(_GIFT.search(low))
+    u.cold = bool(_COLD.search(low))
 
 
 def _preference_kind(u: Understanding, low: str) -> bool:
@@ -292,8 +298,8 @@ def _is_product_question(u: Understanding, raw: str, has_focus: bool, has_result
 def _is_refinement(u: Understanding, vocab: Vocabulary) -> bool:
     if u.cheaper or u.pricier:
         return True
-    if not (u.has_product_slots()):
+    if not (u.has_product_slots() or u.cold):
         return False
     if u.types or u.categories:
         return False  # naming a new kind of product starts a new search
-    return not u.content_words(vocab)
+    return not [w for w in u.content_words(vocab) if not (u.cold and w in _COLD_WORDS)]  # "for winter": warmest first

@@ -70,7 +70,10 @@ async def handle_search(services: Services, turn: Turn, u: Understanding) -> lis
     filters = filters_from(u)
     filters, notes = apply_preferences(turn, filters, u, services)
     before = replace(turn.state)
-    products = await run_search(services, turn, query, filters, u.sort or "relevance")
+    sort = u.sort or ("warmth" if u.cold else "relevance")
+    products = await run_search(services, turn, query, filters, sort)
+    if sort == "warmth" and not u.sort and products and temperature_phrase(products[0]) is None:
+        turn.state.sort = "relevance"  # "for winter" among products with no temperature rating: nothing to sort by
     confidence = turn.search_confidence
     if products and not u.has_product_slots() and confidence < MIN_CONFIDENCE and not u.gift:
         turn.state = before  # not a product search: "show more" still pages the last real one
@@ -126,6 +129,10 @@ async def present_results(
     what = query or "products"
     described = describe_filters(filters)
     order = _ORDER_WORDS.get(turn.state.sort or "")
+    if turn.state.sort == "warmth":
+        rated = temperature_phrase(page[0])
+        order = (f"warmest first; {page[0].title} is rated to {rated}" if rated
+                 else "in the usual order, as I don't have temperature ratings for these")
     template = lead or (f"Here is what I found for “{what}”" + (f" ({described})" if described else "")
                         + (f", {order}" if order else "") + ":")
     facts = f"{len(page)} products found for: {what}. {described}".strip()
@@ -175,14 +182,16 @@ async def handle_refine(services: Services, turn: Turn, u: Understanding) -> lis
         word = "Cheaper than" if u.cheaper else "Pricier than"
         lead = f"{word} {anchor.title} ({format_price(anchor.price, anchor.currency)}), the {'cheapest' if u.cheaper else 'dearest'} I showed:"
     filters, notes = apply_preferences(turn, filters, u, services)
-    sort = u.sort or state.sort or "relevance"
+    sort = u.sort or ("warmth" if u.cold else None) or state.sort or "relevance"
     products = await run_search(services, turn, state.query, filters, sort, exclude=exclude)
     if not products and exclude:  # nothing cheaper (dearer) than what was shown
         return [_already_extreme(turn, state.query, filters, anchor, u.cheaper)]
-    if not lead and u.sort:
+    if not lead and sort == "warmth" and not u.sort and products and temperature_phrase(products[0]) is None:
+        turn.state.sort = sort = state.sort or "relevance"  # a cold-weather word, but nothing here is rated
+    elif not lead and (u.sort or sort == "warmth"):
         lead = {"price_asc": "Sorted by price, lowest first:", "price_desc": "Sorted by price, highest first:",
                 "rating": "Sorted by rating, best first:"}.get(u.sort) or _weight_lead(u.sort, products) \
-            or _warmth_lead(u.sort, products)
+            or _warmth_lead(sort, products)
     return await present_results(services, turn, products, state.query, filters, notes, u.text, lead=lead)
 
 
