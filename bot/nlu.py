@@ -26,7 +26,7 @@ _HELP = re.compile(r"^\s*(/?help|what can you do|how does this work|what do you 
 _THANKS = re.compile(r"^\s*(thanks?|thank you|thx|ty|cheers|great,? thanks|perfect,? thanks?|awesome)\b.*$", re.I)
 _HUMAN = re.compile(r"\b(human|real person|live agent|an agent|customer service|talk to (a|some)(one|body| person)|speak (to|with) (a|some)(one|body| person)|operator|staff member|representative)\b", re.I)
 _FORGET = re.compile(r"\b(forget (about )?(me|my data|everything|all about me|what you know)|"
-                     r"(delete|erase|wipe|remove|clear) (all (of )?)?(my (personal )?(data|information|info|history|details|account|profile)|"
+                     r"(delete|erase|wipe|remove|clear) (all (of )?)?(my (personal )?(data|information|info|history|details)|"
                      r"everything (you know |you have |you've saved )?(about|on) me)|erase me|/forget)\b", re.I)
 _EXPORT = re.compile(r"\b(export (my|all my) (data|information|history)|download (my|all my) (data|information|history)|/export|"
                      r"(give|send) me (a copy of )?my data|(a|get a) copy of (my|all my) data|data export)\b", re.I)

@@ -117,7 +117,7 @@ def test_catalog_vocabulary_matching():
     ("I don't like Ridgeline", {}, "preference"), ("forget me", {}, "forget"), ("export my data", {}, "export"),
     ("what do you know about me", {}, "show_data"), ("I want to talk to a human", {}, "human"),
     ("what do you remember about me?", {}, "show_data"), ("what data do you have on me", {}, "show_data"),
-    ("what have you saved", {}, "show_data"), ("delete my account", {}, "forget"),
+    ("what have you saved", {}, "show_data"), ("how can I delete my account?", {}, "faq"),
     ("please erase everything you know about me", {}, "forget"), ("forget about me", {}, "forget"),
     ("send me a copy of my data", {}, "export"), ("download all my data", {}, "export"),
     ("delete my size", {}, "preference"),
