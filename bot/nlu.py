@@ -63,6 +63,10 @@ _COLD = re.compile(r"\b(winter|wintry|cold[- ](weather|nights?|conditions|temper
                    r"below (zero|freezing)|arctic|extreme cold)\b", re.I)
 _COLD_WORDS = frozenset("winter wintry cold weather night nights conditions temperatures climate climates freezing "
                         "sub zero subzero below arctic extreme".split())
+# a question about a field of the record, with no product named: about the one in view
+_FIELD_QUESTION = re.compile(
+    r"\b(how many (are |do you have )?(left|in stock|available)|how much (is|does|for)|what('s| is) the price|"
+    r"(what|which) (colou?rs?|sizes?)|how heavy|how warm|what material|what('s| is) (it|this) made of)\b", re.I)
 _IN_STOCK = re.compile(r"\b(in stock|available now|only available|ships? (now|today)|available ones)\b", re.I)
 _ONLY_BRAND = re.compile(r"\b(only|just)\b", re.I)
 NEGATION = r"\b(?:not|no|without|except|exclude|excluding|don'?t (?:like|want)|do not (?:like|want)|hate|dislike|avoid|other than)\b[^.,;]*?"
@@ -285,13 +289,13 @@ def is_question(raw: str) -> bool:
 def _is_product_question(u: Understanding, raw: str, has_focus: bool, has_results: bool = False) -> bool:
     if not is_question(raw):
         return False
-    refers = u.pronoun or bool(u.ordinals) or bool(u.skus)
-    if not refers:
-        return False
     if u.skus:
         return True
     if _POLICY.search(raw) and not has_focus:
         return False
+    if not (u.pronoun or u.ordinals):  # "how many in stock?" about the product in view
+        return (has_focus or has_results) and bool(_FIELD_QUESTION.search(raw)) \
+            and not (u.types or u.categories or u.brands)
     return has_focus or bool(u.ordinals) or (has_results and bool(_ONE_OF.search(raw)))
 
 

@@ -210,6 +210,9 @@ def answer_from_record(product: Product, u: Understanding) -> str | None:
     if re.search(r"\b(what|which) sizes?\b|\bsizes? (does|do|is|are) (it|they|this)\b|\bavailable sizes\b", low) \
             and product.sizes:
         return f"{name} comes in {'size' if len(product.sizes) == 1 else 'sizes'} {', '.join(product.sizes)}."
+    if re.search(r"\b(what|which) colou?rs?\b|\bcolou?rs? (does|do|is|are) (it|they|this)\b|\bavailable colou?rs\b", low) \
+            and product.colors:
+        return f"{name} comes in {', '.join(product.colors)}."
     for flag, wanted in u.flags.items():
         if flag in product.attributes:
             value = product.attributes[flag]

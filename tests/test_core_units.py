@@ -122,6 +122,10 @@ def test_catalog_vocabulary_matching():
     ("send me a copy of my data", {}, "export"), ("download all my data", {}, "export"),
     ("delete my size", {}, "preference"),
     ("what information do you have about the first one?", {"has_results": True}, "product_question"),
+    ("how many in stock?", {"has_results": True}, "product_question"),
+    ("what colours does it come in?", {"has_focus": True}, "product_question"),
+    ("what colours?", {"has_focus": True}, "product_question"),
+    ("how much is shipping?", {"has_results": True}, "faq"),
     ("", {}, "empty"), ("🙂🙂", {}, "empty"), ("rain jacket", {"has_results": True}, "search"),
 ])
 def test_intents(text, state, intent):
