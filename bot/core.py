@@ -15,6 +15,7 @@ from bot.context import Services, Turn, asked_question, offered_action
 from bot.extract import extract_slots
 from bot.language import other_language
 from bot.nlu import Understanding, understand
+from bot.ordering import handle_buy
 from bot.types import IncomingMessage, Reply
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ HANDLERS: dict[str, Handler] = {
     "details": prod.handle_details,
     "product_question": prod.handle_product_question,
     "compare": prod.handle_compare,
+    "buy": handle_buy,
 }
 
 

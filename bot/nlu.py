@@ -18,7 +18,7 @@ from knowledge.text import tokens
 INTENTS = (
     "empty", "greeting", "help", "thanks", "human", "forget", "export", "show_data", "preference",
     "compare", "recommend", "similar", "details", "product_question", "faq", "refine", "more",
-    "search", "out_of_scope", "confirm", "cancel",
+    "search", "out_of_scope", "confirm", "cancel", "buy",
 )
 
 _GREETING = re.compile(r"^\s*(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening)|greetings|yo|hallo|hola|bonjour|moin)\b[\s!.,]*(there|again|bot|shopguide)?[\s!.,]*$", re.I)
@@ -67,6 +67,11 @@ _COLD_WORDS = frozenset("winter wintry cold weather night nights conditions temp
 _FIELD_QUESTION = re.compile(
     r"\b(how many (are |do you have )?(left|in stock|available)|how much (is|does|for)|what('s| is) the price|"
     r"(what|which) (colou?rs?|sizes?)|how heavy|how warm|what material|what('s| is) (it|this) made of)\b", re.I)
+_THIS = r"(?:it|this|that|this one|that one|them|these|the \w+ one|the \w+|number \d+|#?\d+)"
+_BUY = re.compile(r"\b(add (?:" + _THIS + r" )?to (?:my |the )?(?:cart|basket|shopping bag|order)|i'?ll (?:take|buy|have) " + _THIS
+                  + r"|i(?:'d| would) like to (?:buy|order|purchase) " + _THIS + r"|i (?:want|wanna) to (?:buy|order|purchase) "
+                  + _THIS + r"|^(?:please )?(?:buy|order|purchase) " + _THIS + r"|can i (?:buy|order|purchase) " + _THIS
+                  + r"(?: here| from you| now)?\s*\??\s*$)", re.I)
 _IN_STOCK = re.compile(r"\b(in stock|available now|only available|ships? (now|today)|available ones)\b", re.I)
 _ONLY_BRAND = re.compile(r"\b(only|just)\b", re.I)
 NEGATION = r"\b(?:not|no|without|except|exclude|excluding|don'?t (?:like|want)|do not (?:like|want)|hate|dislike|avoid|other than)\b[^.,;]*?"
@@ -187,6 +192,8 @@ def understand(text: str, vocab: Vocabulary, *, has_results: bool, has_focus: bo
         u.intent = "human"
     elif _preference_kind(u, low):
         u.intent = "preference"
+    elif _BUY.search(low) and not (u.colors or u.size or u.types or u.categories):
+        u.intent = "buy"  # "add it to my cart", "I'll take the second one"
     elif _COMPARE.search(low):
         u.intent = "compare"
     elif _SIMILAR.search(low) and (has_focus or has_results or u.ordinals or u.skus):

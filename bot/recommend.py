@@ -20,7 +20,7 @@ from knowledge.filters import SearchFilters, filters_sql, filters_where, passing
 from knowledge.schema import Product
 from knowledge.store import chunk_id, row_to_product
 
-KIND_WEIGHTS = {"liked": 3.0, "clicked": 2.0, "viewed": 1.0, "asked": 1.0}
+KIND_WEIGHTS = {"liked": 3.0, "wants": 3.0, "clicked": 2.0, "viewed": 1.0, "asked": 1.0}
 HALF_LIFE_DAYS = 14.0
 CO_WEIGHT = 1.0
 RRF_K = 10.0

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     store_description: str | None = Field(
         None, description="What the shop sells, to follow \"our\" in replies (\"outdoor gear and apparel\"); "
                           "default: its three largest categories.")
+    shop_url: str | None = Field(
+        None, description="Web address of the shop, named when a customer wants to buy something the chat can't "
+                          "order (a product's own `url` comes first).")
     max_message_chars: int = Field(4000, ge=100, description="Longer messages are cut, with a notice.")
     results_per_page: int = Field(5, ge=1, le=20)
     english_only_notice: bool = Field(

@@ -29,7 +29,7 @@ def test_there_are_enough_conversations_covering_every_intent():
             intents.update(wanted if isinstance(wanted, list) else [wanted])
     required = {"search", "refine", "more", "details", "product_question", "compare", "faq", "recommend",
                 "similar", "preference", "show_data", "export", "forget", "greeting", "help", "thanks",
-                "out_of_scope", "human", "empty"}
+                "out_of_scope", "human", "empty", "buy"}
     assert required <= intents, f"missing intents: {required - intents}"
 
 

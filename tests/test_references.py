@@ -81,3 +81,18 @@ async def test_the_lightest_one_sorts_the_list_by_the_records_weights(runtime_no
     heavy = [demo_kb.store.get_product(c.id).attributes["weight_g"] for c in heaviest.products]
     assert heavy == sorted(heavy, reverse=True) and heavy[0] > weights[0]
     assert "kg:" in heaviest.text.split("\n")[0]  # 14,250 g and more read as kilograms
+
+
+async def test_a_wish_to_buy_names_price_stock_and_where_to_order_from_the_record(runtime_no_llm, demo_kb):
+    core = runtime_no_llm.assistant
+    runtime_no_llm.services.settings.shop_url = "https://shop.example/"
+    [shown] = await core.handle(message("hiking boots"))
+    second = demo_kb.store.get_product(shown.products[1].id)
+    [reply] = await core.handle(message("add the second one to my cart"))
+    assert reply.intent == "buy"
+    assert reply.text == (f"I can't take orders or fill a basket in this chat. {second.title} costs "
+                          f"€{second.price:.2f} and is in stock. You can order it at https://shop.example/ "
+                          f"with its code {second.id}.")
+    assert [b.action for b in reply.buttons] == [f"s:{second.id}", "human"]
+    [saved] = await core.handle(message(action=f"s:{second.id}"))
+    assert second.title in saved.text
