@@ -254,6 +254,8 @@ def attribute_answer(product: Product, question: str) -> str | None:
         named = words[:-1] if unit else words
         if not named or not all(singular(w) in asked for w in named):
             continue
+        if len(named) == 1 and re.search(rf"\b(?:it|they|this|that|one|these|those)\s+{re.escape(named[0])}\b", question, re.I):
+            continue  # "does it fit a laptop?" uses the key as a verb: not a question about its "fit"
         shown = "yes" if value is True else "no" if value is False else f"{value} {unit}" if unit else str(value)
         return f"{product.title}: {' '.join(named)} {shown}."
     return None

@@ -96,3 +96,13 @@ async def test_a_wish_to_buy_names_price_stock_and_where_to_order_from_the_recor
     assert [b.action for b in reply.buttons] == [f"s:{second.id}", "human"]
     [saved] = await core.handle(message(action=f"s:{second.id}"))
     assert second.title in saved.text
+
+
+async def test_an_attribute_name_used_as_a_verb_is_not_answered_with_that_attribute(runtime_no_llm, demo_kb):
+    core = runtime_no_llm.assistant
+    jacket = next(p for p in demo_kb.store.all_products() if isinstance(p.attributes.get("fit"), str))
+    await core.handle(message(jacket.id))
+    [what_fit] = await core.handle(message("what fit is it?"))
+    assert what_fit.text == f"{jacket.title}: fit {jacket.attributes['fit']}."
+    [laptop] = await core.handle(message("does it fit a laptop?"))
+    assert laptop.intent == "product_question" and f"fit {jacket.attributes['fit']}" not in laptop.text
