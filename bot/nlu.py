@@ -55,9 +55,9 @@ _SORT = [
     ("price_asc", re.compile(r"\b(cheapest|lowest price|sort by price|price low to high|sorted by price)\b", re.I)),
     ("price_desc", re.compile(r"\b(most expensive|highest price|price high to low)\b", re.I)),
     ("rating", re.compile(r"\b(best rated|top rated|highest rated|sort by rating|by rating|best reviews?|most popular|best ones?)\b", re.I)),
-    ("weight_asc", re.compile(r"\b(lightest|least heavy|lowest weight|sort by weight|by weight)\b", re.I)),
+    ("weight_asc", re.compile(r"\b(lightest|least heavy|lowest weight|sort by weight|by weight|lighter|less heavy)\b", re.I)),
     ("weight_desc", re.compile(r"\b(heaviest|highest weight)\b", re.I)),
-    ("warmth", re.compile(r"\b(warmest|sort by warmth|by warmth|sort by temperature|lowest temperature rating)\b", re.I)),
+    ("warmth", re.compile(r"\b(warmest|sort by warmth|by warmth|sort by temperature|lowest temperature rating|warmer)\b", re.I)),
 ]
 _COLD = re.compile(r"\b(winter|wintry|cold[- ](weather|nights?|conditions|temperatures|climates?)|freezing|sub-?zero|"
                    r"below (zero|freezing)|arctic|extreme cold)\b", re.I)
@@ -150,7 +150,7 @@ _FILLER = frozenset(
     "show me more some any one ones please thanks also instead just only cheaper less expensive pricier "
     "under below over above around about between and than max min up to euro euros eur bucks dollars usd "
     "in stock available now sort by price rating cheapest best rated top highest lowest rather how i'd "
-    "lightest heaviest least heavy weight warmest warmth temperature "
+    "lightest heaviest least heavy weight warmest warmth temperature lighter warmer anything something "
     "like want need looking something options option those these them it that this what about with "
     "colour color size sizes version versions not no without except exclude excluding avoid".split()
 ) | SLOT_WORDS | _GIFT_WORDS  # genders and head counts are slots; a gift's recipient describes no product

@@ -126,6 +126,7 @@ def test_catalog_vocabulary_matching():
     ("what colours does it come in?", {"has_focus": True}, "product_question"),
     ("what colours?", {"has_focus": True}, "product_question"),
     ("how much is shipping?", {"has_results": True}, "faq"),
+    ("something lighter", {"has_results": True}, "refine"), ("anything warmer?", {"has_results": True}, "refine"),
     ("", {}, "empty"), ("🙂🙂", {}, "empty"), ("rain jacket", {"has_results": True}, "search"),
 ])
 def test_intents(text, state, intent):
