@@ -172,9 +172,10 @@ async def handle_preference(services: Services, turn: Turn, u: Understanding) ->
     if kind.startswith("forget:"):
         what = kind.split(":", 1)[1]
         keys = {"size": ["shoe_size", "clothing_size"], "budget": ["budget"], "brand": ["disliked_brands", "liked_brands"],
-                "color": ["liked_colors"]}.get(what, [])
+                "color": ["liked_colors", "disliked_colors"]}.get(what, [])
         removed = [k for k in keys if memory.remove_preference(turn.user, k)]
         turn.prefs = memory.preferences(turn.user)
+        what = "colour" if what == "color" else what
         return [Reply(text=f"Done, I've forgotten your {what}." if removed else f"I didn't have a {what} stored for you.", intent=turn.intent)]
     if kind == "size" and u.size:
         key = "shoe_size" if u.size.replace(".", "").isdigit() else "clothing_size"
@@ -189,6 +190,15 @@ async def handle_preference(services: Services, turn: Turn, u: Understanding) ->
         brands = list(dict.fromkeys([*(current.value if current else []), *u.exclude_brands]))
         memory.set_preference(turn.user, "disliked_brands", brands, source)
         text = f"Understood, I'll leave out {', '.join(u.exclude_brands)} from now on."
+    elif kind == "dislike_color" and u.exclude_colors:
+        current = memory.preferences(turn.user).get("disliked_colors")
+        colors = list(dict.fromkeys([*(current.value if current else []), *u.exclude_colors]))
+        memory.set_preference(turn.user, "disliked_colors", colors, source)
+        liked = memory.preferences(turn.user).get("liked_colors")
+        if liked and set(liked.value) & set(u.exclude_colors):  # no longer liked
+            memory.set_preference(turn.user, "liked_colors", [c for c in liked.value if c not in u.exclude_colors], source)
+        text = (f"Understood, I'll leave out products that only come in {' or '.join(u.exclude_colors)} from now on "
+                f"(ask for a colour by name to see it anyway, or say “forget my colour”).")
     elif kind == "like":
         parts = []
         if u.brands:
@@ -197,6 +207,9 @@ async def handle_preference(services: Services, turn: Turn, u: Understanding) ->
             parts.append(", ".join(u.brands))
         if u.colors:
             memory.set_preference(turn.user, "liked_colors", u.colors, source)
+            disliked = memory.preferences(turn.user).get("disliked_colors")
+            if disliked and set(disliked.value) & set(u.colors):  # liked now
+                memory.set_preference(turn.user, "disliked_colors", [c for c in disliked.value if c not in u.colors], source)
             parts.append(", ".join(u.colors))
         text = f"Nice, I'll keep {' and '.join(parts)} in mind for suggestions."
     else:

@@ -114,6 +114,12 @@ def apply_preferences(turn: Turn, f: SearchFilters, u: Understanding | None, ser
         if skip:
             f = replace(f, exclude_brands=tuple((*f.exclude_brands, *skip)))
             notes.append("leaving out " + ", ".join(skip) + ", as you asked")
+    disliked_colors = prefs.get("disliked_colors")
+    if disliked_colors and disliked_colors.value:
+        skip = [c for c in disliked_colors.value if c not in f.colors and c not in f.avoid_colors]
+        if skip:
+            f = replace(f, avoid_colors=tuple((*f.avoid_colors, *skip)))
+            notes.append("leaving out what only comes in " + " or ".join(skip) + ", as you asked")
     if not f.sizes and not (u and (u.size or u.gift)):  # the user's own sizes are not a gift's
         shoe = prefs.get("shoe_size")
         clothing = prefs.get("clothing_size")
@@ -149,6 +155,8 @@ def describe_filters(f: SearchFilters) -> str:
         parts.append("in " + " or ".join(f.colors))
     if f.exclude_colors:
         parts.append("not " + " or ".join(f.exclude_colors))
+    if f.avoid_colors:
+        parts.append("not only in " + " or ".join(f.avoid_colors))
     if f.sizes:
         parts.append("size " + "/".join(f.sizes))
     if f.brands:
@@ -166,6 +174,7 @@ FILTER_WORDS = {
     "sizes": ("Any size", "the size"), "brands": ("Any brand", "the brand"),
     "exclude_brands": ("Include all brands", "the excluded brands"),
     "exclude_colors": ("Include all colours", "the excluded colours"),
+    "avoid_colors": ("Any colour", "your disliked colours"),
     "in_stock": ("Include out of stock", "the in-stock filter"), "types": ("Any type", "the product type"),
     "categories": ("Any category", "the category"),
 }

@@ -277,6 +277,9 @@ def _preference_kind(u: Understanding, low: str) -> bool:
         u.brands = []
         u.pref_kind = "dislike_brand"
         return True
+    if _PREF_DISLIKE.search(low) and u.exclude_colors and not (u.types or u.categories or u.brands):
+        u.pref_kind = "dislike_color"  # "I hate orange": not this search only, from now on
+        return True
     if _PREF_LIKE.search(low) and (u.brands or u.colors) and not (u.types or u.categories):
         u.pref_kind = "like"
         return True

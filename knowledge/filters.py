@@ -18,6 +18,7 @@ class SearchFilters:
     exclude_brands: tuple[str, ...] = ()
     colors: tuple[str, ...] = ()
     exclude_colors: tuple[str, ...] = ()
+    avoid_colors: tuple[str, ...] = ()  # a disliked colour: products offered only in these are left out
     sizes: tuple[str, ...] = ()
     in_stock: bool | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
@@ -45,7 +46,8 @@ class SearchFilters:
         names = []
         if self.min_price is not None or self.max_price is not None:
             names.append("price")
-        for name in ("categories", "types", "brands", "exclude_brands", "colors", "exclude_colors", "sizes", "in_stock"):
+        for name in ("categories", "types", "brands", "exclude_brands", "colors", "exclude_colors", "avoid_colors", "sizes",
+                     "in_stock"):
             value = getattr(self, name)
             if value not in ((), None):
                 names.append(name)
@@ -103,6 +105,10 @@ def filters_sql(f: SearchFilters, alias: str = "p") -> tuple[str, list[Any]]:
         clauses.append(f"NOT EXISTS (SELECT 1 FROM json_each({alias}.colors) j "
                        f"WHERE lower(j.value) IN ({','.join('?' * len(f.exclude_colors))}))")
         params.extend(c.lower() for c in f.exclude_colors)
+    if f.avoid_colors:  # offered in some other colour, or with no colour listed (checked on vector hits too)
+        clauses.append(f"(json_array_length(coalesce({alias}.colors, '[]')) = 0 OR EXISTS (SELECT 1 FROM "
+                       f"json_each({alias}.colors) j WHERE lower(j.value) NOT IN ({','.join('?' * len(f.avoid_colors))})))")
+        params.extend(c.lower() for c in f.avoid_colors)
     if f.in_stock is True:
         clauses.append(f"({alias}.stock > 0 OR ({alias}.stock IS NULL AND {alias}.available = 1))")
     elif f.in_stock is False:

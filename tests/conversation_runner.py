@@ -13,7 +13,7 @@ Format (a list of conversations per file):
           cheaper_than_previous: true
         - restart: true                                # rebuild the core on the same memory database
 
-Product conditions: type, category, brand, not_brand, color, size, min_price, max_price,
+Product conditions: type, category, brand, not_brand, color, not_color, not_only_color, size, min_price, max_price,
 in_stock, attr (a value, or a list of allowed ones), ids (exact order), first_id, include_ids, exclude_ids, count/min/max.
 """
 
@@ -144,6 +144,8 @@ def check_products(spec: dict[str, Any], products: list[Any], ctx: ConversationC
             assert cond["color"] in p.colors, f"{label}: colours {p.colors}"
         if "not_color" in cond:
             assert cond["not_color"] not in p.colors, f"{label}: colours {p.colors} should leave out {cond['not_color']}"
+        if "not_only_color" in cond:
+            assert set(p.colors) - {cond["not_only_color"]} or not p.colors, f"{label}: only {p.colors}"
         if "size" in cond:
             assert str(cond["size"]) in p.sizes, f"{label}: sizes {p.sizes}"
         if "max_price" in cond:

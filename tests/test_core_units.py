@@ -16,6 +16,7 @@ from bot.filtering import search_query
 from bot.nlu import understand
 from bot.slots import Vocabulary, parse_ordinals, parse_price, parse_size
 from bot.writer import Writer
+from knowledge.filters import SearchFilters, filters_sql
 from knowledge.specs import temperature_ratings, warmth_celsius
 from knowledge.text import word_stem
 from models.worker import ModelWorker
@@ -126,6 +127,7 @@ def test_catalog_vocabulary_matching():
     ("what colours does it come in?", {"has_focus": True}, "product_question"),
     ("what colours?", {"has_focus": True}, "product_question"),
     ("how much is shipping?", {"has_results": True}, "faq"),
+    ("I hate red", {}, "preference"), ("I don't like red hiking boots", {}, "search"),
     ("something lighter", {"has_results": True}, "refine"), ("anything warmer?", {"has_results": True}, "refine"),
     ("", {}, "empty"), ("🙂🙂", {}, "empty"), ("rain jacket", {"has_results": True}, "search"),
 ])
@@ -374,3 +376,17 @@ def test_temperature_ratings_are_read_from_the_record_in_celsius_comfort_first()
     assert temperature_ratings({"temp_rating_f": 14}) == {"rating": -10.0}
     assert temperature_ratings({"comfort_temp_c": True, "temp_c": "cold"}) == {}
     assert warmth_celsius({"limit_temp_c": -4, "comfort_temp_c": 2}) == 2.0 and warmth_celsius({}) is None
+
+
+def test_an_avoided_colour_leaves_out_only_products_offered_in_nothing_else():
+    import sqlite3
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE products (id TEXT, colors TEXT)")
+    db.executemany("INSERT INTO products VALUES (?, ?)", [
+        ("only-orange", '["orange"]'), ("orange-teal", '["Orange", "teal"]'), ("none", None), ("empty", "[]"),
+        ("orange-red", '["orange", "red"]'),
+    ])
+    cond, params = filters_sql(SearchFilters(avoid_colors=("orange", "red")))
+    kept = {r[0] for r in db.execute(f"SELECT p.id FROM products p WHERE {cond}", params)}
+    assert kept == {"orange-teal", "none", "empty"}
+
