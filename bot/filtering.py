@@ -33,7 +33,9 @@ _GIFT_FRAME = re.compile(
 _EDGE_WORDS = re.compile(r"^(?:[\W_]|\b(?:a|an|for|some|the|and|to|of)\b)+|(?:[\W_]|\b(?:a|an|for|some|the|and|to|of)\b)+$",
                          re.I)
 
-_LEADING_ARTICLE = re.compile(r"^(?:(?:a|an|the|some)\s+)+", re.I)  # "I need a rain jacket" -> "rain jacket"
+# "I need a rain jacket" -> "rain jacket"; "what tents do you have?" -> "tents"
+_LEADING_ARTICLE = re.compile(r"^(?:(?:a|an|the|some|(?:what|which)(?:\s+(?:kinds?|sorts?|types?)\s+of)?)\s+)+|[\s?!.,;:]+$",
+                              re.I)
 
 
 def search_query(u: Understanding) -> str:

@@ -364,7 +364,8 @@ def test_a_gift_is_searched_by_what_the_person_enjoys(text, query):
     ("I need a rain jacket under 100 euros", "rain jacket"),
     ("the lightest tent", "tent"),
     ("show me some warm gloves", "warm gloves"),
-    ("a-frame tent", "a-frame tent"),
+    ("a-frame tent", "a-frame tent"), ("what tents do you have?", "tents"),
+    ("which kinds of stoves do you sell?", "stoves"),
 ])
 def test_the_search_words_drop_a_leading_article(text, query):
     assert search_query(understand(text, Vocabulary(), has_results=False, has_focus=False)) == query
