@@ -34,7 +34,14 @@ async def handle_buy(services: Services, turn: Turn, u: Understanding) -> list[R
         where = f"You can order it at {shop} with its code {product.id}."
     else:
         where = f"You can order it in our shop with its code {product.id}."
-    text = f"{NO_ORDERS} {product.title}{price} is {stock_text(product)}. {where}"
+    text = f"{NO_ORDERS} {product.title}{price} {_stock_verb(stock_text(product))}. {where}"
     services.memory.record(turn.user, "wants", product.id)
     return [Reply(text=text, buttons=(Button("♥ Save", f"s:{product.id}"), Button("Talk to a person", "human")),
                   intent=turn.intent)]
+
+
+def _stock_verb(stock: str) -> str:
+    """The record's stock as a predicate: "is in stock", "has only 4 left", "is of unknown stock"."""
+    if stock.startswith("only "):
+        return f"has {stock}"
+    return "is of unknown stock" if stock == "stock unknown" else f"is {stock}"
