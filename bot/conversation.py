@@ -8,6 +8,7 @@ import json
 from bot.context import Services, Turn, offer
 from bot.filtering import apply_preferences, filters_from
 from bot.language import NOTICES
+from bot.memory import Memory
 from bot.nlu import Understanding
 from bot.present import format_price
 from bot.products import Unresolved, resolve_refs
@@ -186,30 +187,21 @@ async def handle_preference(services: Services, turn: Turn, u: Understanding) ->
         memory.set_preference(turn.user, "budget", u.price.max, source)
         text = f"Noted: a budget of {format_price(u.price.max, 'EUR')}. I'll keep suggestions within it unless you ask otherwise."
     elif kind == "dislike_brand" and u.exclude_brands:
-        current = memory.preferences(turn.user).get("disliked_brands")
-        brands = list(dict.fromkeys([*(current.value if current else []), *u.exclude_brands]))
-        memory.set_preference(turn.user, "disliked_brands", brands, source)
+        _add_to_list(memory, turn.user, "disliked_brands", u.exclude_brands, source)
         text = f"Understood, I'll leave out {', '.join(u.exclude_brands)} from now on."
     elif kind == "dislike_color" and u.exclude_colors:
-        current = memory.preferences(turn.user).get("disliked_colors")
-        colors = list(dict.fromkeys([*(current.value if current else []), *u.exclude_colors]))
-        memory.set_preference(turn.user, "disliked_colors", colors, source)
-        liked = memory.preferences(turn.user).get("liked_colors")
-        if liked and set(liked.value) & set(u.exclude_colors):  # no longer liked
-            memory.set_preference(turn.user, "liked_colors", [c for c in liked.value if c not in u.exclude_colors], source)
+        _add_to_list(memory, turn.user, "disliked_colors", u.exclude_colors, source)
+        _remove_from_list(memory, turn.user, "liked_colors", u.exclude_colors, source)  # no longer liked
         text = (f"Understood, I'll leave out products that only come in {' or '.join(u.exclude_colors)} from now on "
                 f"(ask for a colour by name to see it anyway, or say “forget my colour”).")
     elif kind == "like":
         parts = []
         if u.brands:
-            current = memory.preferences(turn.user).get("liked_brands")
-            memory.set_preference(turn.user, "liked_brands", list(dict.fromkeys([*(current.value if current else []), *u.brands])), source)
+            _add_to_list(memory, turn.user, "liked_brands", u.brands, source)
             parts.append(", ".join(u.brands))
         if u.colors:
             memory.set_preference(turn.user, "liked_colors", u.colors, source)
-            disliked = memory.preferences(turn.user).get("disliked_colors")
-            if disliked and set(disliked.value) & set(u.colors):  # liked now
-                memory.set_preference(turn.user, "disliked_colors", [c for c in disliked.value if c not in u.colors], source)
+            _remove_from_list(memory, turn.user, "disliked_colors", u.colors, source)  # liked now
             parts.append(", ".join(u.colors))
         text = f"Nice, I'll keep {' and '.join(parts)} in mind for suggestions."
     else:
@@ -217,6 +209,19 @@ async def handle_preference(services: Services, turn: Turn, u: Understanding) ->
         text = "I didn't catch that preference. Try “I wear size 42”, “my budget is 80” or “I don't like <brand>”."
     turn.prefs = memory.preferences(turn.user)
     return [Reply(text=text, intent=turn.intent)]
+
+
+def _add_to_list(memory: Memory, user: str, key: str, values: list[str], source: str) -> None:
+    """Add values to a list preference, keeping its order and leaving out repeats."""
+    current = memory.preferences(user).get(key)
+    memory.set_preference(user, key, list(dict.fromkeys([*(current.value if current else []), *values])), source)
+
+
+def _remove_from_list(memory: Memory, user: str, key: str, values: list[str], source: str) -> None:
+    """Take values out of a list preference that holds any of them."""
+    current = memory.preferences(user).get(key)
+    if current and set(current.value) & set(values):
+        memory.set_preference(user, key, [v for v in current.value if v not in values], source)
 
 
 def show_data(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:

@@ -150,7 +150,7 @@ _FILLER = frozenset(
     "show me more some any one ones please thanks also instead just only cheaper less expensive pricier "
     "under below over above around about between and than max min up to euro euros eur bucks dollars usd "
     "in stock available now sort by price rating cheapest best rated top highest lowest rather how i'd "
-    "lightest heaviest least heavy weight warmest warmth temperature lighter warmer anything something "
+    "lightest heaviest least heavy weight warmest warmth temperature lighter warmer anything "
     "like want need looking something options option those these them it that this what about with "
     "colour color size sizes version versions not no without except exclude excluding avoid".split()
 ) | SLOT_WORDS | _GIFT_WORDS  # genders and head counts are slots; a gift's recipient describes no product

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.context import Services, Turn
 from bot.nlu import Understanding
 from bot.present import format_price, stock_text
-from bot.products import Unresolved, resolve_refs
+from bot.products import Unresolved, only_shown, resolve_refs
 from bot.types import Button, Reply
 
 NO_ORDERS = "I can't take orders or fill a basket in this chat."
@@ -17,8 +17,8 @@ async def handle_buy(services: Services, turn: Turn, u: Understanding) -> list[R
         products = resolve_refs(services, turn, u, limit=1)
     except Unresolved:
         products = []
-    if not products and len(turn.state.shown) == 1:
-        products = list(services.kb.store.get_products(turn.state.shown).values())
+    if not products:
+        products = only_shown(services, turn)
     shop = services.settings.shop_url
     if not products:
         turn.answered = False

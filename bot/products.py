@@ -113,11 +113,18 @@ async def handle_product_question(services: Services, turn: Turn, u: Understandi
     except Unresolved as exc:
         turn.answered = False
         return [Reply(text=str(exc), intent=turn.intent)]
-    if not products and len(turn.state.shown) == 1:
-        products = list(services.kb.store.get_products(turn.state.shown).values())
+    if not products:
+        products = only_shown(services, turn)
     if not products:
         return which_one(services, turn, u.text)
     return await answer_about(services, turn, products[0], u)
+
+
+def only_shown(services: Services, turn: Turn) -> list[Product]:
+    """The one product listed, when exactly one is: what a question naming none is about."""
+    if len(turn.state.shown) != 1:
+        return []
+    return list(services.kb.store.get_products(turn.state.shown).values())
 
 
 def which_one(services: Services, turn: Turn, question: str) -> list[Reply]:

@@ -72,7 +72,7 @@ async def handle_search(services: Services, turn: Turn, u: Understanding) -> lis
     before = replace(turn.state)
     sort = u.sort or ("warmth" if u.cold else "relevance")
     products = await run_search(services, turn, query, filters, sort)
-    if sort == "warmth" and not u.sort and products and temperature_phrase(products[0]) is None:
+    if _cold_but_unrated(u, sort, products):
         turn.state.sort = "relevance"  # "for winter" among products with no temperature rating: nothing to sort by
     confidence = turn.search_confidence
     if products and not u.has_product_slots() and confidence < MIN_CONFIDENCE and not u.gift:
@@ -186,13 +186,18 @@ async def handle_refine(services: Services, turn: Turn, u: Understanding) -> lis
     products = await run_search(services, turn, state.query, filters, sort, exclude=exclude)
     if not products and exclude:  # nothing cheaper (dearer) than what was shown
         return [_already_extreme(turn, state.query, filters, anchor, u.cheaper)]
-    if not lead and sort == "warmth" and not u.sort and products and temperature_phrase(products[0]) is None:
+    if not lead and _cold_but_unrated(u, sort, products):
         turn.state.sort = sort = state.sort or "relevance"  # a cold-weather word, but nothing here is rated
     elif not lead and (u.sort or sort == "warmth"):
         lead = {"price_asc": "Sorted by price, lowest first:", "price_desc": "Sorted by price, highest first:",
                 "rating": "Sorted by rating, best first:"}.get(u.sort) or _weight_lead(u.sort, products) \
             or _warmth_lead(sort, products)
     return await present_results(services, turn, products, state.query, filters, notes, u.text, lead=lead)
+
+
+def _cold_but_unrated(u: Understanding, sort: str, products: list[Product]) -> bool:
+    """A warmth order that only a cold-weather word asked for, over products with no temperature rating."""
+    return sort == "warmth" and not u.sort and bool(products) and temperature_phrase(products[0]) is None
 
 
 def _weight_lead(sort: str, products: list[Product]) -> str | None:
