@@ -218,10 +218,14 @@ def _add_to_list(memory: Memory, user: str, key: str, values: list[str], source:
 
 
 def _remove_from_list(memory: Memory, user: str, key: str, values: list[str], source: str) -> None:
-    """Take values out of a list preference that holds any of them."""
+    """Take values out of a list preference that holds any of them; an emptied preference is removed."""
     current = memory.preferences(user).get(key)
     if current and set(current.value) & set(values):
-        memory.set_preference(user, key, [v for v in current.value if v not in values], source)
+        left = [v for v in current.value if v not in values]
+        if left:
+            memory.set_preference(user, key, left, source)
+        else:
+            memory.remove_preference(user, key)
 
 
 def show_data(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
