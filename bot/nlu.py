@@ -301,8 +301,8 @@ def _is_product_question(u: Understanding, raw: str, has_focus: bool, has_result
         return False
     if u.skus:
         return True
-    if _POLICY.search(raw) and not has_focus:
-        return False
+    if _POLICY.search(raw) and not (has_focus and (u.pronoun or u.ordinals)):
+        return False  # "how much does shipping cost?" is about the store, even with a product in view
     if not (u.pronoun or u.ordinals):  # "how many in stock?" about the product in view
         return (has_focus or has_results) and bool(_FIELD_QUESTION.search(raw)) \
             and not (u.types or u.categories or u.brands)
