@@ -15,7 +15,8 @@ FOOTWEAR_HINTS = ("footwear", "shoe", "boot", "sandal")
 LETTER_SIZE_CATEGORIES = ("clothing", "jackets")
 _DROP = re.compile(
     r"\b(i'?m looking for|i am looking for|looking for|can you|could you|please|show me|find me|find|search for|"
-    r"do you have|do you sell|i need|i want|i'd like|something for|anything for|something|anything|some|any|in stock|available now|cheapest|best rated|top rated|"
+    r"do you have|do you sell|(?:that )?you (?:have|sell|carry|stock)|you'?ve got|(?:would|do|can|could) you (?:recommend|suggest)|"
+    r"i have|(?:which|what)(?:'s|\s+is|\s+are)?(?:\s+(?:kinds?|sorts?|types?)\s+of)?|i need|i want|i'd like|something for|anything for|something|anything|some|any|in stock|available now|cheapest|best rated|top rated|"
     r"sort by (price|rating|weight)|lightest|heaviest|under|below|less than|max|up to|at most|between|around|about)\b",
     re.I,
 )
@@ -33,9 +34,8 @@ _GIFT_FRAME = re.compile(
 _EDGE_WORDS = re.compile(r"^(?:[\W_]|\b(?:a|an|for|some|the|and|to|of)\b)+|(?:[\W_]|\b(?:a|an|for|some|the|and|to|of)\b)+$",
                          re.I)
 
-# "I need a rain jacket" -> "rain jacket"; "what tents do you have?" -> "tents"
-_LEADING_ARTICLE = re.compile(r"^(?:(?:a|an|the|some|(?:what|which)(?:\s+(?:kinds?|sorts?|types?)\s+of)?)\s+)+|[\s?!.,;:]+$",
-                              re.I)
+# "I need a rain jacket" -> "rain jacket"; "what's the lightest tent you have?" -> "tent"
+_LEADING_ARTICLE = re.compile(r"^(?:(?:a|an|the|some)\s+)+|^[\s?!.,;:]+|[\s?!.,;:]+$", re.I)
 
 
 def search_query(u: Understanding) -> str:
