@@ -137,14 +137,16 @@ class Understanding:
         ]
 
 
-_GIFT = re.compile(r"\b(gifts?|presents?|stocking fillers?)\b", re.I)
 # who a gift is for, and how the message says what they like: none of it describes the products
-RECIPIENTS = (
+RELATIONS = (
     "dad daddy father mum mom mommy mother parents wife husband son daughter brother sister friend friends "
     "boyfriend girlfriend partner grandpa grandma grandfather grandmother granddad grandad uncle aunt "
-    "nephew niece cousin colleague coworker boss teacher godson goddaughter fiance fiancee him her someone "
-    "somebody"
+    "nephew niece cousin colleague coworker boss teacher godson goddaughter fiance fiancee"
 )
+RECIPIENTS = RELATIONS + " him her someone somebody"
+# a gift, or products for someone else ("anything for my daughter? she loves hiking"): not the user's own sizes
+_GIFT = re.compile(r"\b(gifts?|presents?|stocking fillers?|for (?:my|our) (?:" + "|".join(RELATIONS.split())
+                   + r")|for (?:him|her))\b", re.I)
 _GIFT_WORDS = frozenset(("gift gifts present presents idea ideas birthday christmas xmas anniversary stocking "
                          "filler fillers likes loves enjoys into who he she his they " + RECIPIENTS).split())
 _FILLER = frozenset(
