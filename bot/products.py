@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import replace
 
 from bot.context import Services, Turn, ask, offer
+from bot.filtering import apply_preferences, filters_from, search_query
 from bot.names import singular
 from bot.nlu import Understanding, mentions_policy, understand
 from bot.present import comparison_text, details_text, format_price, product_card, stock_text, temperature_phrase
@@ -270,6 +272,8 @@ def attribute_answer(product: Product, question: str) -> str | None:
 
 async def handle_compare(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
     """A side-by-side of two or three products."""
+    if (u.types or u.categories) and not (u.ordinals or u.skus or u.brands or u.pronoun or _by_name(services, turn, u.text)):
+        return await _compare_kind(services, turn, u)  # a kind named, no product picked out
     shown = turn.state.shown
     if not u.ordinals and shown:
         bare = [int(n) for n in re.findall(r"\b(\d{1,2})\b", u.text)]
@@ -289,11 +293,32 @@ async def handle_compare(services: Services, turn: Turn, u: Understanding) -> li
     if len(products) < 2:
         turn.answered = False
         return [Reply(text="Tell me which products to compare, e.g. “compare the first and the third”. Search for something first.", intent=turn.intent)]
-    products = products[:3]
+    return _comparison(services, turn, products[:3])
+
+
+def _comparison(services: Services, turn: Turn, products: list[Product]) -> list[Reply]:
+    """The side-by-side reply; the compared products become the ones shown."""
     for p in products:
         services.memory.record(turn.user, "viewed", p.id)
     turn.state.shown = [p.id for p in products]
     return [Reply(text=comparison_text(products), products=tuple(product_card(p) for p in products), intent=turn.intent)]
+
+
+_COMPARE_FRAME = re.compile(r"\b(compare|comparison|versus|vs\.?|(the )?difference between|which is better|both|top|two|three|2|3)\b",
+                            re.I)
+
+
+async def _compare_kind(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
+    """"compare the two cheapest backpacks": search that kind, sorted as asked, and compare the first two or three."""
+    from bot.shopping import present_results, run_search
+
+    count = re.search(r"\b(three|3)\b", u.text, re.I)
+    query = search_query(replace(u, text=_COMPARE_FRAME.sub(" ", u.text)))
+    filters, notes = apply_preferences(turn, filters_from(u), u, services)
+    products = await run_search(services, turn, query, filters, u.sort or "relevance")
+    if len(products) < 2:
+        return await present_results(services, turn, products, query, filters, notes, u.text)
+    return _comparison(services, turn, products[:3 if count else 2])
 
 
 async def handle_save(services: Services, turn: Turn, product_id: str) -> list[Reply]:
