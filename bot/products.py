@@ -234,7 +234,7 @@ def answer_from_record(product: Product, u: Understanding) -> str | None:
     weighing = re.search(r"\b(weigh|weighs|weight|heavy)\b", low)  # before "how much": "how much does it weigh?"
     if weighing and weight:
         return weight
-    if re.search(r"\b(how warm|warm enough|temperature|rated to|comfort rating|how cold)\b", low):
+    if re.search(r"\b(how warm|warm enough|temperature|rated to|comfort rating|how cold|summer|winter|seasons?|cold|freezing)\b", low):
         rated = temperature_phrase(product)
         if rated:
             return f"{name} is rated to {rated}."
