@@ -72,6 +72,10 @@ _BUY = re.compile(r"\b(add (?:" + _THIS + r" )?to (?:my |the )?(?:cart|basket|sh
                   + r"|i(?:'d| would) like to (?:buy|order|purchase) " + _THIS + r"|i (?:want|wanna) to (?:buy|order|purchase) "
                   + _THIS + r"|^(?:please )?(?:buy|order|purchase) " + _THIS + r"|can i (?:buy|order|purchase) " + _THIS
                   + r"(?: here| from you| now)?\s*\??\s*$)", re.I)
+# "which is best for a family?", "what's the best one for backpacking?": rank the results by that need
+_BEST_FOR = re.compile(r"^\s*(?:(?:which|what)(?:'s|\s+(?:one|ones|of (?:these|them|those)))?(?:\s+(?:is|are|would be|will be))?\s+)?"
+                       r"(?:the\s+)?(?:best|better|good|ideal|great|suitable|right|most suitable)(?:\s+ones?)?\s+for\s+(.+?)[\s?!.]*$", re.I)
+_NOT_A_NEED = re.compile(r"^(?:me|myself|us|you|him|her|them|it|this|that)$", re.I)
 _IN_STOCK = re.compile(r"\b(in stock|available now|only available|ships? (now|today)|available ones)\b", re.I)
 _ONLY_BRAND = re.compile(r"\b(only|just)\b", re.I)
 NEGATION = r"\b(?:not|no|without|except|exclude|excluding|don'?t (?:like|want)|do not (?:like|want)|hate|dislike|avoid|other than)\b[^.,;]*?"
@@ -118,6 +122,7 @@ class Understanding:
     pronoun: bool = False
     pref_kind: str | None = None
     gift: bool = False  # "a gift for my dad who likes hiking": the products are for someone else
+    need: str | None = None  # "which is best for a family?": what the results should suit ("a family")
     cold: bool = False  # "a sleeping bag for winter": the warmest first, where the records rate warmth
 
     def has_product_slots(self) -> bool:
@@ -212,6 +217,8 @@ def understand(text: str, vocab: Vocabulary, *, has_results: bool, has_focus: bo
         u.intent = "details"
     elif _DETAILS.search(low) or (u.ordinals and len(tokens(raw)) <= 4 and not is_question(raw)):
         u.intent = "details"
+    elif has_results and not u.ordinals and _need(u, raw):
+        u.intent = "refine"
     elif _is_product_question(u, raw, has_focus, has_results):
         u.intent = "product_question"
     elif (_POLICY.search(low) and not (u.types or u.categories or u.brands)) or _HOW_TO.search(low):
@@ -287,6 +294,15 @@ def _preference_kind(u: Understanding, low: str) -> bool:
         u.pref_kind = "like"
         return True
     return False
+
+
+def _need(u: Understanding, raw: str) -> bool:
+    """Take what the results should suit from "which is best for X?" into `u.need`."""
+    m = _BEST_FOR.match(raw)
+    if not m or _NOT_A_NEED.match(m.group(1)) or _POLICY.search(m.group(1)):
+        return False
+    u.need = m.group(1)
+    return True
 
 
 def mentions_policy(text: str) -> bool:

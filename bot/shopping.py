@@ -40,12 +40,15 @@ def results_reply(
 
 
 async def run_search(
-    services: Services, turn: Turn, query: str, filters: SearchFilters, sort: str, exclude: set[str] | None = None
+    services: Services, turn: Turn, query: str, filters: SearchFilters, sort: str, exclude: set[str] | None = None,
+    within: set[str] | None = None,
 ) -> list[Product]:
-    """Search off the event loop; remember the ranked pool in the conversation state."""
+    """Search off the event loop (leaving out `exclude`; only `within`, if any of it matches); remember the ranked pool."""
     result = await asyncio.to_thread(services.search.search, query, filters, top_k=RESULT_POOL, sort=sort)
     if exclude:
         result.hits = [h for h in result.hits if h.product.id not in exclude]
+    if within and any(h.product.id in within for h in result.hits):
+        result.hits = [h for h in result.hits if h.product.id in within]
     turn.state.query = query
     turn.state.filters = filters.to_dict()
     turn.state.sort = sort
@@ -164,8 +167,10 @@ def no_results(turn: Turn, query: str, filters: SearchFilters, notes: list[str] 
 
 
 async def handle_refine(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
-    """Change the last search: cheaper, another colour, a brand, a price limit, a sort order."""
+    """Change the last search: cheaper, another colour, a brand, a price limit, a sort order, a need."""
     state = turn.state
+    if u.need:
+        return await _best_for(services, turn, u)
     base = SearchFilters.from_dict(state.filters)
     filters = filters_from(u, base)
     shown = [p for p in services.kb.store.get_products(state.shown).values() if p.price is not None]
@@ -193,6 +198,18 @@ async def handle_refine(services: Services, turn: Turn, u: Understanding) -> lis
                 "rating": "Sorted by rating, best first:"}.get(u.sort) or _weight_lead(u.sort, products) \
             or _warmth_lead(sort, products)
     return await present_results(services, turn, products, state.query, filters, notes, u.text, lead=lead)
+
+
+async def _best_for(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
+    """"which is best for a family?": the last results, ranked by the last search words and the need."""
+    state = turn.state
+    need = search_query(replace(u, text=u.need or "", gift=False)) or (u.need or "")
+    filters, notes = apply_preferences(turn, SearchFilters.from_dict(state.filters), u, services)
+    query = state.query
+    products = await run_search(services, turn, f"{query} {need}".strip(), filters, "relevance", within=set(state.results))
+    state.query = query  # the next need replaces this one rather than adding to it
+    lead = f"Of the {query or 'products'} I found, these match “{u.need}” best:"
+    return await present_results(services, turn, products, query, filters, notes, u.text, lead=lead)
 
 
 def _cold_but_unrated(u: Understanding, sort: str, products: list[Product]) -> bool:

@@ -14,7 +14,8 @@ Format (a list of conversations per file):
         - restart: true                                # rebuild the core on the same memory database
 
 Product conditions: type, category, brand, not_brand, color, not_color, not_only_color, size, min_price, max_price,
-in_stock, attr (a value, or a list of allowed ones), ids (exact order), first_id, include_ids, exclude_ids, count/min/max.
+in_stock, attr (a value, or a list of allowed ones), under `all` (every product) or `first` (the first one); ids (exact
+order), first_id, include_ids, exclude_ids, count/min/max.
 """
 
 from __future__ import annotations
@@ -128,7 +129,14 @@ def check_products(spec: dict[str, Any], products: list[Any], ctx: ConversationC
         assert pid in ids, f"{where}: expected {pid} in {ids}"
     for pid in spec.get("exclude_ids", []):
         assert pid not in ids, f"{where}: {pid} should not be in {ids}"
-    cond = spec.get("all", {})
+    check_conditions(spec.get("all", {}), products, where)
+    if "first" in spec:  # conditions on the first product alone
+        assert products, f"{where}: no products"
+        check_conditions(spec["first"], products[:1], where)
+
+
+def check_conditions(cond: dict[str, Any], products: list[Any], where: str) -> None:
+    """Assert that every product meets the conditions (type, category, brand, colour, price, ...)."""
     for p in products:
         label = f"{where}: {p.id} {p.title}"
         if "type" in cond:
