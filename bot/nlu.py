@@ -123,11 +123,13 @@ class Understanding:
     pref_kind: str | None = None
     gift: bool = False  # "a gift for my dad who likes hiking": the products are for someone else
     need: str | None = None  # "which is best for a family?": what the results should suit ("a family")
+    volumes: list[str] = field(default_factory=list)  # catalog sizes that "between 30 and 40 litres" allows
+    volume_text: str = ""  # the words that said so, which are no search words
     cold: bool = False  # "a sleeping bag for winter": the warmest first, where the records rate warmth
 
     def has_product_slots(self) -> bool:
         """True when the message names something about products."""
-        return bool(self.colors or self.size or self.brands or self.types or self.categories or self.flags
+        return bool(self.colors or self.size or self.volumes or self.brands or self.types or self.categories or self.flags
                     or self.price or self.in_stock or self.sort or self.exclude_brands
                     or self.exclude_colors)
 
@@ -160,7 +162,8 @@ _FILLER = frozenset(
     "in stock available now sort by price rating cheapest best rated top highest lowest rather how i'd "
     "lightest heaviest least heavy weight warmest warmth temperature lighter warmer anything "
     "like want need looking something options option those these them it that this what about with "
-    "colour color size sizes version versions not no without except exclude excluding avoid".split()
+    "colour color size sizes version versions not no without except exclude excluding avoid "
+    "l ltr ltrs litre litres liter liters".split()
 ) | SLOT_WORDS | _GIFT_WORDS  # genders and head counts are slots; a gift's recipient describes no product
 
 
@@ -241,6 +244,9 @@ def _fill_slots(u: Understanding, vocab: Vocabulary) -> None:
     for color in vocab.find_colors(text):
         (u.exclude_colors if re.search(NEGATION + r"\b" + re.escape(color.lower()), low) else u.colors).append(color)
     u.size = parse_size(text) or vocab.find_capacity(text)
+    volumes = None if u.size else vocab.find_volumes(text)
+    if volumes:
+        u.volumes, u.volume_text = volumes
     brands = vocab.find_brands(text)
     for brand in brands:
         if re.search(NEGATION + re.escape(brand.lower()), low):

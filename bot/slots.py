@@ -24,6 +24,9 @@ _PRICE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("around", re.compile(rf"(?:\baround|\babout|\bapprox(?:imately)?|\broughly|~)\s*{CURRENCY}?\s*{NUM}\s*{CURRENCY}?")),
     ("max", re.compile(rf"{CURRENCY}\s*{NUM}\b|\b{NUM}\s*{CURRENCY}")),
 ]
+# a unit after a number that makes it a measure, not an amount of money
+_UNIT_AFTER = re.compile(r"\s*(?:l|ltrs?|litres?|liters?|kg|kilos?|g|grams?|cm|mm|m|metres?|meters?|°|degrees?|lm|lumens?|"
+                         r"mah|w|watts?|h|hrs?|hours?|people|persons?|p|man|inch(?:es)?|oz|lbs?)\b")
 ORDINALS = {
     "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
     "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8,
@@ -44,6 +47,29 @@ _COUNT = r"(\d{1,2}|" + "|".join(_COUNT_WORDS) + r")"
 _PERSON_WORDS = ("person", "persons", "people")
 _CAPACITY_RE = re.compile(rf"\b{_COUNT}[\s-]*(?:{'|'.join(_PERSON_WORDS)}|man|men|p)\b"
                           rf"|\bsleeps?\s+{_COUNT}\b|\bfor\s+{_COUNT}\s*(?:$|[?.!,])")
+_LITRES = r"\s*(?:l|ltrs?|litres?|liters?)\b"
+_VOLUME_RE = re.compile(
+    rf"\b(?:between\s+)?(\d{{1,3}})(?:{_LITRES})?\s*(?:-|to|and)\s*(\d{{1,3}}){_LITRES}"
+    rf"|\b(under|below|less than|up to|at most|max(?:imum)?|over|above|more than|at least|min(?:imum)?|around|about)\s+(\d{{1,3}}){_LITRES}"
+    rf"|\b(\d{{1,3}}){_LITRES}")
+_VOLUME_SIZE = re.compile(r"^(\d{1,3}(?:\.\d)?)\s*l$")
+
+
+def _volume_bounds(m: re.Match[str]) -> tuple[float, float]:
+    """The litres a volume phrase allows: a range, a bound, or about the amount named."""
+    if m.group(1):
+        a, b = sorted((float(m.group(1)), float(m.group(2))))
+        return a, b
+    if m.group(3):
+        n = float(m.group(4))
+        if m.group(3) in ("around", "about"):
+            return n * 0.85, n * 1.15
+        upper = m.group(3) in ("under", "below", "less than", "up to", "at most", "max", "maximum")
+        return (0.0, n) if upper else (n, float("inf"))
+    n = float(m.group(5))
+    return n * 0.85, n * 1.15
+
+
 _CAPACITY_SIZE = re.compile(r"^(\d{1,2})[\s-]*(?:persons?|people|man|p)$")
 _GENDER_NAMES = {  # "women's" matches too: the word ends before the apostrophe
     "women": ("women", "womens", "woman", "womans", "ladies", "lady", "ladys", "female", "girl", "girls"),
@@ -83,8 +109,8 @@ def parse_price(text: str) -> PriceRange | None:
     """The first price constraint in `text`, in any of the common forms."""
     low = text.lower()
     for kind, pattern in _PRICE_PATTERNS:
-        m = pattern.search(low)
-        if not m:
+        m = next((m for m in pattern.finditer(low) if not _UNIT_AFTER.match(low, m.end())), None)
+        if not m:  # "between 30 and 40 litres", "under 2 kg": a measure, not a price
             continue
         nums = [g for g in m.groups() if g is not None]
         if kind in ("between", "range") and len(nums) >= 2:
@@ -192,6 +218,18 @@ class Vocabulary:
             return None  # none, both, or a gender the catalog does not record
         shared = [values[v] for v in _UNISEX if v in values]
         return (values[named[0]], *shared)
+
+    def find_volumes(self, text: str) -> tuple[list[str], str] | None:
+        """The catalog's volume sizes ("40L") that a volume phrase allows ("between 30 and 40 litres",
+        "under 25 l", "a 30 litre pack": within 15%), with the phrase; None when none is named or none fits."""
+        m = _VOLUME_RE.search(text.lower())
+        if not m:
+            return None
+        low, high = _volume_bounds(m)
+        fitting = [size for size in self.sizes
+                   if (v := _VOLUME_SIZE.match(size.lower().strip())) and low <= float(v.group(1)) <= high]
+        return (sorted(fitting, key=lambda s: float(_VOLUME_SIZE.match(s.lower().strip()).group(1))), m.group(0)) \
+            if fitting else None
 
     def find_capacity(self, text: str) -> str | None:
         """The catalog's "N-person" size for a head count the user names ("tent for 2 people"): that

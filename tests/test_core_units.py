@@ -54,6 +54,21 @@ def test_numbers_that_are_not_prices():
     assert parse_price("size 42 boots") is None
     assert parse_price("a 2-person tent") is None
     assert parse_price("from 42") is None
+    assert parse_price("backpacks between 30 and 40 litres") is None  # a volume
+    assert parse_price("a sleeping bag under 1000 g") is None
+    assert parse_price("a headlamp over 300 lumens") is None
+    assert parse_price("boots under 150 in black").max == 150  # "in" is no unit
+
+
+@pytest.mark.parametrize("text, sizes", [
+    ("backpacks between 30 and 40 litres", ["30L", "35L", "40L"]), ("a 30-40l pack", ["30L", "35L", "40L"]),
+    ("under 20 l", ["16L", "20L"]), ("at least 45 liters", ["55L"]), ("a 30 litre daypack", ["30L"]),
+    ("around 38 litres", ["35L", "40L"]), ("a 100 litre duffel", None), ("size 42", None), ("30 euros", None),
+])
+def test_a_volume_becomes_the_catalogs_litre_sizes(text, sizes):
+    vocab = Vocabulary(sizes=["16L", "20L", "30L", "35L", "40L", "55L", "42", "M"])
+    found = vocab.find_volumes(text)
+    assert (found[0] if found else None) == sizes
 
 
 def test_sizes_and_ordinals():
