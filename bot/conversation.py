@@ -9,7 +9,7 @@ from bot.context import Services, Turn, offer
 from bot.filtering import apply_preferences, filters_from
 from bot.language import NOTICES
 from bot.memory import Memory
-from bot.nlu import Understanding
+from bot.nlu import Understanding, says_goodbye
 from bot.present import format_price
 from bot.products import Unresolved, resolve_refs
 from bot.shopping import results_reply
@@ -43,7 +43,9 @@ def empty_reply(services: Services, turn: Turn, u: Understanding | None = None) 
 
 
 def thanks(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
-    """You're welcome."""
+    """You're welcome, or goodbye when the message ends the conversation."""
+    if says_goodbye(turn.text):
+        return [Reply(text="Thanks for stopping by, and goodbye! I'm here whenever you need something.", intent=turn.intent)]
     return [Reply(text="You're welcome! Anything else I can find for you?", intent=turn.intent)]
 
 

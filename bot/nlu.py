@@ -21,9 +21,13 @@ INTENTS = (
     "search", "out_of_scope", "confirm", "cancel", "buy",
 )
 
+# the end of a conversation ("ok thanks bye", "that's all"): answered like thanks
+CLOSING = r"(?:bye|bye bye|goodbye|good bye|see you(?: later| soon)?|see ya|that'?s all|that'?s it|nothing else|i'?m done|" \
+          r"have a (?:nice|good|great) (?:day|evening|weekend))\b[\s,!.]*(?:for now|then|now)?[\s,!.]*(?:thanks?|thank you)?[\s!.]*$"
 _GREETING = re.compile(r"^\s*(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening)|greetings|yo|hallo|hola|bonjour|moin)\b[\s!.,]*(there|again|bot|shopguide)?[\s!.,]*$", re.I)
 _HELP = re.compile(r"^\s*(/?help|what can you do|how does this work|what do you do|commands|menu|\?)\s*[?!.]*\s*$", re.I)
-_THANKS = re.compile(r"^\s*(thanks?|thank you|thx|ty|cheers|great,? thanks|perfect,? thanks?|awesome)\b.*$", re.I)
+_ACK = r"(?:(?:ok(?:ay)?|great|cool|perfect|alright|all right|fine|nice|awesome|lovely|no)\b[\s,!.]*)?"
+_THANKS = re.compile(rf"^\s*{_ACK}(thanks?|thank you|thx|ty|cheers|awesome)\b.*$|^\s*{_ACK}(?:thanks?\b[\s,!.]*)?(?:{CLOSING})", re.I)
 _HUMAN = re.compile(r"\b(human|real person|live agent|an agent|customer service|talk to (a|some)(one|body| person)|speak (to|with) (a|some)(one|body| person)|operator|staff member|representative)\b", re.I)
 _FORGET = re.compile(r"\b(forget (about )?(me|my data|everything|all about me|what you know)|"
                      r"(delete|erase|wipe|remove|clear) (all (of )?)?(my (personal )?(data|information|info|history|details)|"
@@ -309,6 +313,11 @@ def _need(u: Understanding, raw: str) -> bool:
         return False
     u.need = m.group(1)
     return True
+
+
+def says_goodbye(text: str) -> bool:
+    """Whether the message ends the conversation ("ok thanks, bye", "that's all")."""
+    return bool(re.search(rf"(?:^|[\s,!.]){CLOSING}", text.strip(), re.I))
 
 
 def mentions_policy(text: str) -> bool:
