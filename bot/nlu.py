@@ -167,7 +167,7 @@ _FILLER = frozenset(
     "lightest heaviest least heavy weight warmest warmth temperature lighter warmer anything "
     "like want need looking something options option those these them it that this what about with "
     "colour color size sizes version versions not no without except exclude excluding avoid "
-    "l ltr ltrs litre litres liter liters".split()
+    "l ltr ltrs litre litres liter liters ll ve re d".split()  # the rest of "I'll", "we've", "you're", "I'd"
 ) | SLOT_WORDS | _GIFT_WORDS  # genders and head counts are slots; a gift's recipient describes no product
 
 
