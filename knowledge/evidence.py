@@ -71,10 +71,13 @@ class EvidenceRetriever:
 
     def answers(self, product_id: str, question: str, top_k: int = 2) -> list[Evidence]:
         """The passages that answer `question`: the best above the model's floor, none when no passage
-        of the product shares a content word with the question (then nothing stored is about it)."""
+        of the product shares a content word with the question (then nothing stored is about it).
+        The product's own name is no such word: every passage that names it would share it."""
         ranked, passages = self._ranked(product_id, question, top_k, True)
         ranked = [e for e in ranked if e.score >= self.floor]
-        terms = [t for t in keyword_terms(question) if t not in QUESTION_WORDS]
+        product = self.kb.store.get_product(product_id) if ranked else None
+        named = set(keyword_terms(f"{product.title} {product.brand or ''}")) if product else set()
+        terms = [t for t in keyword_terms(question) if t not in QUESTION_WORDS and t not in named]
         if not ranked or not terms:
             return ranked
         return ranked if _local_bm25(fts_query(" ".join(terms)), passages) else []

@@ -84,6 +84,9 @@ def test_nothing_answers_when_no_passage_shares_a_word_with_the_question(tmp_pat
         assert evidence.rank("B1", question)[0].score >= evidence.floor  # similar enough, but about something else
         assert evidence.answers("B1", question) == []
         assert evidence.answers("B1", "how heavy is the sole unit?") == []
+        # the product's own name is in its description, but says nothing about what is asked
+        assert evidence.answers("B1", "is the Ascent hiking boot comfortable?") == []
+        assert evidence.answers("B1", "will the Ascent keep my feet dry?")
         assert evidence.answers("B1", "???") == [] and evidence.answers("NO-SUCH", "is it waterproof?") == []
     finally:
         kb.close()
