@@ -70,7 +70,8 @@ _COLD_WORDS = frozenset("winter wintry cold weather night nights conditions temp
 # a question about a field of the record, with no product named: about the one in view
 _FIELD_QUESTION = re.compile(
     r"\b(how many (are |do you have )?(left|in stock|available)|how much (is|does|for)|what('s| is) the price|"
-    r"(what|which) (colou?rs?|sizes?)|how heavy|how warm|what material|what('s| is) (it|this) made of)\b", re.I)
+    r"(what|which) (colou?rs?|sizes?)|how heavy|how warm|what material|what('s| is) (it|this) made of|reviews?|"
+    r"what do (customers|people|others) (say|think))\b", re.I)
 _THIS = r"(?:it|this|that|this one|that one|them|these|the \w+ one|the \w+|number \d+|#?\d+)"
 _BUY = re.compile(r"\b(add (?:" + _THIS + r" )?to (?:my |the )?(?:cart|basket|shopping bag|order)|i'?ll (?:take|buy|have) " + _THIS
                   + r"|i(?:'d| would) like to (?:buy|order|purchase) " + _THIS + r"|i (?:want|wanna) to (?:buy|order|purchase) "

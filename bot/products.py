@@ -176,6 +176,9 @@ async def answer_about(services: Services, turn: Turn, product: Product, u: Unde
     """Answer a question about one product: its record first, then its documents."""
     turn.state.focus = product.id
     services.memory.record(turn.user, "asked", product.id, u.text)
+    if _ASKS_REVIEWS.search(u.text):
+        return [Reply(text=await _reviews_answer(services, product, u.text), products=(product_card(product),),
+                      intent=turn.intent)]
     answer = answer_from_record(product, u)
     if answer:
         return [Reply(text=answer, products=(product_card(product),), intent=turn.intent)]
@@ -197,6 +200,21 @@ async def answer_about(services: Services, turn: Turn, product: Product, u: Unde
                  "description": "the product description"}.get(e.source, e.source)
         lines.append(f"• From {label}: “{e.text}”")
     return [Reply(text="\n".join(lines), products=(product_card(product),), intent=turn.intent)]
+
+
+_ASKS_REVIEWS = re.compile(r"\b(reviews?|reviewers?|what (?:do|did) (?:customers|people|others|buyers|users|owners) (?:say|think|write)|"
+                           r"what (?:are|is) (?:people|customers|everyone) saying|customer (?:feedback|opinions?)|testimonials?)\b", re.I)
+
+
+async def _reviews_answer(services: Services, product: Product, question: str) -> str:
+    """What customers wrote about the product, quoted as stored (the three most about the question), with its rating."""
+    ranked = await asyncio.to_thread(services.evidence.rank, product.id, question, 20, include_description=False)
+    reviews = [e for e in ranked if e.source == "review"][:3]
+    rated = f"{product.title} is rated {product.rating:.1f}/5. " if product.rating is not None else ""
+    if not reviews:
+        return f"I don't have any customer reviews of {product.title}." + (f" {rated.strip()}" if rated else "")
+    quotes = "\n".join(f"• “{e.text}”" for e in reviews)
+    return (f"{rated}What customers wrote:" if rated else f"What customers wrote about {product.title}:") + f"\n{quotes}"
 
 
 def answer_from_record(product: Product, u: Understanding) -> str | None:
