@@ -13,8 +13,9 @@ from knowledge.filters import SearchFilters
 
 FOOTWEAR_HINTS = ("footwear", "shoe", "boot", "sandal")
 LETTER_SIZE_CATEGORIES = ("clothing", "jackets")
+_GREETING_LEAD = re.compile(r"^\s*(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening))(?: there)?\b[\s,!.]*", re.I)
 _DROP = re.compile(
-    r"\b(i'?m looking for|i am looking for|looking for|can you|could you|please|show me|find me|find|search for|"
+    r"\b(should i (?:get|buy|take|choose|pick)|do i need|i'?m looking for|i am looking for|looking for|can you|could you|please|show me|find me|find|search for|"
     r"do you have|do you sell|(?:that )?you (?:have|sell|carry|stock)|you'?ve got|(?:would|do|can|could) you (?:recommend|suggest)|"
     r"i have|(?:which|what)(?:'s|\s+is|\s+are)?(?:\s+(?:kinds?|sorts?|types?)\s+of)?|i need|i want|i'd like|something for|anything for|something|anything|some|any|in stock|available now|cheapest|best rated|top rated|"
     r"sort by (price|rating|weight)|lightest|heaviest|under|below|less than|max|up to|at most|between|around|about)\b",
@@ -40,7 +41,7 @@ _LEADING_ARTICLE = re.compile(r"^(?:(?:a|an|the|some)\s+)+|^[\s?!.,;:]+|[\s?!.,;
 
 def search_query(u: Understanding) -> str:
     """The part of the message that describes products, without price phrases and filler."""
-    text = u.text
+    text = _GREETING_LEAD.sub("", u.text)
     if u.price and u.price.text:
         text = text.lower().replace(u.price.text, " ")
     if u.volume_text:
@@ -56,6 +57,13 @@ def search_query(u: Understanding) -> str:
     text = re.sub(r"[€$£]\s*\d+(?:[.,]\d+)?|\d+(?:[.,]\d+)?\s*(?:€|eur(?:os?)?|bucks?|dollars?)", " ", text, flags=re.I)
     text = " ".join(text.split())
     return _EDGE_WORDS.sub("", text) if u.gift else _LEADING_ARTICLE.sub("", text)
+
+
+def shown_query(u: Understanding, query: str, longest: int = 6) -> str:
+    """What a reply quotes as the search: the query, or the kind of product it names when it is a long sentence
+    ("I'm going to Norway in March, what jacket should I get?" is searched whole but quoted as "jackets")."""
+    kinds = u.types or u.categories
+    return ", ".join(kinds) if kinds and len(query.split()) > longest else query
 
 
 def filters_from(u: Understanding, base: SearchFilters | None = None) -> SearchFilters:

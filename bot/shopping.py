@@ -7,7 +7,9 @@ import logging
 from dataclasses import replace
 
 from bot.context import Services, Turn, offer
-from bot.filtering import apply_preferences, describe_filters, filter_phrase, filters_from, relax_label, search_query
+from bot.filtering import (
+    apply_preferences, describe_filters, filter_phrase, filters_from, relax_label, search_query, shown_query,
+)
 from bot.nlu import Understanding, is_question
 from bot.present import format_price, numbered_list, product_card, temperature_phrase
 from bot.types import Button, Reply
@@ -82,7 +84,7 @@ async def handle_search(services: Services, turn: Turn, u: Understanding) -> lis
         turn.state = before  # not a product search: "show more" still pages the last real one
         return await _not_a_product_search(services, turn, u)
     services.memory.record(turn.user, "searched", None, query or u.text)
-    return await present_results(services, turn, products, query, filters, notes, u.text)
+    return await present_results(services, turn, products, shown_query(u, query), filters, notes, u.text)
 
 
 def gift_question(services: Services, turn: Turn) -> Reply:
