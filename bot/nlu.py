@@ -28,7 +28,7 @@ _GREETING = re.compile(r"^\s*(hi|hello|hey|hiya|howdy|good (morning|afternoon|ev
 _HELP = re.compile(r"^\s*(/?help|what can you do|how does this work|what do you do|commands|menu|\?)\s*[?!.]*\s*$", re.I)
 _ACK = r"(?:(?:ok(?:ay)?|great|cool|perfect|alright|all right|fine|nice|awesome|lovely|no)\b[\s,!.]*)?"
 _THANKS = re.compile(rf"^\s*{_ACK}(thanks?|thank you|thx|ty|cheers|awesome)\b.*$|^\s*{_ACK}(?:thanks?\b[\s,!.]*)?(?:{CLOSING})", re.I)
-_HUMAN = re.compile(r"\b(human|real person|live agent|an agent|customer service|talk to (a|some)(one|body| person)|speak (to|with) (a|some)(one|body| person)|operator|staff member|representative)\b", re.I)
+_HUMAN = re.compile(r"\b(human|real person|live agent|an agent|customer service|talk to (a|some)(one|body| person)|speak (to|with) (a|some)(one|body| person)|operator|staff member|representative|(?:a|the|your) (?:manager|supervisor)|speak (?:to|with) (?:a|the) (?:human|person))\b", re.I)
 _FORGET = re.compile(r"\b(forget (about )?(me|my data|everything|all about me|what you know)|"
                      r"(delete|erase|wipe|remove|clear) (all (of )?)?(my (personal )?(data|information|info|history|details)|"
                      r"everything (you know |you have |you've saved )?(about|on) me)|erase me|/forget)\b", re.I)

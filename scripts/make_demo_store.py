@@ -1170,7 +1170,7 @@ FAQS = [
     ("size-guide-backpacks", "sizing", "Which backpack size do I need?",
      "As a rule of thumb, 15-30 litres suits day hikes, 35-50 litres suits 2-4 day hut trips and 55 litres or more suits multi-day treks with a tent. Backpack sizes in the shop refer to volume in litres."),
     # orders
-    ("order-tracking", "orders", "How can I track my order?",
+    ("order-tracking", "orders", "Where is my order, and how can I track it?",
      "As soon as your order is dispatched you receive an email with a tracking link. You can also follow the status under \"My orders\" in your account."),
     ("cancel-order", "orders", "Can I cancel my order?",
      "You can cancel an order free of charge under \"My orders\" as long as it has not been dispatched yet. Once dispatched it can no longer be cancelled, but you can return it within 30 days of delivery."),
