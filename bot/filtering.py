@@ -44,8 +44,8 @@ def search_query(u: Understanding) -> str:
     text = _GREETING_LEAD.sub("", u.text)
     if u.price and u.price.text:
         text = text.lower().replace(u.price.text, " ")
-    if u.volume_text:
-        text = text.lower().replace(u.volume_text, " ")
+    if u.size_text:
+        text = text.lower().replace(u.size_text, " ")
     for name in (*u.exclude_colors, *u.exclude_brands):  # "boots, not orange": orange is no search word
         text = re.sub(NEGATION + r"\b" + re.escape(name.lower()) + r"\b", " ", text, flags=re.I)
     for color in u.colors:  # a filter, not a search word: "not black" later must not search for black
@@ -88,8 +88,8 @@ def filters_from(u: Understanding, base: SearchFilters | None = None) -> SearchF
         changes["colors"] = tuple(c for c in (changes.get("colors") or f.colors) if c not in u.exclude_colors)
     if u.size:
         changes["sizes"] = (u.size,)
-    elif u.volumes:
-        changes["sizes"] = tuple(u.volumes)
+    elif u.size_options:
+        changes["sizes"] = tuple(u.size_options)
     if u.brands:
         changes["brands"] = tuple(u.brands)
         changes["exclude_brands"] = tuple(b for b in f.exclude_brands if b.lower() not in {x.lower() for x in u.brands})

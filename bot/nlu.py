@@ -128,13 +128,13 @@ class Understanding:
     pref_kind: str | None = None
     gift: bool = False  # "a gift for my dad who likes hiking": the products are for someone else
     need: str | None = None  # "which is best for a family?": what the results should suit ("a family")
-    volumes: list[str] = field(default_factory=list)  # catalog sizes that "between 30 and 40 litres" allows
-    volume_text: str = ""  # the words that said so, which are no search words
+    size_options: list[str] = field(default_factory=list)  # catalog sizes that "30 to 40 litres" or "for 4 people" allows
+    size_text: str = ""  # the volume words that said so, which are no search words
     cold: bool = False  # "a sleeping bag for winter": the warmest first, where the records rate warmth
 
     def has_product_slots(self) -> bool:
         """True when the message names something about products."""
-        return bool(self.colors or self.size or self.volumes or self.brands or self.types or self.categories or self.flags
+        return bool(self.colors or self.size or self.size_options or self.brands or self.types or self.categories or self.flags
                     or self.price or self.in_stock or self.sort or self.exclude_brands
                     or self.exclude_colors)
 
@@ -248,10 +248,16 @@ def _fill_slots(u: Understanding, vocab: Vocabulary) -> None:
     u.price = parse_price(text)
     for color in vocab.find_colors(text):
         (u.exclude_colors if re.search(NEGATION + r"\b" + re.escape(color.lower()), low) else u.colors).append(color)
-    u.size = parse_size(text) or vocab.find_capacity(text)
-    volumes = None if u.size else vocab.find_volumes(text)
-    if volumes:
-        u.volumes, u.volume_text = volumes
+    u.size = parse_size(text)
+    if not u.size:
+        capacities = vocab.find_capacity(text)
+        volumes = None if capacities else vocab.find_volumes(text)
+        if len(capacities) == 1:
+            u.size = capacities[0]
+        elif capacities:
+            u.size_options = capacities
+        elif volumes:
+            u.size_options, u.size_text = volumes
     brands = vocab.find_brands(text)
     for brand in brands:
         if re.search(NEGATION + re.escape(brand.lower()), low):

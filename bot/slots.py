@@ -231,12 +231,12 @@ class Vocabulary:
         return (sorted(fitting, key=lambda s: float(_VOLUME_SIZE.match(s.lower().strip()).group(1))), m.group(0)) \
             if fitting else None
 
-    def find_capacity(self, text: str) -> str | None:
-        """The catalog's "N-person" size for a head count the user names ("tent for 2 people"): that
-        count, else the smallest larger one (a 6-person tent sleeps four), else None."""
+    def find_capacity(self, text: str) -> list[str]:
+        """The catalog's "N-person" sizes for a head count the user names ("tent for 2 people"): that
+        count, else every larger one, smallest first (a 5- or 6-person tent sleeps four), else none."""
         m = _CAPACITY_RE.search(text.lower())
         if not m:
-            return None
+            return []
         word = next(g for g in m.groups() if g)
         count = _COUNT_WORDS.get(word) or int(word)
         fitting: list[tuple[int, str]] = []
@@ -244,7 +244,8 @@ class Vocabulary:
             c = _CAPACITY_SIZE.match(size.lower().strip())
             if c and int(c.group(1)) >= count:
                 fitting.append((int(c.group(1)), size))
-        return min(fitting)[1] if fitting else None
+        exact = [size for n, size in fitting if n == count]
+        return exact or [size for _, size in sorted(fitting)]
 
     def find_types(self, text: str) -> tuple[list[str], list[str]]:
         """(types, categories) named in `text`; plurals and singulars both match."""

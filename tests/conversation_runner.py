@@ -154,8 +154,9 @@ def check_conditions(cond: dict[str, Any], products: list[Any], where: str) -> N
             assert cond["not_color"] not in p.colors, f"{label}: colours {p.colors} should leave out {cond['not_color']}"
         if "not_only_color" in cond:
             assert set(p.colors) - {cond["not_only_color"]} or not p.colors, f"{label}: only {p.colors}"
-        if "size" in cond:
-            assert str(cond["size"]) in p.sizes, f"{label}: sizes {p.sizes}"
+        if "size" in cond:  # that size, or one of a list
+            allowed = [str(x) for x in cond["size"]] if isinstance(cond["size"], list) else [str(cond["size"])]
+            assert set(allowed) & set(p.sizes), f"{label}: sizes {p.sizes}, expected one of {allowed}"
         if "max_price" in cond:
             assert p.price is not None and p.price <= cond["max_price"], f"{label}: price {p.price}"
         if "min_price" in cond:

@@ -83,16 +83,24 @@ def test_sizes_and_ordinals():
     assert parse_ordinals("number 4 please") == [4]
 
 
-@pytest.mark.parametrize("text, size", [
-    ("a tent for 2 people", "2-person"), ("2-person tent", "2-person"), ("three man tent", "3-person"),
-    ("a tent for two?", "2-person"), ("a tent that sleeps 3", "3-person"), ("2p tent", "2-person"),
-    ("tent for 4 people", "6-person"), ("a tent for five", "6-person"),  # none that size: the smallest that fits
-    ("a tent for 8 people", None),  # none fits: no filter
-    ("hiking boots for men", None), ("running shoes for women", None), ("a stove for 2 days", None),
+@pytest.mark.parametrize("text, sizes", [
+    ("a tent for 2 people", ["2-person"]), ("2-person tent", ["2-person"]), ("three man tent", ["3-person"]),
+    ("a tent for two?", ["2-person"]), ("a tent that sleeps 3", ["3-person"]), ("2p tent", ["2-person"]),
+    ("tent for 4 people", ["5-person", "6-person"]),  # none that size: every one that fits, smallest first
+    ("a tent for six", ["6-person"]), ("a tent for 8 people", []),  # none fits: no filter
+    ("hiking boots for men", []), ("running shoes for women", []), ("a stove for 2 days", []),
 ])
-def test_a_head_count_becomes_the_catalogs_person_size(text, size):
-    vocab = Vocabulary(sizes=["42", "M", "1-person", "2-person", "3-person", "6-person"])
-    assert vocab.find_capacity(text) == size
+def test_a_head_count_becomes_the_catalogs_person_sizes(text, sizes):
+    vocab = Vocabulary(sizes=["42", "M", "1-person", "2-person", "3-person", "6-person", "5-person"])
+    assert vocab.find_capacity(text) == sizes
+
+
+def test_a_head_count_with_several_fitting_sizes_allows_them_all():
+    vocab = Vocabulary(types=["family tent"], sizes=["2-person", "5-person", "6-person"])
+    u = understand("the cheapest tent that sleeps 4", vocab, has_results=False, has_focus=False)
+    assert (u.size, u.size_options) == (None, ["5-person", "6-person"])
+    u = understand("a tent for 2 people", vocab, has_results=False, has_focus=False)
+    assert (u.size, u.size_options) == ("2-person", [])
 
 
 @pytest.mark.parametrize("text, values", [
