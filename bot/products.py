@@ -234,10 +234,11 @@ def answer_from_record(product: Product, u: Understanding) -> str | None:
             return f"Yes, {name} comes in {color}. Colours: {', '.join(product.colors)}."
         if product.colors:
             return f"No, {name} isn't available in {color}. Colours: {', '.join(product.colors)}."
-    if re.search(r"\b(what|which) sizes?\b|\bsizes? (does|do|is|are) (it|they|this)\b|\bavailable sizes\b", low) \
+    if re.search(r"\b(what|which) sizes?\b|\bsizes? (does|do|is|are) (it|they|this)\b|\b(available|other|different|more) sizes\b", low) \
             and product.sizes:
         return f"{name} comes in {'size' if len(product.sizes) == 1 else 'sizes'} {', '.join(product.sizes)}."
-    if re.search(r"\b(what|which) colou?rs?\b|\bcolou?rs? (does|do|is|are) (it|they|this)\b|\bavailable colou?rs\b", low) \
+    if re.search(r"\b(what|which) colou?rs?\b|\bcolou?rs? (does|do|is|are) (it|they|this)\b|\b(available|other|different|more) colou?rs\b",
+                 low) \
             and product.colors:
         return f"{name} comes in {', '.join(product.colors)}."
     for flag, wanted in u.flags.items():
