@@ -13,12 +13,17 @@ from knowledge.filters import SearchFilters
 
 FOOTWEAR_HINTS = ("footwear", "shoe", "boot", "sandal")
 LETTER_SIZE_CATEGORIES = ("clothing", "jackets")
-_GREETING_LEAD = re.compile(r"^\s*(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening))(?: there)?\b[\s,!.]*", re.I)
+# "hi, ...", "ok, ...", "ok what about ...": openings that are no search words ("Great Outdoors tent" keeps its "Great")
+_GREETING_LEAD = re.compile(
+    r"^\s*(?:(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening))(?: there)?\b[\s,!.]*"
+    r"|(?:ok(?:ay)?|alright|all right|great|cool|right|so|and|well|hmm+|now)(?:[,!.]+\s*|\s+(?=(?:what|which|show|do|does|can|"
+    r"could|i|i'm|how|then|maybe|any|some|let's|please)\b)))", re.I)
 _DROP = re.compile(
     r"\b(should i (?:get|buy|take|choose|pick)|do i need|i'?m looking for|i am looking for|looking for|can you|could you|please|show me|find me|find|search for|"
     r"do you have|do you sell|(?:that )?you (?:have|sell|carry|stock)|you'?ve got|(?:would|do|can|could) you (?:recommend|suggest)|"
     r"i have|(?:which|what)(?:'s|\s+is|\s+are)?(?:\s+(?:kinds?|sorts?|types?)\s+of)?|i need|i want|i'd like|something for|anything for|something|anything|some|any|in stock|available now|cheapest|best rated|top rated|"
-    r"sort by (price|rating|weight)|lightest|heaviest|under|below|less than|max|up to|at most|between|around|about)\b",
+    r"sort by (price|rating|weight)|lightest|heaviest|under|below|less than|max|up to|at most|between|around|about|"
+    r"(?:my |a |the )?budget(?: of| is)?)\b",
     re.I,
 )
 
@@ -36,7 +41,7 @@ _EDGE_WORDS = re.compile(r"^(?:[\W_]|\b(?:a|an|for|some|the|and|to|of)\b)+|(?:[\
                          re.I)
 
 # "I need a rain jacket" -> "rain jacket"; "what's the lightest tent you have?" -> "tent"
-_LEADING_ARTICLE = re.compile(r"^(?:(?:a|an|the|some)\s+)+|^[\s?!.,;:]+|[\s?!.,;:]+$", re.I)
+_LEADING_ARTICLE = re.compile(r"^(?:(?:a|an|the|some)\s+)+|^[\s?!.,;:]+|(?:\s+(?:my|and|for|with|to)|[\s?!.,;:])+$", re.I)
 
 
 def search_query(u: Understanding) -> str:
