@@ -9,10 +9,11 @@ from bot.context import Services, Turn, offer
 from bot.filtering import apply_preferences, filters_from
 from bot.language import NOTICES
 from bot.memory import Memory
-from bot.nlu import Understanding, says_goodbye
+from bot.nlu import Understanding, about_a_purchase, says_goodbye
 from bot.present import format_price
 from bot.products import Unresolved, resolve_refs
 from bot.shopping import results_reply
+from bot.storefront import MAX_ACTION_BYTES, MAX_LABEL_CHARS
 from bot.types import Button, Reply
 from knowledge.faq import FaqHit
 from knowledge.filters import SearchFilters
@@ -65,6 +66,37 @@ def out_of_scope(services: Services, turn: Turn, u: Understanding | None = None)
                   intent=turn.intent)]
 
 
+def catalog_overview(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
+    """What the shop carries: its kinds of product and brands, from the catalog."""
+    vocab = services.vocab
+    kinds = sorted(vocab.categories, key=str.lower)
+    brands = sorted(vocab.brands, key=str.lower)
+    if not kinds and not brands:
+        turn.answered = False
+        return [Reply(text="Our catalog is empty at the moment, so there is nothing I can show yet.", intent=turn.intent)]
+    lines = []
+    if kinds:
+        lines.append(f"We sell {len(kinds)} kinds of product: {', '.join(kinds)}.")
+    if brands:
+        lines.append(f"Our brands ({len(brands)}): {', '.join(brands)}.")
+    lines.append("Name one to see what we have, e.g. “" + services.storefront.search_example + "”.")
+    buttons = tuple(Button(k[:1].upper() + k[1:], f"q:{k}") for k in kinds
+                    if len(k) <= MAX_LABEL_CHARS and len(f"q:{k}".encode()) <= MAX_ACTION_BYTES)[:6]
+    return [Reply(text="\n".join(lines), buttons=buttons, intent=turn.intent)]
+
+
+def not_in_catalog(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
+    """A request for something the catalog does not have: say so, and what the shop does carry."""
+    turn.intent = "search"
+    turn.answered = False
+    turn.results = 0
+    brands = sorted(services.vocab.brands, key=str.lower)
+    carry = f", from brands such as {', '.join(brands[:6])}" if brands else ""
+    return [Reply(text=f"Sorry, I couldn't find that in our catalog. We sell {services.storefront.goods}{carry}. "
+                       "What else can I look for?",
+                  buttons=(*services.storefront.examples[:2], Button("Talk to a person", "human")), intent=turn.intent)]
+
+
 def other_language(services: Services, turn: Turn, lang: str) -> list[Reply]:
     """Say, in the message's language and in English, that the assistant speaks English."""
     turn.intent = "other_language"
@@ -86,7 +118,7 @@ async def handle_faq(services: Services, turn: Turn, u: Understanding) -> list[R
             return _tied_faqs(turn, [hits[0], *tied])
         faq = hits[0].faq
         return [Reply(text=f"{faq.answer}", intent=turn.intent, data={"faq_id": faq.id, "question": faq.question})]
-    if u.has_product_slots() and not u.text.rstrip().endswith("?"):
+    if u.has_product_slots() and not u.text.rstrip().endswith("?") and not about_a_purchase(u.text):
         from bot.shopping import handle_search
 
         turn.intent = "search"

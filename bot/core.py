@@ -46,6 +46,7 @@ HANDLERS: dict[str, Handler] = {
     "product_question": prod.handle_product_question,
     "compare": prod.handle_compare,
     "buy": handle_buy,
+    "catalog": talk.catalog_overview,
 }
 
 

@@ -18,7 +18,7 @@ from knowledge.text import tokens
 INTENTS = (
     "empty", "greeting", "help", "thanks", "human", "forget", "export", "show_data", "preference",
     "compare", "recommend", "similar", "details", "product_question", "faq", "refine", "more",
-    "search", "out_of_scope", "confirm", "cancel", "buy",
+    "search", "out_of_scope", "confirm", "cancel", "buy", "catalog",
 )
 
 # the end of a conversation ("ok thanks bye", "that's all"): answered like thanks
@@ -39,6 +39,11 @@ _SHOW_DATA = re.compile(r"\b(what (do|did) you (know|remember|store|keep|have|sa
                         r"what have you (saved|stored|remembered)|"
                         r"show (me )?(my|the) (data|preferences|prefs|profile|saved preferences)|"
                         r"my preferences|/prefs|what are my preferences)\b", re.I)
+# what the shop carries as a whole: its brands or kinds of product
+_CATALOG = re.compile(r"^\s*(?:so\s+|and\s+)?(?:what|which)\s+(?:brands?|makes?|labels?|categories|kinds of products?|types of products?|products?)"
+                      r"\s+(?:do|does|can)\s+(?:you|the shop|your shop)\s+(?:have|carry|sell|stock|offer)\b"
+                      r"|^\s*what\s+(?:do|does|can)\s+(?:you|the shop|your shop)\s+(?:sell|carry|stock|offer)\s*\??\s*$"
+                      r"|\b(?:list|show)(?: me)? (?:all )?(?:your |the )?(?:brands|categories)\b", re.I)
 _FORGET_PREF = re.compile(r"\b(forget|remove|clear|reset|delete|erase) my (size|budget|brand|colou?r)s?\b", re.I)
 _YES = re.compile(r"^\s*(yes|yep|yeah|confirm|sure|ok|okay|do it|go ahead|please do|y)\b"
                   r"(?:[\s,!.]*(?:please|do it|go ahead|thanks|thank you|sure))*[\s!.]*$", re.I)
@@ -99,6 +104,9 @@ _HOW_TO = re.compile(
     r"^\s*(how (do|can|should|would) (i|we|you)|how to|how long|how much does (shipping|delivery|it cost to)|"
     r"can i (return|exchange|cancel|change|pay|track|get a refund)|do you (offer|ship|deliver|accept)|"
     r"what (is|are) your|what's your|where is my|when will (my|i)|what size should|which size should)\b", re.I)
+# something the user already bought: "a refund for my jacket", "my boots are leaking", "return my tent"
+_AFTER_SALE = re.compile(r"\b(?:refund|return|send back|exchange|repair|warranty|guarantee|cancel|track)\b.*\bmy\b"
+                         r"|\bmy\b.*\b(?:broke|broken|faulty|defective|damaged|leaks?|leaking|ripped|torn|arrived|came)\b", re.I)
 _SHOPPING = re.compile(r"\b(looking for|i need|i want|show me|find( me)?|search( for)?|do you (have|sell|carry)|any|buy|shopping for|recommend(ation)?s? for)\b", re.I)
 _SKU = re.compile(r"\b([A-Z]{2,}-[A-Z0-9]{1,}-?[A-Z0-9]*\d[A-Z0-9-]*)\b", re.I)
 
@@ -206,6 +214,8 @@ def understand(text: str, vocab: Vocabulary, *, has_results: bool, has_focus: bo
         u.intent = "thanks"
     elif _HUMAN.search(low):
         u.intent = "human"
+    elif _CATALOG.search(raw):
+        u.intent = "catalog"
     elif _preference_kind(u, low):
         u.intent = "preference"
     elif _BUY.search(low) and not (u.colors or u.size or u.types or u.categories):
@@ -229,7 +239,7 @@ def understand(text: str, vocab: Vocabulary, *, has_results: bool, has_focus: bo
         u.intent = "refine"
     elif _is_product_question(u, raw, has_focus, has_results):
         u.intent = "product_question"
-    elif (_POLICY.search(low) and not (u.types or u.categories or u.brands)) or _HOW_TO.search(low):
+    elif (_POLICY.search(low) and not (u.types or u.categories or u.brands)) or _HOW_TO.search(low) or about_a_purchase(low):
         u.intent = "faq"
     elif (has_results or has_search) and _is_refinement(u, vocab):  # "not black" after "nothing matches"
         u.intent = "refine"
@@ -320,6 +330,20 @@ def _need(u: Understanding, raw: str) -> bool:
         return False
     u.need = m.group(1)
     return True
+
+
+_ASKS_FOR = re.compile(r"^\s*(?:do|does) (?:you|the shop|your shop) (?:have|sell|carry|stock)\b|^\s*(?:i'?m |i am )?looking for\b|"
+                       r"^\s*(?:i (?:need|want)|any)\b", re.I)
+
+
+def asks_for_products(text: str) -> bool:
+    """Whether the message asks for something to buy ("do you have ...", "I'm looking for ...")."""
+    return bool(_ASKS_FOR.search(text))
+
+
+def about_a_purchase(text: str) -> bool:
+    """Whether the message is about something the user already bought ("a refund for my jacket")."""
+    return bool(_AFTER_SALE.search(text))
 
 
 def says_goodbye(text: str) -> bool:

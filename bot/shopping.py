@@ -10,7 +10,7 @@ from bot.context import Services, Turn, offer
 from bot.filtering import (
     apply_preferences, describe_filters, filter_phrase, filters_from, relax_label, search_query, shown_query,
 )
-from bot.nlu import Understanding, is_question
+from bot.nlu import Understanding, asks_for_products, is_question
 from bot.present import format_price, numbered_list, product_card, temperature_phrase
 from bot.types import Button, Reply
 from knowledge.filters import SearchFilters
@@ -109,12 +109,14 @@ async def _about_named(services: Services, turn: Turn, u: Understanding, named: 
 
 
 async def _not_a_product_search(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
-    from bot.conversation import handle_faq, out_of_scope
+    from bot.conversation import handle_faq, not_in_catalog, out_of_scope
 
     hit = await asyncio.to_thread(services.faq.best, u.text, services.settings.faq_threshold)
     if hit:
         turn.intent = "faq"
         return await handle_faq(services, turn, u)
+    if asks_for_products(u.text):  # "do you have Patagonia?": shopping, for something we don't carry
+        return not_in_catalog(services, turn, u)
     turn.results = 0
     return out_of_scope(services, turn)
 
