@@ -57,6 +57,7 @@ _MORE = re.compile(r"^\s*(show (me )?more|more( results| options| please)?|next(
                    r"\s*[?!.]*\s*$", re.I)
 _QUESTION_START = re.compile(r"^\s*(is|are|does|do|can|will|would|could|how|what|which|has|have|should)\b", re.I)
 _PRONOUN = re.compile(r"\b(it|its|this|that|this one|that one|they|them|these|those)\b", re.I)
+_PLURAL = re.compile(r"\b(they|them|these|those|each of (these|them|those)|all of (these|them|those))\b", re.I)  # the whole list
 _ONE_OF = re.compile(r"\b(it|its|this|that)\b", re.I)  # one product, not the whole list
 _CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price|more affordable|budget option|too expensive|too pricey)\b", re.I)
 _PRICIER = re.compile(r"\b(more expensive|pricier|higher end|premium|better quality|fancier)\b", re.I)
@@ -84,7 +85,8 @@ _BUY = re.compile(r"\b(add (?:" + _THIS + r" )?to (?:my |the )?(?:cart|basket|sh
                   + r"(?: here| from you| now)?\s*\??\s*$)", re.I)
 # "which is best for a family?", "what's the best one for backpacking?": rank the results by that need
 _BEST_FOR = re.compile(r"^\s*(?:(?:which|what)(?:'s|\s+(?:one|ones|of (?:these|them|those)))?(?:\s+(?:is|are|would be|will be))?\s+)?"
-                       r"(?:the\s+)?(?:best|better|good|ideal|great|suitable|right|most suitable)(?:\s+ones?)?\s+for\s+(.+?)[\s?!.]*$", re.I)
+                       r"(?:the\s+)?(?:best|better|good|ideal|great|suitable|right|most suitable)(?:\s+ones?)?\s+for\s+(.+?)[\s?!.]*$"
+                       r"|^\s*(?:and\s+|so\s+)?what about (?:for|something for|one for|ones for)\s+(.+?)[\s?!.]*$", re.I)
 _NOT_A_NEED = re.compile(r"^(?:me|myself|us|you|him|her|them|it|this|that)$", re.I)
 _IN_STOCK = re.compile(r"\b(in stock|available now|only available|ships? (now|today)|available ones)\b", re.I)
 _ONLY_BRAND = re.compile(r"\b(only|just)\b", re.I)
@@ -136,6 +138,7 @@ class Understanding:
     pref_kind: str | None = None
     gift: bool = False  # "a gift for my dad who likes hiking": the products are for someone else
     need: str | None = None  # "which is best for a family?": what the results should suit ("a family")
+    about_list: bool = False  # "do they have good grip?": a question about every product listed
     size_options: list[str] = field(default_factory=list)  # catalog sizes that "30 to 40 litres" or "for 4 people" allows
     size_text: str = ""  # the volume words that said so, which are no search words
     cold: bool = False  # "a sleeping bag for winter": the warmest first, where the records rate warmth
@@ -176,7 +179,7 @@ _FILLER = frozenset(
     "lightest heaviest least heavy weight warmest warmth temperature lighter warmer anything "
     "like want need looking something options option those these them it that this what about with "
     "colour color size sizes version versions not no without except exclude excluding avoid "
-    "l ltr ltrs litre litres liter liters ll ve re d".split()  # the rest of "I'll", "we've", "you're", "I'd"
+    "l ltr ltrs litre litres liter liters ll ve re d most popular".split()  # the rest of "I'll", "we've", "you're", "I'd"
 ) | SLOT_WORDS | _GIFT_WORDS  # genders and head counts are slots; a gift's recipient describes no product
 
 
@@ -239,6 +242,9 @@ def understand(text: str, vocab: Vocabulary, *, has_results: bool, has_focus: bo
         u.intent = "refine"
     elif _is_product_question(u, raw, has_focus, has_results):
         u.intent = "product_question"
+    elif has_results and not has_focus and is_question(raw) and _PLURAL.search(low) and not u.has_product_slots() \
+            and not _POLICY.search(low):
+        u.intent, u.about_list = "product_question", True
     elif (_POLICY.search(low) and not (u.types or u.categories or u.brands)) or _HOW_TO.search(low) or about_a_purchase(low):
         u.intent = "faq"
     elif (has_results or has_search) and _is_refinement(u, vocab):  # "not black" after "nothing matches"
@@ -326,9 +332,10 @@ def _preference_kind(u: Understanding, low: str) -> bool:
 def _need(u: Understanding, raw: str) -> bool:
     """Take what the results should suit from "which is best for X?" into `u.need`."""
     m = _BEST_FOR.match(raw)
-    if not m or _NOT_A_NEED.match(m.group(1)) or _POLICY.search(m.group(1)):
+    need = m and (m.group(1) or m.group(2))
+    if not need or _NOT_A_NEED.match(need) or _POLICY.search(need):
         return False
-    u.need = m.group(1)
+    u.need = need
     return True
 
 

@@ -117,9 +117,34 @@ async def handle_product_question(services: Services, turn: Turn, u: Understandi
         return [Reply(text=str(exc), intent=turn.intent)]
     if not products:
         products = only_shown(services, turn)
+    if not products and u.about_list and len(turn.state.shown) > 1:
+        return await answer_about_list(services, turn, u)
     if not products:
         return which_one(services, turn, u.text)
     return await answer_about(services, turn, products[0], u)
+
+
+async def answer_about_list(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
+    """A question about every listed product ("do they have good grip?"): each one's answer from its record or documents."""
+    shown = services.kb.store.get_products(turn.state.shown)
+    lines, answered = [], []
+    for n, pid in enumerate(turn.state.shown, start=turn.state.offset + 1):
+        if pid not in shown:
+            continue
+        answer = answer_from_record(shown[pid], u)
+        if not answer:
+            good = await asyncio.to_thread(services.evidence.answers, pid, u.text, 1)
+            answer = f"{shown[pid].title}: “{good[0].text}”" if good else None
+        if answer:
+            lines.append(f"{n}. {answer}")
+            answered.append(shown[pid])
+    if not lines:
+        turn.answered = False
+        turn.state.pending = offer("human")
+        return [Reply(text="I couldn't find that in the information we have on these products. Would you like me to ask a person?",
+                      buttons=(Button("Talk to a person", "human"),), intent=turn.intent)]
+    return [Reply(text="Here is what we have on that:\n" + "\n".join(lines),
+                  products=tuple(product_card(p) for p in answered), intent=turn.intent)]
 
 
 def only_shown(services: Services, turn: Turn) -> list[Product]:
