@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from knowledge.evidence import EvidenceRetriever
     from knowledge.faq import FaqMatcher
     from knowledge.search import ProductSearch
+    from knowledge.spelling import Speller
     from shopguide.settings import Settings
 
 
@@ -36,6 +37,7 @@ class Services:
     recommender: "Recommender"
     storefront: Storefront
     names: CatalogNames
+    speller: "Speller | None" = None  # typo correction; None when off
 
 
 # What a reply left waiting for the next message (`ConversationState.pending`), besides "confirm_forget":

@@ -79,16 +79,22 @@ class Assistant:
                     notices=notices)
         pending = turn.state.pending
         turn.state.pending = None
+        typed = text  # as the user wrote it (logged), where `text` gets its typing errors corrected
         if msg.action:
             replies = await self._action(turn, msg.action, pending)
         else:
+            if s.speller is not None and not other_language(text):
+                text, fixes = s.speller.correct(text)
+                turn.text = text
+                if fixes:
+                    notices.append("(I read " + ", ".join(f'"{a}" as "{b}"' for a, b in fixes) + ".)")
             u = understand(text, s.vocab, has_results=bool(turn.state.shown), has_focus=bool(turn.state.focus),
                            pending=pending, has_search=bool(turn.state.filters))
             if (s.settings.llm_extraction and u.intent == "search" and not u.has_product_slots()
                     and s.writer.worker is not None):
                 u = await extract_slots(s.writer.worker, u, s.vocab, timeout=s.settings.llm_timeout_s)
             turn.intent = u.intent
-            lang = other_language(text) if s.settings.english_only_notice and u.intent not in _UNIVERSAL else None
+            lang = other_language(typed) if s.settings.english_only_notice and u.intent not in _UNIVERSAL else None
             if lang:
                 turn.state.pending = pending  # an offer still stands for the "yes" that may follow in English
                 replies = talk.other_language(s, turn, lang)
@@ -96,7 +102,7 @@ class Assistant:
                 replies = await self._dispatch(turn, u, pending)
         if not turn.forgotten:
             memory.save_state(msg.user_key, turn.state)
-            memory.log_event(msg.user_key, msg.platform, turn.intent, text, turn.results, turn.answered)
+            memory.log_event(msg.user_key, msg.platform, turn.intent, typed, turn.results, turn.answered)
         if notices and replies:
             first = replies[0]
             notice = "\n".join(notices) + "\n\n"

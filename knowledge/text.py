@@ -235,22 +235,25 @@ class Vocabulary:
     def __contains__(self, word: object) -> bool:
         return word in self.counts
 
-    def correct(self, word: str) -> str | None:
-        """The most common known word within 1 edit (2 for words of 8+ letters), if any."""
+    def correct(self, word: str, *, long_word: int = 8, same_initial: bool = False) -> str | None:
+        """The most common known word within 1 edit (2 for words of `long_word`+ letters), if any; ties go to
+        the first in alphabetical order. `same_initial` keeps the first letter, where typing errors are rare."""
         if len(word) < self.min_length or not word.isalpha():
             return None
-        limit = 1 if len(word) < 8 else 2
+        limit = 1 if len(word) < max(8, long_word) else 2
         candidates: set[str] = set()
         for variant in _one_deletes(word):
             candidates.update(self._deletes.get(variant, ()))
-        best: tuple[tuple[int, int], str] | None = None
+        best: tuple[int, int, str] | None = None
         for candidate in candidates:
+            if same_initial and candidate[0] != word[0]:
+                continue
             distance = edit_distance(word, candidate, limit)
             if distance <= limit:
-                key = (distance, -self.counts[candidate])
-                if best is None or key < best[0]:
-                    best = (key, candidate)
-        return best[1] if best else None
+                key = (distance, -self.counts[candidate], candidate)
+                if best is None or key < best:
+                    best = key
+        return best[2] if best else None
 
     def split(self, word: str, *, min_part: int = 3) -> tuple[str, str] | None:
         """Two known words that glued together make `word` ("walloven" -> "wall", "oven")."""

@@ -16,6 +16,7 @@ from bot.memory import Memory
 from bot.recommend import Recommender
 from bot.slots import Vocabulary
 from bot.names import CatalogNames
+from knowledge.spelling import Speller, default_word_list, read_word_list
 from bot.storefront import Storefront, build_storefront
 from bot.writer import Writer
 from knowledge.base import KnowledgeBase
@@ -28,6 +29,7 @@ from models.base import Embedder
 from models.e5 import E5Embedder, default_document_embedder_path
 from models.resolve import resolve_embedder, resolve_faq_embedder
 from models.worker import ModelWorker
+from shopguide.errors import NotConfigured
 from shopguide.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -183,10 +185,27 @@ def build_runtime(
     services = Services(
         settings=settings, kb=kb, search=ProductSearch(kb), faq=FaqMatcher(kb), evidence=EvidenceRetriever(kb),
         memory=memory, writer=writer, vocab=build_vocabulary(kb), recommender=Recommender(kb, memory),
-        storefront=storefront, names=CatalogNames(kb.store),
+        storefront=storefront, names=CatalogNames(kb.store), speller=open_speller(settings, kb),
     )
     return Runtime(settings=settings, kb=kb, memory=memory, assistant=Assistant(services), services=services,
                    worker=worker if use_llm else None, owned=owned)
+
+
+def open_speller(settings: Settings, kb: KnowledgeBase) -> Speller | None:
+    """Typo correction, with the configured word list, else pyspellchecker's English list, else the embedding
+    model's vocab.txt; None when off or when there is no list."""
+    if not settings.spelling_correction:
+        return None
+    path = settings.spelling_words
+    if path is None:
+        model_dir = getattr(kb.embedder, "path", None)
+        path = default_word_list() or (Path(model_dir) / "vocab.txt" if model_dir else None)
+        if path is None or not path.is_file():
+            log.info("typo correction is off: no English word list (set spelling_words)")
+            return None
+    elif not Path(path).is_file():
+        raise NotConfigured(f"word list {path} does not exist (setting SHOPGUIDE_SPELLING_WORDS)")
+    return Speller(kb.store, read_word_list(Path(path)))
 
 
 def demo_digest() -> str:

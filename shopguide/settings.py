@@ -67,6 +67,12 @@ class Settings(BaseSettings):
         None, description="Web address of the shop, named when a customer wants to buy something the chat can't "
                           "order (a product's own `url` comes first).")
     max_message_chars: int = Field(4000, ge=100, description="Longer messages are cut, with a notice.")
+    spelling_words: Path | None = Field(
+        None, description="Word list (one word a line, or a JSON array / object of words, optionally .gz) of "
+                          "correctly spelt words that typo correction never changes; default: pyspellchecker's "
+                          "English list, else the embedding model's vocab.txt. With none, typos are not corrected.")
+    spelling_correction: bool = Field(True, description="Read an unknown word as the catalog word one typo away "
+                                                        "(\"hikng\" as \"hiking\"), with a notice.")
     results_per_page: int = Field(5, ge=1, le=20)
     english_only_notice: bool = Field(
         True, description="A message clearly in German, French, Spanish, Italian, Dutch or Portuguese is told, in "

@@ -112,6 +112,15 @@ def test_vocabulary_repairs_typos_and_compounds():
     assert "nutrisystem" in vocab
 
 
+def test_vocabulary_correction_options_and_ties():
+    vocab = Vocabulary(["Camp Lamp", "Damp Cloth", "Electrical Outlet", "Lightweight Tent"])
+    assert vocab.correct("xamp") in ("camp", "damp", "lamp") and vocab.correct("xamp") == "camp"  # ties: alphabetical
+    assert vocab.correct("xamp", same_initial=True) is None  # no catalog word starts with "x"
+    assert vocab.correct("lamo", same_initial=True) == "lamp"
+    assert vocab.correct("elerical", long_word=9) is None  # 8 letters, two edits: too short for two
+    assert vocab.correct("lightweht", long_word=9) == "lightweight"  # 9 letters, two edits
+
+
 def test_coverage_counts_words_and_adjacent_pairs_in_the_name_fields():
     p = Product(id="x", title="Portable External Hard Drive 1TB", brand="Seagate")
     wanted = _wanted(keyword_terms("seagate portable hard drives"), {})
