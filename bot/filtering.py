@@ -19,7 +19,7 @@ _GREETING_LEAD = re.compile(
     r"|(?:ok(?:ay)?|alright|all right|great|cool|right|so|and|well|hmm+|now)(?:[,!.]+\s*|\s+(?=(?:what|which|show|do|does|can|"
     r"could|i|i'm|how|then|maybe|any|some|let's|please)\b)))", re.I)
 _DROP = re.compile(
-    r"\b(should i (?:get|buy|take|choose|pick)|do i need|i'?m looking for|i am looking for|looking for|can you|could you|please|show me|find me|find|search for|"
+    r"\b(should i (?:get|buy|take|choose|pick)|do i need|i'?m looking for|i am looking for|looking for|(?:can|could|would) you (?:recommend|suggest)|can you|could you|(?:recommend|suggest)(?: me)?|please|show me|find me|find|search for|"
     r"do you have|do you sell|(?:that )?you (?:have|sell|carry|stock)|you'?ve got|(?:would|do|can|could) you (?:recommend|suggest)|"
     r"i have|(?:which|what)(?:'s|\s+is|\s+are)?(?:\s+(?:kinds?|sorts?|types?)\s+of)?|i need|i want|i'd like|something for|anything for|something|anything|some|any|in stock|available now|cheapest|best rated|top rated|"
     r"sort by (price|rating|weight)|lightest|heaviest|under|below|less than|max|up to|at most|between|around|about|"
