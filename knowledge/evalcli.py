@@ -9,7 +9,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from knowledge.base import KnowledgeBase
 from knowledge.evaluate import accuracy_at_1, read_labelled, read_qrels, summarise, write_run
@@ -18,6 +18,7 @@ from knowledge.text import normalise
 
 log = logging.getLogger(__name__)
 WARM_CHUNK = 2000
+Fix = Callable[[str], str]  # what the assistant does to a message before retrieval: typo correction
 
 
 def _say(text: str) -> None:
@@ -58,7 +59,7 @@ def _warm(kb: KnowledgeBase, texts: list[str], kind: str = "product") -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run one evaluation and print its metrics."""
-    from shopguide.app import open_embedders, prepare_environment
+    from shopguide.app import open_embedders, open_speller, prepare_environment
     from shopguide.commands import start
 
     settings = start(args, stderr_level="WARNING")
@@ -68,7 +69,8 @@ def main(args: argparse.Namespace) -> int:
         kb = KnowledgeBase(Path(tmp), *embedders)
         try:
             runner = {"search": eval_search, "faq": eval_faq, "product-qa": eval_product_qa}[args.eval_kind]
-            metrics, runs = runner(kb, args)
+            speller = open_speller(settings, kb)  # the assistant reads messages with their typing errors corrected
+            metrics, runs = runner(kb, args, (lambda text: speller.correct(text)[0]) if speller else _as_typed)
         finally:
             kb.close()
     if args.run_out:
@@ -81,7 +83,11 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def eval_search(kb: KnowledgeBase, args: argparse.Namespace) -> tuple[dict[str, Any], dict]:
+def _as_typed(text: str) -> str:
+    return text
+
+
+def eval_search(kb: KnowledgeBase, args: argparse.Namespace, fix: Fix = _as_typed) -> tuple[dict[str, Any], dict]:
     """Product search over a labelled catalog."""
     from knowledge.search import ProductSearch
 
@@ -95,10 +101,10 @@ def eval_search(kb: KnowledgeBase, args: argparse.Namespace) -> tuple[dict[str, 
     timings: list[float] = []
     for start in range(0, len(queries), WARM_CHUNK):
         chunk = queries[start:start + WARM_CHUNK]
-        _warm(kb, [q["text"] for q in chunk])
+        _warm(kb, [fix(q["text"]) for q in chunk])
         for q in chunk:
             t0 = time.perf_counter()
-            result = engine.search(q["text"], top_k=100, mode=args.mode)
+            result = engine.search(fix(q["text"]), top_k=100, mode=args.mode)
             timings.append(time.perf_counter() - t0)
             runs[q["id"]] = [(h.product.id, h.score) for h in result.hits]
     judged = {q["id"]: qrels[q["id"]] for q in queries}
@@ -107,7 +113,7 @@ def eval_search(kb: KnowledgeBase, args: argparse.Namespace) -> tuple[dict[str, 
     return metrics, runs
 
 
-def eval_faq(kb: KnowledgeBase, args: argparse.Namespace) -> tuple[dict[str, Any], dict]:
+def eval_faq(kb: KnowledgeBase, args: argparse.Namespace, fix: Fix = _as_typed) -> tuple[dict[str, Any], dict]:
     """FAQ matching of labelled utterances."""
     from knowledge.faq import FaqMatcher
 
@@ -121,9 +127,9 @@ def eval_faq(kb: KnowledgeBase, args: argparse.Namespace) -> tuple[dict[str, Any
     pairs = []
     for start in range(0, len(utterances), WARM_CHUNK):
         chunk = utterances[start:start + WARM_CHUNK]
-        _warm(kb, [u["text"] for u in chunk], "faq")
+        _warm(kb, [fix(u["text"]) for u in chunk], "faq")
         for u in chunk:
-            ranked = matcher.rank(u["text"], top_k=total)
+            ranked = matcher.rank(fix(u["text"]), top_k=total)
             runs[u["id"]] = [(h.faq.id, h.score) for h in ranked]
             pairs.append((u["faq_id"], ranked[0].faq.id if ranked else None))
     qrels = {u["id"]: {u["faq_id"]: 1} for u in utterances}
@@ -132,7 +138,7 @@ def eval_faq(kb: KnowledgeBase, args: argparse.Namespace) -> tuple[dict[str, Any
     return metrics, runs
 
 
-def eval_product_qa(kb: KnowledgeBase, args: argparse.Namespace) -> tuple[dict[str, Any], dict]:
+def eval_product_qa(kb: KnowledgeBase, args: argparse.Namespace, fix: Fix = _as_typed) -> tuple[dict[str, Any], dict]:
     """Evidence ranking within each question's product."""
     from knowledge.evidence import EvidenceRetriever
 
@@ -141,10 +147,10 @@ def eval_product_qa(kb: KnowledgeBase, args: argparse.Namespace) -> tuple[dict[s
     _load(kb, "product", args.products)
     _load(kb, "document", args.documents)
     retriever = EvidenceRetriever(kb)
-    _warm(kb, [q["text"] for q in questions])
+    _warm(kb, [fix(q["text"]) for q in questions])
     runs: dict[str, list[tuple[str, float]]] = {}
     for q in questions:
-        ranked = retriever.rank(q["product_id"], q["text"], top_k=100, include_description=False)
+        ranked = retriever.rank(q["product_id"], fix(q["text"]), top_k=100, include_description=False)
         runs[q["id"]] = [(e.id, e.score) for e in ranked]
     judged = {q["id"]: qrels[q["id"]] for q in questions}
     metrics = summarise({k: [d for d, _ in v] for k, v in runs.items()}, judged, p1_grade=2)

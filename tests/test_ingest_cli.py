@@ -17,11 +17,12 @@ def shopguide(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     return run_cli(tmp_path, "ingest", *args)
 
 
-def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+def run_cli(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess:
     script = Path(sys.executable).with_name("shopguide")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "shopguide.cli"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPGUIDE_")}
     env.update(SHOPGUIDE_DATA_DIR=str(tmp_path / "data"), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    env.update({"SHOPGUIDE_" + k.upper(): v for k, v in settings.items()})
     return subprocess.run([*command, *args], cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=300)
 
@@ -123,3 +124,28 @@ def test_eval_reads_numeric_ids_and_names_the_line_of_a_bad_label(tmp_path):
     (tmp_path / "u.jsonl").write_text('{"id": "u1", "text": "I want to send my order back"}\n', encoding="utf-8")
     unlabelled = run_cli(tmp_path, "eval", "faq", "--faqs", "faqs.jsonl", "--utterances", "u.jsonl", "--json")
     assert unlabelled.returncode == 1 and "u.jsonl:1: missing 'faq_id'" in unlabelled.stderr
+
+
+def test_eval_reads_utterances_with_the_assistants_typo_correction(tmp_path):
+    """A misspelt utterance is scored exactly as its corrected form, unless correction is switched off."""
+    (tmp_path / "faqs.jsonl").write_text('{"id": 1, "question": "How do I return an item?", "answer": "Use the form."}\n'
+                                         '{"id": 2, "question": "Do you ship abroad?", "answer": "Only in the EU."}\n',
+                                         encoding="utf-8")
+    (tmp_path / "u.jsonl").write_text('{"id": "typed", "text": "how can I retrun an item", "faq_id": 1}\n'
+                                      '{"id": "right", "text": "how can I return an item", "faq_id": 1}\n',
+                                      encoding="utf-8")
+
+    def scores(run_file: str, **settings: str) -> dict[str, list[str]]:
+        done = run_cli(tmp_path, "eval", "faq", "--faqs", "faqs.jsonl", "--utterances", "u.jsonl",
+                       "--run-out", run_file, "--json", **settings)
+        assert done.returncode == 0, done.stderr
+        out: dict[str, list[str]] = {}
+        for line in (tmp_path / run_file).read_text().splitlines():
+            query, _, doc, _, score, _ = line.split()
+            out.setdefault(query, []).append(f"{doc}:{score}")
+        return out
+
+    corrected = scores("on.run")
+    assert corrected["typed"] == corrected["right"]
+    as_typed = scores("off.run", spelling_correction="false")
+    assert as_typed["right"] == corrected["right"] and as_typed["typed"] != as_typed["right"]
