@@ -171,7 +171,11 @@ def targets(result: dict[str, Any], ctx: BenchContext) -> list[dict[str, Any]]:
 
 # ----- output ------------------------------------------------------------------------------
 def _ms(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds * 1000:,.0f} ms" if seconds < 10 else f"{seconds:,.1f} s"
+    if seconds is None:
+        return "-"
+    if seconds < 0.01:
+        return f"{seconds * 1000:.2f} ms"
+    return f"{seconds * 1000:,.0f} ms" if seconds < 10 else f"{seconds:,.1f} s"
 
 
 def _dist(d: dict[str, Any] | None) -> str:
@@ -206,6 +210,8 @@ def rows(name: str, r: dict[str, Any]) -> list[tuple[str, str]]:
                 ("query latency (cold embedding)", _dist(r["latency_s"])),
                 ("  without embedding", _dist(r["without_embedding_s"])), ("  embedding only", _dist(r["embedding_only_s"])),
                 ("first query (loads index)", _ms(r["first_query_s"])),
+                ("typo correction: index, then a query", f"{_ms(sp['index_s'])}, {_dist(sp['per_query_s'])} "
+                 f"({sp['queries_changed']} queries changed)" if (sp := r.get("spelling")) else "off"),
                 ("peak RSS of the bench process", f"{r.get('process_peak_rss_mb', 0):,} MiB")]
     if name == "ingest":
         return [("store", f"{r['store']}: {r['ingested']:,} products, {r['chunks']:,} chunks, {r['rejected']} rejected"),

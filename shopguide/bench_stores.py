@@ -176,14 +176,32 @@ def run_search(ctx: BenchContext) -> dict[str, Any]:
             with Stopwatch() as sw:
                 embedder.encode([query])
             embed.append(sw.seconds)
+        spelling = _spelling(ctx, kb, queries)
         return {
             "store": name, "products": kb.store.count("product"), "queries": len(queries),
             "queries_with_hits": hits, "first_query_s": round(first.seconds, 4),
             "latency_s": summarise(cold), "without_embedding_s": summarise(warm), "embedding_only_s": summarise(embed),
-            "load_before": load_before, "load_after": load_average(),
+            "load_before": load_before, "load_after": load_average(), "spelling": spelling,
         }
     finally:
         kb.close()
+
+
+def _spelling(ctx: BenchContext, kb, queries: list[str]) -> dict[str, Any] | None:
+    """What the dialogue's typo correction costs on this store: its index, built once, then each query."""
+    from shopguide.app import open_speller
+
+    speller = open_speller(ctx.settings, kb)
+    if speller is None:
+        return None
+    with Stopwatch() as build:
+        speller.correct("warmup")
+    times, changed = [], 0
+    for query in queries:
+        with Stopwatch() as sw:
+            changed += bool(speller.correct(query)[1])
+        times.append(sw.seconds)
+    return {"index_s": round(build.seconds, 3), "per_query_s": summarise(times, digits=7), "queries_changed": changed}
 
 
 def run_ingest(ctx: BenchContext) -> dict[str, Any]:

@@ -108,6 +108,9 @@ def test_search_and_ingest_with_cache(bench_ctx):
     assert 50 < ing["process_peak_rss_mb"] <= search["process_peak_rss_mb"] < 24 * 1024  # a peak never falls
     for key in ("latency_s", "without_embedding_s", "embedding_only_s"):
         check_dist(search[key])
+    spelling = search["spelling"]
+    check_dist(spelling["per_query_s"])
+    assert spelling["index_s"] > 0 and 0 <= spelling["queries_changed"] <= search["queries"]
     again = run_sections(ctx, ["ingest"])["ingest"]
     assert again["ingested"] == 20 and not again["kept_as_cache"]  # measured on a fresh temp store
     demo = run_sections(bench_ctx, ["search"])["search"]
