@@ -107,8 +107,11 @@ _HOW_TO = re.compile(
     r"can i (return|exchange|cancel|change|pay|track|get a refund)|do you (offer|ship|deliver|accept)|"
     r"what (is|are) your|what's your|where is my|when will (my|i)|what size should|which size should)\b", re.I)
 # something the user already bought: "a refund for my jacket", "my boots are leaking", "return my tent"
+_COMPLAINT = (r"\b(?:broke|broken|faulty|defective|damaged|leaks?|leaking|ripped|torn|too (?:small|big|large|tight|"
+              r"loose|short|long|narrow|wide)|(?:doesn't|don't|does not|do not) fit|wrong (?:size|colou?r|item))\b")
 _AFTER_SALE = re.compile(r"\b(?:refund|return|send back|exchange|repair|warranty|guarantee|cancel|track)\b.*\bmy\b"
-                         r"|\bmy\b.*\b(?:broke|broken|faulty|defective|damaged|leaks?|leaking|ripped|torn|arrived|came)\b", re.I)
+                         r"|\bmy\b.*(?:\b(?:arrived|came)\b|" + _COMPLAINT + ")"
+                         r"|\b(?:bought|ordered|purchased|received|got)\b.*" + _COMPLAINT, re.I)
 _SHOPPING = re.compile(r"\b(looking for|i need|i want|show me|find( me)?|search( for)?|do you (have|sell|carry)|any|buy|shopping for|recommend(ation)?s? for)\b", re.I)
 _SKU = re.compile(r"\b([A-Z]{2,}-[A-Z0-9]{1,}-?[A-Z0-9]*\d[A-Z0-9-]*)\b", re.I)
 
