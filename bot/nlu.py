@@ -99,7 +99,7 @@ _POLICY = re.compile(
     r"\b(return|returns|refund|exchange|ship|shipping|deliver|delivery|dispatch|arrive|arrives|arrival|track|tracking|payment|pay|paypal|"
     r"credit card|klarna|invoice|warranty|guarantee|repair|size guide|sizing chart|size chart|fit guide|order|orders|"
     r"cancel|account|password|login|log in|sign up|register|privacy|personal data|gdpr|cookies|newsletter|"
-    r"discounts?|vouchers?|promos?|promo codes?|coupons?|promotions?|sales?|gift cards?|store hours|opening hours|contact|customs|duties|vat|tax|"
+    r"discounts?|vouchers?|loyalty|rewards? (?:programme|program|points|card)|price match(?:ing)?|promos?|promo codes?|coupons?|promotions?|sales?|gift cards?|store hours|opening hours|contact|customs|duties|vat|tax|"
     r"physical (?:store|shop)|(?:store|shop) (?:locations?|address)|"
     r"policy|policies|my (shoe |clothing |boot )?size|what size|which size|sizing)\b", re.I)
 _HOW_TO = re.compile(

@@ -1149,6 +1149,8 @@ FAQS = [
      "Yes, you can pay later through Klarna, with 30 days to pay after dispatch at no extra cost. Klarna carries out a credit check at checkout."),
     ("payment-gift-cards", "payments", "Do you sell gift cards?",
      "Yes, digital gift cards are available from €10 to €500 and are valid for 3 years from purchase. They can be combined with any other payment method at checkout."),
+    ("payment-discounts", "payments", "Do you have sales or discount codes?",
+     "The prices in the shop and in this chat are today's prices. Seasonal sales are announced in our newsletter and on the home page. One discount code can be used per order, entered at checkout; codes can't be combined or used on gift cards."),
     ("payment-failed", "payments", "Why was my payment declined?",
      "Payments are usually declined because of an incorrect card number, expired card, insufficient funds or a failed 3-D Secure check. Try again or choose another payment method; we never store your full card details."),
     # warranty
