@@ -243,11 +243,11 @@ def understand(text: str, vocab: Vocabulary, *, has_results: bool, has_focus: bo
         u.intent = "details"
     elif has_results and not u.ordinals and _need(u, raw):
         u.intent = "refine"
-    elif _is_product_question(u, raw, has_focus, has_results):
+    elif _is_product_question(u, raw, has_focus, has_results, vocab.names_attribute(raw)):
         u.intent = "product_question"
-    elif has_results and not has_focus and is_question(raw) and _PLURAL.search(low) and not u.has_product_slots() \
-            and not _POLICY.search(low):
-        u.intent, u.about_list = "product_question", True
+    elif has_results and not has_focus and is_question(raw) and not u.has_product_slots() and not _POLICY.search(low) \
+            and (_PLURAL.search(low) or (vocab.names_attribute(raw) and not _SHOPPING.search(low))):
+        u.intent, u.about_list = "product_question", True  # "do they ...?", "how long does the battery last?"
     elif (_POLICY.search(low) and not (u.types or u.categories or u.brands)) or _HOW_TO.search(low) or about_a_purchase(low):
         u.intent = "faq"
     elif (has_results or has_search) and _is_refinement(u, vocab):  # "not black" after "nothing matches"
@@ -371,7 +371,8 @@ def is_question(raw: str) -> bool:
     return bool(_QUESTION_START.match(raw)) or raw.rstrip().endswith("?")
 
 
-def _is_product_question(u: Understanding, raw: str, has_focus: bool, has_results: bool = False) -> bool:
+def _is_product_question(u: Understanding, raw: str, has_focus: bool, has_results: bool = False,
+                         names_attribute: bool = False) -> bool:
     if not is_question(raw):
         return False
     if u.skus:
@@ -379,7 +380,7 @@ def _is_product_question(u: Understanding, raw: str, has_focus: bool, has_result
     if _POLICY.search(raw) and not (has_focus and (u.pronoun or u.ordinals)):
         return False  # "how much does shipping cost?" is about the store, even with a product in view
     if not (u.pronoun or u.ordinals):  # "how many in stock?" about the product in view
-        return (has_focus or has_results) and bool(_FIELD_QUESTION.search(raw)) \
+        return (has_focus or has_results) and (bool(_FIELD_QUESTION.search(raw)) or (has_focus and names_attribute)) \
             and not (u.types or u.categories or u.brands)
     return has_focus or bool(u.ordinals) or (has_results and bool(_ONE_OF.search(raw)))
 

@@ -130,11 +130,24 @@ def parse_price(text: str) -> PriceRange | None:
     return None
 
 
+# "first time", "second hand", "last year": no position in a list
+_NOT_A_POSITION = re.compile(r"\s*(?:-\s*)?(?:time|times|aid|hand|year|years|week|weeks|month|months|night|nights|day|"
+                             r"days|season|summer|winter|trip|hike|long|longer|longest|through|for|ages)\b")
+# a bare "last" is a position after these ("compare the first and last", "show me last"), else a verb
+# ("how long does the battery last?")
+_LAST_AFTER = re.compile(r"(?:^|\b(?:the|and|or|vs|with|compare|show|about|me|is|was|take|want))\s*$")
+
+
 def parse_ordinals(text: str) -> list[int]:
     """1-based positions mentioned ("the second one", "#3", "last" is -1), in order."""
     out: list[int] = []
-    for m in _ORDINAL_RE.finditer(text.lower()):
+    low = text.lower()
+    for m in _ORDINAL_RE.finditer(low):
         if m.group(1):
+            if _NOT_A_POSITION.match(low, m.end()):
+                continue
+            if m.group(1) == "last" and m.group(0) == "last" and not _LAST_AFTER.search(low[:m.start()]):
+                continue
             out.append(ORDINALS[m.group(1)])
         elif m.group(2):
             out.append(int(m.group(2)))
@@ -180,16 +193,23 @@ class Vocabulary:
     flags: list[str] = field(default_factory=list)  # boolean attributes, e.g. "waterproof"
     type_category: dict[str, str] = field(default_factory=dict)
     genders: list[str] = field(default_factory=list)  # values of the products' "gender" attribute
+    attribute_words: list[str] = field(default_factory=list)  # words of other attribute names ("battery", "lumens")
 
     @classmethod
     def from_catalog(cls, vocab: dict[str, list[str]], type_category: dict[str, str], flags: list[str],
-                     genders: list[str] | None = None) -> "Vocabulary":
-        """Build from `CatalogStore.vocabulary()` output."""
+                     genders: list[str] | None = None, attributes: list[str] | None = None) -> "Vocabulary":
+        """Build from `CatalogStore.vocabulary()` output (`attributes`: the names of the other attributes)."""
+        words = {_stem(w) for name in attributes or [] for w in re.findall(r"[a-z]+", name.lower()) if len(w) >= 4}
         return cls(
             brands=vocab.get("brands", []), categories=vocab.get("categories", []),
             types=vocab.get("types", []), colors=vocab.get("colors", []), sizes=vocab.get("sizes", []),
             flags=flags, type_category=type_category, genders=genders or [],
+            attribute_words=sorted(words - {"gender"} - {_stem(f) for f in flags}),
         )
+
+    def names_attribute(self, text: str) -> bool:
+        """Whether `text` names an attribute the records carry ("how long does the battery last?")."""
+        return bool(self.attribute_words) and bool(set(stem_words(text)) & set(self.attribute_words))
 
     def find_brands(self, text: str) -> list[str]:
         """Catalog brands named in `text`."""

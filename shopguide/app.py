@@ -123,13 +123,17 @@ def build_vocabulary(kb: KnowledgeBase) -> Vocabulary:
         flag_rows = kb.store.db.execute(
             "SELECT DISTINCT j.key FROM products, json_each(products.attributes) j WHERE j.type IN ('true', 'false')"
         ).fetchall()
+        attribute_rows = kb.store.db.execute(
+            "SELECT DISTINCT j.key FROM products, json_each(products.attributes) j WHERE j.type NOT IN ('true', 'false')"
+        ).fetchall()
         genders = kb.store.db.execute(
             "SELECT DISTINCT lower(json_extract(attributes, '$.gender')) FROM products "
             "WHERE json_type(attributes, '$.gender') = 'text'").fetchall()
     type_category: dict[str, str] = {}
     for type_, category, _ in sorted(pairs, key=lambda r: r[2]):
         type_category[type_] = category or ""
-    return Vocabulary.from_catalog(vocab, type_category, [r[0] for r in flag_rows], [r[0] for r in genders if r[0]])
+    return Vocabulary.from_catalog(vocab, type_category, [r[0] for r in flag_rows], [r[0] for r in genders if r[0]],
+                                   [r[0] for r in attribute_rows])
 
 
 def storefront_from_catalog(kb: KnowledgeBase, description: str | None) -> Storefront:

@@ -83,6 +83,16 @@ def test_sizes_and_ordinals():
     assert parse_ordinals("number 4 please") == [4]
 
 
+@pytest.mark.parametrize("text, positions", [
+    ("compare the first and last", [1, -1]), ("last please", [-1]), ("show me the last", [-1]), ("last", [-1]),
+    ("is the last one waterproof?", [-1]),
+    ("how long does the battery last?", []), ("will it last?", []), ("does it last long?", []),  # the verb
+    ("I'm hiking for the first time", []), ("second hand boots", []), ("I bought boots last year", []),
+])
+def test_ordinal_words_that_name_no_position(text, positions):
+    assert parse_ordinals(text) == positions
+
+
 @pytest.mark.parametrize("text, sizes", [
     ("a tent for 2 people", ["2-person"]), ("2-person tent", ["2-person"]), ("three man tent", ["3-person"]),
     ("a tent for two?", ["2-person"]), ("a tent that sleeps 3", ["3-person"]), ("2p tent", ["2-person"]),
@@ -126,6 +136,15 @@ def test_catalog_vocabulary_matching():
     assert VOCAB.find_colors("a gray or dark blue jacket") == ["grey", "navy"]
     assert VOCAB.find_flags("not waterproof please") == {"waterproof": False}
     assert VOCAB.find_brands("only ridgeline") == ["Ridgeline"]
+
+
+def test_attribute_names_become_question_words():
+    vocab = Vocabulary.from_catalog({}, {}, ["waterproof"], ["men"], ["battery", "lumens", "ip_rating", "weight_g",
+                                                                      "gender", "waterproof"])
+    assert vocab.attribute_words == ["battery", "lumen", "rating", "weight"]  # no short, gender or flag words
+    assert vocab.names_attribute("how long does the battery last?") and vocab.names_attribute("how many lumens?")
+    assert not vocab.names_attribute("is it waterproof?") and not vocab.names_attribute("what about for women?")
+    assert not Vocabulary().names_attribute("how long does the battery last?")
 
 
 @pytest.mark.parametrize("text, state, intent", [
