@@ -21,7 +21,7 @@ _GREETING_LEAD = re.compile(
 _DROP = re.compile(
     r"\b(should i (?:get|buy|take|choose|pick)|do i need|i'?m looking for|i am looking for|looking for|(?:can|could|would) you (?:recommend|suggest)|can you|could you|(?:recommend|suggest)(?: me)?|please|show me|find me|find|search for|"
     r"do you have|do you sell|(?:that )?you (?:have|sell|carry|stock)|you'?ve got|(?:would|do|can|could) you (?:recommend|suggest)|"
-    r"i have|(?:which|what)(?:'s|\s+is|\s+are)?(?:\s+(?:kinds?|sorts?|types?)\s+of)?|i need|i want|i'd like|something for|anything for|something|anything|some|any|in stock|available now|cheapest|best rated|top rated|"
+    r"i have|(?:which|what)(?:'s|\s+is|\s+are)?(?:\s+your)?(?:\s+(?:kinds?|sorts?|types?)\s+of)?|best[- ]?sell(?:ing|ers?)|i need|i want|i'd like|something for|anything for|something|anything|some|any|in stock|available now|cheapest|best rated|top rated|"
     r"sort by (price|rating|weight)|lightest|heaviest|under|below|less than|max|up to|at most|between|around|about|"
     r"(?:my |a |the )?budget(?: of| is)?)\b",
     re.I,
@@ -41,7 +41,7 @@ _EDGE_WORDS = re.compile(r"^(?:[\W_]|\b(?:a|an|for|some|the|and|to|of)\b)+|(?:[\
                          re.I)
 
 # "I need a rain jacket" -> "rain jacket"; "what's the lightest tent you have?" -> "tent"
-_LEADING_ARTICLE = re.compile(r"^(?:(?:a|an|the|some)\s+)+|^[\s?!.,;:]+|(?:\s+(?:my|and|for|with|to)|[\s?!.,;:])+$", re.I)
+_LEADING_ARTICLE = re.compile(r"^(?:(?:a|an|the|some|in)\s+)+|^[\s?!.,;:]+|(?:\s+(?:my|and|for|with|to)|[\s?!.,;:])+$", re.I)
 
 
 def search_query(u: Understanding) -> str:
@@ -51,6 +51,8 @@ def search_query(u: Understanding) -> str:
         text = text.lower().replace(u.price.text, " ")
     if u.size_text:
         text = text.lower().replace(u.size_text, " ")
+    if u.size:  # a filter the reply names already: "trail running shoes size 44" searches the shoes
+        text = re.sub(r"\b(?:in\s+)?(?:size|sz|eu)\s*" + re.escape(u.size) + r"\b", " ", text, flags=re.I)
     for name in (*u.exclude_colors, *u.exclude_brands):  # "boots, not orange": orange is no search word
         text = re.sub(NEGATION + r"\b" + re.escape(name.lower()) + r"\b", " ", text, flags=re.I)
     for color in u.colors:  # a filter, not a search word: "not black" later must not search for black

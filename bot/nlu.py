@@ -64,7 +64,7 @@ _PRICIER = re.compile(r"\b(more expensive|pricier|higher end|premium|better qual
 _SORT = [
     ("price_asc", re.compile(r"\b(cheapest|lowest price|sort by price|price low to high|sorted by price)\b", re.I)),
     ("price_desc", re.compile(r"\b(most expensive|highest price|price high to low)\b", re.I)),
-    ("rating", re.compile(r"\b(best rated|top rated|highest rated|sort by rating|by rating|best reviews?|most popular|best ones?)\b", re.I)),
+    ("rating", re.compile(r"\b(best rated|top rated|highest rated|sort by rating|by rating|best reviews?|most popular|best[- ]?sell(?:ing|ers?)|best ones?)\b", re.I)),
     ("weight_asc", re.compile(r"\b(lightest|least heavy|lowest weight|sort by weight|by weight|lighter|less heavy)\b", re.I)),
     ("weight_desc", re.compile(r"\b(heaviest|highest weight)\b", re.I)),
     ("warmth", re.compile(r"\b(warmest|sort by warmth|by warmth|sort by temperature|lowest temperature rating|warmer)\b", re.I)),
@@ -106,6 +106,7 @@ _HOW_TO = re.compile(
     r"^\s*(how (do|can|should|would) (i|we|you)|how to|how long|how much does (shipping|delivery|it cost to)|"
     r"can i (return|exchange|cancel|change|pay|track|get a refund)|do you (offer|ship|deliver|accept)|"
     r"what (is|are) your|what's your|where is my|when will (my|i)|what size should|which size should)\b", re.I)
+_YOUR_KIND = re.compile(r"\s*what(?:'s| is| are) your\b")  # "what's your warmest jacket?" asks for products
 # something the user already bought: "a refund for my jacket", "my boots are leaking", "return my tent"
 _COMPLAINT = (r"\b(?:broke|broken|faulty|defective|damaged|leaks?|leaking|ripped|torn|too (?:small|big|large|tight|"
               r"loose|short|long|narrow|wide)|(?:doesn't|don't|does not|do not) fit|wrong (?:size|colou?r|item))\b")
@@ -182,7 +183,7 @@ _FILLER = frozenset(
     "lightest heaviest least heavy weight warmest warmth temperature lighter warmer anything "
     "like want need looking something options option those these them it that this what about with "
     "colour color size sizes version versions not no without except exclude excluding avoid "
-    "l ltr ltrs litre litres liter liters ll ve re d most popular".split()  # the rest of "I'll", "we've", "you're", "I'd"
+    "l ltr ltrs litre litres liter liters ll ve re d most popular selling seller sellers your".split()  # the rest of "I'll", "we've", "you're", "I'd"
 ) | SLOT_WORDS | _GIFT_WORDS  # genders and head counts are slots; a gift's recipient describes no product
 
 
@@ -248,7 +249,8 @@ def understand(text: str, vocab: Vocabulary, *, has_results: bool, has_focus: bo
     elif has_results and not has_focus and is_question(raw) and not u.has_product_slots() and not _POLICY.search(low) \
             and (_PLURAL.search(low) or (vocab.names_attribute(raw) and not _SHOPPING.search(low))):
         u.intent, u.about_list = "product_question", True  # "do they ...?", "how long does the battery last?"
-    elif (_POLICY.search(low) and not (u.types or u.categories or u.brands)) or _HOW_TO.search(low) or about_a_purchase(low):
+    elif (_POLICY.search(low) and not (u.types or u.categories or u.brands)) or about_a_purchase(low) or (
+            _HOW_TO.search(low) and not (_YOUR_KIND.match(low) and (u.types or u.categories) and not _POLICY.search(low))):
         u.intent = "faq"
     elif (has_results or has_search) and _is_refinement(u, vocab):  # "not black" after "nothing matches"
         u.intent = "refine"
