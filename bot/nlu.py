@@ -105,7 +105,7 @@ _POLICY = re.compile(
 _HOW_TO = re.compile(
     r"^\s*(how (do|can|should|would) (i|we|you)|how to|how long|how much does (shipping|delivery|it cost to)|"
     r"can i (return|exchange|cancel|change|pay|track|get a refund)|do you (offer|ship|deliver|accept)|"
-    r"what (is|are) your|what's your|where is my|when will (my|i)|what size should|which size should)\b", re.I)
+    r"what (is|are) your|what's your|where is my|when will (my|i)|(?:what|which) size(?: \w+){0,2} (?:should|do|would) (?:i|we))\b", re.I)
 _YOUR_KIND = re.compile(r"\s*what(?:'s| is| are) your\b")  # "what's your warmest jacket?" asks for products
 # something the user already bought: "a refund for my jacket", "my boots are leaking", "return my tent"
 _COMPLAINT = (r"\b(?:broke|broken|faulty|defective|damaged|leaks?|leaking|ripped|torn|too (?:small|big|large|tight|"
@@ -183,7 +183,7 @@ _FILLER = frozenset(
     "lightest heaviest least heavy weight warmest warmth temperature lighter warmer anything "
     "like want need looking something options option those these them it that this what about with "
     "colour color size sizes version versions not no without except exclude excluding avoid "
-    "l ltr ltrs litre litres liter liters ll ve re d most popular selling seller sellers your".split()  # the rest of "I'll", "we've", "you're", "I'd"
+    "l ltr ltrs litre litres liter liters ll ve re d most popular selling seller sellers your come comes".split()  # the rest of "I'll", "we've", "you're", "I'd"
 ) | SLOT_WORDS | _GIFT_WORDS  # genders and head counts are slots; a gift's recipient describes no product
 
 
