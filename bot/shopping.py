@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import replace
 
 from bot.context import Services, Turn, offer
@@ -21,6 +22,9 @@ log = logging.getLogger(__name__)
 
 RESULT_POOL = 30
 MIN_CONFIDENCE = 0.3
+# "which is the cheapest?", "the lightest one please": one product asked for, so "it" is the first after sorting
+_ONE = re.compile(r"\bwhich(?: one)? is\b|\bthe (?:\w+est|best[- ]rated|most \w+)(?: one)?\b", re.I)
+_MANY = re.compile(r"\b(?:ones|them|these|those|sort|sorted|show|list|all)\b", re.I)
 
 
 def results_reply(
@@ -201,7 +205,10 @@ async def handle_refine(services: Services, turn: Turn, u: Understanding) -> lis
         lead = {"price_asc": "Sorted by price, lowest first:", "price_desc": "Sorted by price, highest first:",
                 "rating": "Sorted by rating, best first:"}.get(u.sort) or _weight_lead(u.sort, products) \
             or _warmth_lead(sort, products)
-    return await present_results(services, turn, products, state.query, filters, notes, u.text, lead=lead)
+    replies = await present_results(services, turn, products, state.query, filters, notes, u.text, lead=lead)
+    if u.sort and products and _ONE.search(u.text) and not _MANY.search(u.text):
+        turn.state.focus = products[0].id
+    return replies
 
 
 async def _best_for(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
