@@ -26,6 +26,7 @@ from knowledge.text import Vocabulary
 log = logging.getLogger(__name__)
 
 MIN_LEN = 4  # shorter words have too many neighbours to correct safely
+MAX_LEN = 30  # longer "words" are no typing errors (and their edits would cost memory)
 LONG_WORD = 9  # from this length on, two edits are allowed
 # a word on its own: not part of a code ("SG-HB-1001"), a number ("40l"), an address or a file name
 _WORD = re.compile(r"(?<![\w'’@./-])[a-z]+(?![\w'’-]|[.@/]\w)", re.IGNORECASE)
@@ -90,7 +91,7 @@ class Speller:
             typed = m.group(0)
             word = typed.lower()
             if word not in fixes:
-                unknown = len(word) >= MIN_LEN and word.isascii() and not self._known(word, index)
+                unknown = MIN_LEN <= len(word) <= MAX_LEN and word.isascii() and not self._known(word, index)
                 fixes[word] = index.vocab.correct(word, long_word=LONG_WORD, same_initial=True) if unknown else None
             fix = fixes[word]
             if fix is None:

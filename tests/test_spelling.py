@@ -59,7 +59,7 @@ def test_unknown_words_become_the_nearest_catalog_word(speller, typed, expected,
     "do you have Patagonia?", "SG-HB-1001", "a 40l pack", "mail me at mueller@gmx.de", "see shop.example/tents",
     "qwzx boots",  # nothing near enough
     "hi", "tnt",  # short words are left alone
-    "", "!!!", "x" * 10_000,
+    "", "!!!", "x" * 10_000, "hikng" + "abcdefghij" * 400,  # a 4,005-letter "word" is no typing error
 ])
 def test_known_short_and_unmatched_words_stay(speller, text):
     assert speller.correct(text) == (text, [])
