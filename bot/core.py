@@ -83,7 +83,8 @@ class Assistant:
         if msg.action:
             replies = await self._action(turn, msg.action, pending)
         else:
-            if s.speller is not None and not other_language(text):
+            foreign = other_language(typed)
+            if s.speller is not None and not foreign:
                 text, fixes = s.speller.correct(text)
                 turn.text = text
                 if fixes:
@@ -94,7 +95,7 @@ class Assistant:
                     and s.writer.worker is not None):
                 u = await extract_slots(s.writer.worker, u, s.vocab, timeout=s.settings.llm_timeout_s)
             turn.intent = u.intent
-            lang = other_language(typed) if s.settings.english_only_notice and u.intent not in _UNIVERSAL else None
+            lang = foreign if s.settings.english_only_notice and u.intent not in _UNIVERSAL else None
             if lang:
                 turn.state.pending = pending  # an offer still stands for the "yes" that may follow in English
                 replies = talk.other_language(s, turn, lang)

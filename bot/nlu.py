@@ -244,10 +244,10 @@ def understand(text: str, vocab: Vocabulary, *, has_results: bool, has_focus: bo
         u.intent = "details"
     elif has_results and not u.ordinals and _need(u, raw):
         u.intent = "refine"
-    elif _is_product_question(u, raw, has_focus, has_results, vocab.names_attribute(raw)):
+    elif _is_product_question(u, raw, has_focus, has_results, named := vocab.names_attribute(raw)):
         u.intent = "product_question"
     elif has_results and not has_focus and is_question(raw) and not u.has_product_slots() and not _POLICY.search(low) \
-            and (_PLURAL.search(low) or (vocab.names_attribute(raw) and not _SHOPPING.search(low))):
+            and (_PLURAL.search(low) or (named and not _SHOPPING.search(low))):
         u.intent, u.about_list = "product_question", True  # "do they ...?", "how long does the battery last?"
     elif (_POLICY.search(low) and not (u.types or u.categories or u.brands)) or about_a_purchase(low) or (
             _HOW_TO.search(low) and not (_YOUR_KIND.match(low) and (u.types or u.categories) and not _POLICY.search(low))):

@@ -87,6 +87,11 @@ def _as_typed(text: str) -> str:
     return text
 
 
+def _fixed(items: list[dict[str, Any]], fix: Fix) -> list[dict[str, Any]]:
+    """The labelled items with their text read as the assistant reads it (once, after the store is loaded)."""
+    return [{**item, "text": fix(item["text"])} for item in items]
+
+
 def eval_search(kb: KnowledgeBase, args: argparse.Namespace, fix: Fix = _as_typed) -> tuple[dict[str, Any], dict]:
     """Product search over a labelled catalog."""
     from knowledge.search import ProductSearch
@@ -94,17 +99,16 @@ def eval_search(kb: KnowledgeBase, args: argparse.Namespace, fix: Fix = _as_type
     qrels = read_qrels(Path(args.qrels))  # labels first: a bad label file fails before the long ingest
     queries = [q for q in read_labelled(Path(args.queries), ("id", "text")) if q["id"] in qrels]
     _load(kb, "product", args.products)
-    if args.limit:
-        queries = queries[: args.limit]
+    queries = _fixed(queries[: args.limit] if args.limit else queries, fix)
     engine = ProductSearch(kb)
     runs: dict[str, list[tuple[str, float]]] = {}
     timings: list[float] = []
     for start in range(0, len(queries), WARM_CHUNK):
         chunk = queries[start:start + WARM_CHUNK]
-        _warm(kb, [fix(q["text"]) for q in chunk])
+        _warm(kb, [q["text"] for q in chunk])
         for q in chunk:
             t0 = time.perf_counter()
-            result = engine.search(fix(q["text"]), top_k=100, mode=args.mode)
+            result = engine.search(q["text"], top_k=100, mode=args.mode)
             timings.append(time.perf_counter() - t0)
             runs[q["id"]] = [(h.product.id, h.score) for h in result.hits]
     judged = {q["id"]: qrels[q["id"]] for q in queries}
@@ -119,17 +123,16 @@ def eval_faq(kb: KnowledgeBase, args: argparse.Namespace, fix: Fix = _as_typed) 
 
     utterances = read_labelled(Path(args.utterances), ("id", "text", "faq_id"))
     _load(kb, "faq", args.faqs)
-    if args.limit:
-        utterances = utterances[: args.limit]
+    utterances = _fixed(utterances[: args.limit] if args.limit else utterances, fix)
     matcher = FaqMatcher(kb)
     total = kb.store.count("faq")
     runs: dict[str, list[tuple[str, float]]] = {}
     pairs = []
     for start in range(0, len(utterances), WARM_CHUNK):
         chunk = utterances[start:start + WARM_CHUNK]
-        _warm(kb, [fix(u["text"]) for u in chunk], "faq")
+        _warm(kb, [u["text"] for u in chunk], "faq")
         for u in chunk:
-            ranked = matcher.rank(fix(u["text"]), top_k=total)
+            ranked = matcher.rank(u["text"], top_k=total)
             runs[u["id"]] = [(h.faq.id, h.score) for h in ranked]
             pairs.append((u["faq_id"], ranked[0].faq.id if ranked else None))
     qrels = {u["id"]: {u["faq_id"]: 1} for u in utterances}
@@ -147,10 +150,11 @@ def eval_product_qa(kb: KnowledgeBase, args: argparse.Namespace, fix: Fix = _as_
     _load(kb, "product", args.products)
     _load(kb, "document", args.documents)
     retriever = EvidenceRetriever(kb)
-    _warm(kb, [fix(q["text"]) for q in questions])
+    questions = _fixed(questions, fix)
+    _warm(kb, [q["text"] for q in questions])
     runs: dict[str, list[tuple[str, float]]] = {}
     for q in questions:
-        ranked = retriever.rank(q["product_id"], fix(q["text"]), top_k=100, include_description=False)
+        ranked = retriever.rank(q["product_id"], q["text"], top_k=100, include_description=False)
         runs[q["id"]] = [(e.id, e.score) for e in ranked]
     judged = {q["id"]: qrels[q["id"]] for q in questions}
     metrics = summarise({k: [d for d, _ in v] for k, v in runs.items()}, judged, p1_grade=2)
