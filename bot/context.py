@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from knowledge.faq import FaqMatcher
     from knowledge.search import ProductSearch
     from knowledge.spelling import Speller
+    from knowledge.synonyms import Thesaurus
     from shopguide.settings import Settings
 
 
@@ -38,6 +39,7 @@ class Services:
     storefront: Storefront
     names: CatalogNames
     speller: "Speller | None" = None  # typo correction; None when off
+    thesaurus: "Thesaurus | None" = None  # the catalog's names for other names; None when off
 
 
 # What a reply left waiting for the next message (`ConversationState.pending`), besides "confirm_forget":

@@ -50,6 +50,17 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+def read_message(services: Services, text: str) -> tuple[str, list[tuple[str, str]]]:
+    """The message as the catalog names things: typing errors corrected, then other names read as the catalog's."""
+    fixes: list[tuple[str, str]] = []
+    if services.speller is not None:
+        text, fixes = services.speller.correct(text)
+    if services.thesaurus is not None:
+        text, names = services.thesaurus.read(text)
+        fixes += names
+    return text, fixes
+
+
 class Assistant:
     """Holds the services; handles each user's messages one at a time, users concurrently."""
 
@@ -84,8 +95,8 @@ class Assistant:
             replies = await self._action(turn, msg.action, pending)
         else:
             foreign = other_language(typed)
-            if s.speller is not None and not foreign:
-                text, fixes = s.speller.correct(text)
+            if not foreign:
+                text, fixes = read_message(s, text)
                 turn.text = text
                 if fixes:
                     notices.append("(I read " + ", ".join(f'"{a}" as "{b}"' for a, b in fixes) + ".)")

@@ -59,7 +59,7 @@ def _warm(kb: KnowledgeBase, texts: list[str], kind: str = "product") -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run one evaluation and print its metrics."""
-    from shopguide.app import open_embedders, open_speller, prepare_environment
+    from shopguide.app import open_embedders, prepare_environment
     from shopguide.commands import start
 
     settings = start(args, stderr_level="WARNING")
@@ -69,8 +69,7 @@ def main(args: argparse.Namespace) -> int:
         kb = KnowledgeBase(Path(tmp), *embedders)
         try:
             runner = {"search": eval_search, "faq": eval_faq, "product-qa": eval_product_qa}[args.eval_kind]
-            speller = open_speller(settings, kb)  # the assistant reads messages with their typing errors corrected
-            metrics, runs = runner(kb, args, (lambda text: speller.correct(text)[0]) if speller else _as_typed)
+            metrics, runs = runner(kb, args, _reader(settings, kb))
         finally:
             kb.close()
     if args.run_out:
@@ -85,6 +84,20 @@ def main(args: argparse.Namespace) -> int:
 
 def _as_typed(text: str) -> str:
     return text
+
+
+def _reader(settings, kb: KnowledgeBase) -> Fix:
+    """How the assistant reads a message: typing errors corrected, then other names read as the catalog's."""
+    from shopguide.app import open_speller, open_store_thesaurus
+
+    speller, thesaurus = open_speller(settings, kb), open_store_thesaurus(settings, kb)
+    if speller is None and thesaurus is None:
+        return _as_typed
+
+    def read(text: str) -> str:
+        text = speller.correct(text)[0] if speller else text
+        return thesaurus.read(text)[0] if thesaurus else text
+    return read
 
 
 def _fixed(items: list[dict[str, Any]], fix: Fix) -> list[dict[str, Any]]:

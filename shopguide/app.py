@@ -24,6 +24,7 @@ from knowledge.evidence import EvidenceRetriever
 from knowledge.faq import FaqMatcher
 from knowledge.ingest import IngestReport, Progress, embeddings_current, ingest_file, refresh_embeddings
 from knowledge.search import ProductSearch
+from knowledge.synonyms import Thesaurus, open_thesaurus
 from models.embedder import SentenceEmbedder
 from models.base import Embedder
 from models.e5 import E5Embedder, default_document_embedder_path
@@ -190,6 +191,7 @@ def build_runtime(
         settings=settings, kb=kb, search=ProductSearch(kb), faq=FaqMatcher(kb), evidence=EvidenceRetriever(kb),
         memory=memory, writer=writer, vocab=build_vocabulary(kb), recommender=Recommender(kb, memory),
         storefront=storefront, names=CatalogNames(kb.store), speller=open_speller(settings, kb),
+        thesaurus=open_store_thesaurus(settings, kb),
     )
     return Runtime(settings=settings, kb=kb, memory=memory, assistant=Assistant(services), services=services,
                    worker=worker if use_llm else None, owned=owned)
@@ -210,6 +212,16 @@ def open_speller(settings: Settings, kb: KnowledgeBase) -> Speller | None:
     elif not Path(path).is_file():
         raise NotConfigured(f"word list {path} does not exist (setting SHOPGUIDE_SPELLING_WORDS)")
     return Speller(kb.store, read_word_list(Path(path)))
+
+
+def open_store_thesaurus(settings: Settings, kb: KnowledgeBase) -> Thesaurus | None:
+    """The bundled synonyms plus the store's own file; None when off."""
+    if not settings.synonyms:
+        return None
+    path = settings.synonyms_file
+    if path is not None and not Path(path).is_file():
+        raise NotConfigured(f"synonyms file {path} does not exist (setting SHOPGUIDE_SYNONYMS_FILE)")
+    return open_thesaurus(kb.store, Path(path) if path else None)
 
 
 def demo_digest() -> str:

@@ -73,6 +73,11 @@ class Settings(BaseSettings):
                           "English list, else the embedding model's vocab.txt. With none, typos are not corrected.")
     spelling_correction: bool = Field(True, description="Read an unknown word as the catalog word one typo away "
                                                         "(\"hikng\" as \"hiking\"), with a notice.")
+    synonyms: bool = Field(True, description="Read a name the catalog lacks as its synonym the catalog uses "
+                                             "(\"head torch\" as \"headlamp\"), with a notice.")
+    synonyms_file: Path | None = Field(
+        None, description="The store's own synonyms, added to the bundled ones: one group a line, comma-separated "
+                          "(\"backpack, rucksack, knapsack\"), `#` comments.")
     results_per_page: int = Field(5, ge=1, le=20)
     english_only_notice: bool = Field(
         True, description="A message clearly in German, French, Spanish, Italian, Dutch or Portuguese is told, in "
