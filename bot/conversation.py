@@ -178,7 +178,7 @@ async def handle_similar(services: Services, turn: Turn, u: Understanding | None
     filters, notes = apply_preferences(turn, base, u, services)
     rec = await asyncio.to_thread(services.recommender.recommend, turn.user, filters,
                                   services.settings.results_per_page, None, anchor)
-    turn.state.query = anchor.title
+    turn.state.query = turn.state.label = anchor.title
     return _recommendation_reply(services, turn, rec.products, True, notes, filters, anchor=anchor.title)
 
 

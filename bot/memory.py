@@ -61,6 +61,7 @@ class ConversationState:
     """What the assistant remembers of the running conversation with one user."""
 
     query: str = ""
+    label: str = ""  # what replies quote for the search: its kind when the query is a long sentence
     filters: dict[str, Any] = field(default_factory=dict)
     sort: str = "relevance"
     results: list[str] = field(default_factory=list)  # ranked ids of the last search

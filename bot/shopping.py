@@ -24,7 +24,7 @@ RESULT_POOL = 30
 MIN_CONFIDENCE = 0.3
 # "which is the cheapest?", "the lightest one please": one product asked for, so "it" is the first after sorting
 _ONE = re.compile(r"\bwhich(?: one)? is\b|\bthe (?:\w+est|best[- ]rated|most \w+)(?: one)?\b", re.I)
-_MANY = re.compile(r"\b(?:ones|them|these|those|sort|sorted|show|list|all)\b", re.I)
+_MANY = re.compile(r"\b(?:ones|them|these|those|sort|sorted|show|list|all|are)\b", re.I)
 
 
 def results_reply(
@@ -45,9 +45,14 @@ def results_reply(
                  intent=turn.intent, data={"intro": intro + note, "start": start})
 
 
+def quoted(state) -> str:
+    """What replies quote for the last search."""
+    return state.label or state.query
+
+
 async def run_search(
     services: Services, turn: Turn, query: str, filters: SearchFilters, sort: str, exclude: set[str] | None = None,
-    within: set[str] | None = None,
+    within: set[str] | None = None, label: str | None = None,
 ) -> list[Product]:
     """Search off the event loop (leaving out `exclude`; only `within`, if any of it matches); remember the ranked pool."""
     result = await asyncio.to_thread(services.search.search, query, filters, top_k=RESULT_POOL, sort=sort)
@@ -55,6 +60,8 @@ async def run_search(
         result.hits = [h for h in result.hits if h.product.id not in exclude]
     if within and any(h.product.id in within for h in result.hits):
         result.hits = [h for h in result.hits if h.product.id in within]
+    if label is not None or query != turn.state.query:
+        turn.state.label = query if label is None else label
     turn.state.query = query
     turn.state.filters = filters.to_dict()
     turn.state.sort = sort
@@ -80,21 +87,36 @@ async def handle_search(services: Services, turn: Turn, u: Understanding) -> lis
     filters, notes = apply_preferences(turn, filters, u, services)
     before = replace(turn.state)
     sort = u.sort or ("warmth" if u.cold else "relevance")
-    products = await run_search(services, turn, query, filters, sort)
+    products = await run_search(services, turn, query, filters, sort, label=shown_query(u, query))
     if _cold_but_unrated(u, sort, products):
         turn.state.sort = "relevance"  # "for winter" among products with no temperature rating: nothing to sort by
     confidence = turn.search_confidence
-    if products and not u.has_product_slots() and confidence < MIN_CONFIDENCE and not u.gift:
+    if products and not u.has_product_slots() and confidence < MIN_CONFIDENCE:
         turn.state = before  # not a product search: "show more" still pages the last real one
+        if u.gift:  # "a gift for my dad who likes fishing", in a shop with nothing for fishing
+            return [gift_question(services, turn, missing=shown_query(u, query))]
         return await _not_a_product_search(services, turn, u)
     services.memory.record(turn.user, "searched", None, query or u.text)
-    return await present_results(services, turn, products, shown_query(u, query), filters, notes, u.text)
+    replies = await present_results(services, turn, products, turn.state.label, filters, notes, u.text)
+    _focus_the_one(turn, u, products)
+    return replies
 
 
-def gift_question(services: Services, turn: Turn) -> Reply:
-    """A gift with nothing said about what it should be: ask what they enjoy."""
+def _focus_the_one(turn: Turn, u: Understanding, products: list[Product]) -> None:
+    """"what's the lightest sleeping bag?" asks for one product: the first of the sorted list is then "it"."""
+    if u.sort and products and _ONE.search(u.text) and not _MANY.search(u.text):
+        turn.state.focus = products[0].id
+
+
+def gift_question(services: Services, turn: Turn, missing: str | None = None) -> Reply:
+    """A gift with nothing said about what it should be (or only what the shop has nothing for): ask what they enjoy."""
     turn.answered = False
     shop = services.storefront
+    if missing:
+        turn.results = 0
+        return Reply(text=f"Sorry, I couldn't find anything for “{missing}” in our catalog: we sell {shop.goods}. "
+                          f"What else do they enjoy? For example: {shop.example_searches}.",
+                     buttons=shop.examples[:2], intent=turn.intent)
     return Reply(text=f"Happy to help you find a gift! What do they enjoy, or what did you have in mind? "
                       f"For example: {shop.example_searches}.", buttons=shop.examples[:2], intent=turn.intent)
 
@@ -196,18 +218,19 @@ async def handle_refine(services: Services, turn: Turn, u: Understanding) -> lis
         lead = f"{word} {anchor.title} ({format_price(anchor.price, anchor.currency)}), the {'cheapest' if u.cheaper else 'dearest'} I showed:"
     filters, notes = apply_preferences(turn, filters, u, services)
     sort = u.sort or ("warmth" if u.cold else None) or state.sort or "relevance"
+    before = replace(state)
     products = await run_search(services, turn, state.query, filters, sort, exclude=exclude)
-    if not products and exclude:  # nothing cheaper (dearer) than what was shown
-        return [_already_extreme(turn, state.query, filters, anchor, u.cheaper)]
+    if not products and exclude:  # nothing cheaper (dearer) than what was shown: the shown search stays
+        turn.state = before
+        return [_already_extreme(turn, quoted(before), filters, anchor, u.cheaper)]
     if not lead and _cold_but_unrated(u, sort, products):
         turn.state.sort = sort = state.sort or "relevance"  # a cold-weather word, but nothing here is rated
     elif not lead and (u.sort or sort == "warmth"):
         lead = {"price_asc": "Sorted by price, lowest first:", "price_desc": "Sorted by price, highest first:",
                 "rating": "Sorted by rating, best first:"}.get(u.sort) or _weight_lead(u.sort, products) \
             or _warmth_lead(sort, products)
-    replies = await present_results(services, turn, products, state.query, filters, notes, u.text, lead=lead)
-    if u.sort and products and _ONE.search(u.text) and not _MANY.search(u.text):
-        turn.state.focus = products[0].id
+    replies = await present_results(services, turn, products, quoted(state), filters, notes, u.text, lead=lead)
+    _focus_the_one(turn, u, products)
     return replies
 
 
@@ -216,11 +239,12 @@ async def _best_for(services: Services, turn: Turn, u: Understanding) -> list[Re
     state = turn.state
     need = search_query(replace(u, text=u.need or "", gift=False)) or (u.need or "")
     filters, notes = apply_preferences(turn, SearchFilters.from_dict(state.filters), u, services)
-    query = state.query
-    products = await run_search(services, turn, f"{query} {need}".strip(), filters, "relevance", within=set(state.results))
+    query, label = state.query, quoted(state)
+    products = await run_search(services, turn, f"{query} {need}".strip(), filters, "relevance",
+                                within=set(state.results), label=label)
     state.query = query  # the next need replaces this one rather than adding to it
-    lead = f"Of the {query or 'products'} I found, these match “{u.need}” best:"
-    return await present_results(services, turn, products, query, filters, notes, u.text, lead=lead)
+    lead = f"Of the {label or 'products'} I found, these match “{u.need}” best:"
+    return await present_results(services, turn, products, label, filters, notes, u.text, lead=lead)
 
 
 def _cold_but_unrated(u: Understanding, sort: str, products: list[Product]) -> bool:
@@ -277,7 +301,7 @@ async def handle_more(services: Services, turn: Turn, u: Understanding | None = 
     products = [records[i] for i in ids if i in records]
     state.offset = start
     turn.results = len(products)
-    intro = f"More results for “{state.query or 'your search'}”:"
+    intro = f"More results for “{quoted(state) or 'your search'}”:"
     return [results_reply(services, turn, products, intro, start=start + 1)]
 
 
@@ -289,5 +313,5 @@ async def handle_relax(services: Services, turn: Turn, name: str) -> list[Reply]
         return [Reply(text="That filter is no longer active. Tell me what you are looking for.", intent=turn.intent)]
     filters = filters.without(name)
     products = await run_search(services, turn, state.query, filters, state.sort or "relevance")
-    lead = f"Without that filter, here is what I found for “{state.query or 'your search'}”:"
-    return await present_results(services, turn, products, state.query, filters, [], state.query, lead=lead)
+    lead = f"Without that filter, here is what I found for “{quoted(state) or 'your search'}”:"
+    return await present_results(services, turn, products, quoted(state), filters, [], state.query, lead=lead)

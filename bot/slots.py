@@ -47,6 +47,28 @@ _COUNT = r"(\d{1,2}|" + "|".join(_COUNT_WORDS) + r")"
 _PERSON_WORDS = ("person", "persons", "people")
 _CAPACITY_RE = re.compile(rf"\b{_COUNT}[\s-]*(?:{'|'.join(_PERSON_WORDS)}|man|men|p)\b"
                           rf"|\bsleeps?\s+{_COUNT}\b|\bfor\s+{_COUNT}\s*(?:$|[?.!,])")
+# who is coming, counted: "a family of four", "the three of us", "with my two kids" (+1), "with our two kids" (+2),
+# "me and my wife" / "my partner and I" (2)
+_COMPANIONS = r"(?:kids|children|sons|daughters|friends|mates|buddies|boys|girls|brothers|sisters)"
+_ONE_OTHER = r"(?:wife|husband|partner|girlfriend|boyfriend|son|daughter|friend|kid|child|dad|father|mum|mom|mother|brother|sister)"
+_PARTY_RE = re.compile(rf"\bfamily of {_COUNT}\b|\b(?:the|all) {_COUNT} of us\b|\bwith (my|our) {_COUNT} {_COMPANIONS}\b"
+                       rf"|\b(?:me|myself) and my {_ONE_OTHER}\b|\bmy {_ONE_OTHER} and (?:i|me)\b")
+
+
+def party_size(text: str) -> int | None:
+    """How many people a message says are coming ("with my two kids": 3), or None."""
+    m = _PARTY_RE.search(text.lower())
+    if not m:
+        return None
+    whole, of_us, whose, companions = m.group(1), m.group(2), m.group(3), m.group(4)
+    if whole or of_us:
+        word = whole or of_us
+        return _COUNT_WORDS.get(word) or int(word)
+    if companions:
+        return (_COUNT_WORDS.get(companions) or int(companions)) + (1 if whose == "my" else 2)
+    return 2
+
+
 _LITRES = r"\s*(?:l|ltrs?|litres?|liters?)\b"
 _VOLUME_RE = re.compile(
     rf"\b(?:between\s+)?(\d{{1,3}})(?:{_LITRES})?\s*(?:-|to|and)\s*(\d{{1,3}}){_LITRES}"
@@ -144,7 +166,8 @@ def parse_ordinals(text: str) -> list[int]:
     low = text.lower()
     for m in _ORDINAL_RE.finditer(low):
         if m.group(1):
-            if _NOT_A_POSITION.match(low, m.end()):
+            bare = not m.group(0).endswith(("one", "item", "product", "option"))  # "the first one for men" is one
+            if bare and _NOT_A_POSITION.match(low, m.end()):
                 continue
             if m.group(1) == "last" and m.group(0) == "last" and not _LAST_AFTER.search(low[:m.start()]):
                 continue
@@ -252,13 +275,16 @@ class Vocabulary:
             if fitting else None
 
     def find_capacity(self, text: str) -> list[str]:
-        """The catalog's "N-person" sizes for a head count the user names ("tent for 2 people"): that
-        count, else every larger one, smallest first (a 5- or 6-person tent sleeps four), else none."""
+        """The catalog's "N-person" sizes for a head count the user names ("tent for 2 people", "with my two
+        kids"): that count, else every larger one, smallest first (a 5- or 6-person tent sleeps four), else none."""
         m = _CAPACITY_RE.search(text.lower())
-        if not m:
+        if m:
+            word = next(g for g in m.groups() if g)
+            count = _COUNT_WORDS.get(word) or int(word)
+        elif (party := party_size(text)) is not None:
+            count = party
+        else:
             return []
-        word = next(g for g in m.groups() if g)
-        count = _COUNT_WORDS.get(word) or int(word)
         fitting: list[tuple[int, str]] = []
         for size in self.sizes:
             c = _CAPACITY_SIZE.match(size.lower().strip())

@@ -99,6 +99,11 @@ def test_ordinal_words_that_name_no_position(text, positions):
     ("tent for 4 people", ["5-person", "6-person"]),  # none that size: every one that fits, smallest first
     ("a tent for six", ["6-person"]), ("a tent for 8 people", []),  # none fits: no filter
     ("hiking boots for men", []), ("running shoes for women", []), ("a stove for 2 days", []),
+    # who is coming, counted: the speaker too
+    ("camping with my two kids, what tent?", ["3-person"]), ("with our 2 children", ["5-person", "6-person"]),
+    ("a tent for me and my wife", ["2-person"]), ("my partner and I need a tent", ["2-person"]),
+    ("a family of six", ["6-person"]), ("the three of us", ["3-person"]), ("a tent for my kids", []),
+    ("a 2 person tent for the three of us", ["2-person"]),  # a size said outright comes first
 ])
 def test_a_head_count_becomes_the_catalogs_person_sizes(text, sizes):
     vocab = Vocabulary(sizes=["42", "M", "1-person", "2-person", "3-person", "6-person", "5-person"])
@@ -433,3 +438,34 @@ def test_an_avoided_colour_leaves_out_only_products_offered_in_nothing_else():
     kept = {r[0] for r in db.execute(f"SELECT p.id FROM products p WHERE {cond}", params)}
     assert kept == {"orange-teal", "none", "empty"}
 
+
+
+def _bag():
+    from knowledge.schema import Product
+    return Product(id="B1", title="Emberlite Kite +5°C Down Sleeping Bag", type="down sleeping bag",
+                   material="down 700 fill", colors=("navy", "red"), attributes={"shape": "mummy", "weight_g": 720})
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("is it down or synthetic?", "Down: Emberlite Kite +5°C Down Sleeping Bag is made of down 700 fill."),
+    ("synthetic or down?", "Down: Emberlite Kite +5°C Down Sleeping Bag is made of down 700 fill."),
+    ("is it mummy or rectangular?", "Mummy: Emberlite Kite +5°C Down Sleeping Bag has shape mummy."),
+    ("is it red or green?", "Red: Emberlite Kite +5°C Down Sleeping Bag comes in navy, red."),
+    ("is it a bag or a quilt?", "Bag: Emberlite Kite +5°C Down Sleeping Bag is a down sleeping bag."),
+    ("Kite or Sierra?", "Kite: it is the Emberlite Kite +5°C Down Sleeping Bag."),
+    ("is it navy or red?", None),  # both: the colour answer says which colours it comes in
+    ("is it wool or cotton?", None), ("is it waterproof or not?", None), ("is it 5 or 10 degrees?", None),
+    ("is it down?", None),  # no choice asked
+])
+def test_either_or_questions_name_the_option_the_record_holds(question, answer):
+    from bot.either_or import either_or_answer
+    assert either_or_answer(_bag(), question) == answer
+
+
+def test_either_or_reads_possessives_and_gender():
+    from bot.either_or import either_or_answer
+    from knowledge.schema import Product
+    boot = Product(id="H1", title="Stonepine Gale Men's Leather Hiking Boot", material="nubuck leather",
+                   attributes={"gender": "men"})
+    assert either_or_answer(boot, "is it men's or women's?") == "Men: Stonepine Gale Men's Leather Hiking Boot is for men."
+    assert either_or_answer(boot, "for women or for men?") == "Men: Stonepine Gale Men's Leather Hiking Boot is for men."
