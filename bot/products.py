@@ -7,6 +7,7 @@ import re
 from dataclasses import replace
 
 from bot.context import Services, Turn, ask, offer
+from bot.either_or import either_or_answer
 from bot.filtering import apply_preferences, filters_from, search_query
 from bot.names import singular
 from bot.nlu import Understanding, mentions_policy, understand
@@ -246,6 +247,9 @@ def answer_from_record(product: Product, u: Understanding) -> str | None:
     """A direct answer when the question is about a field the record holds."""
     low = u.text.lower()
     name = product.title
+    chosen = either_or_answer(product, u.text)  # "is it down or synthetic?"
+    if chosen:
+        return chosen
     if u.size:
         sizes = {s.upper() for s in product.sizes}
         if not product.sizes:
@@ -253,12 +257,11 @@ def answer_from_record(product: Product, u: Understanding) -> str | None:
         if u.size.upper() in sizes:
             return f"Yes, {name} comes in size {u.size}. Available sizes: {', '.join(product.sizes)}."
         return f"No, {name} doesn't come in size {u.size}. Available sizes: {', '.join(product.sizes)}."
-    if u.colors:
-        color = u.colors[0]
-        if color in product.colors:
-            return f"Yes, {name} comes in {color}. Colours: {', '.join(product.colors)}."
-        if product.colors:
-            return f"No, {name} isn't available in {color}. Colours: {', '.join(product.colors)}."
+    if u.colors and product.colors:  # "is it blue or black?": each colour asked about
+        have = [c for c in u.colors if c in product.colors]
+        if have:
+            return f"Yes, {name} comes in {' and '.join(have)}. Colours: {', '.join(product.colors)}."
+        return f"No, {name} isn't available in {' or '.join(u.colors)}. Colours: {', '.join(product.colors)}."
     if re.search(r"\b(what|which) sizes?\b|\bsizes? (does|do|is|are) (it|they|this)\b|\b(available|other|different|more) sizes\b", low) \
             and product.sizes:
         return f"{name} comes in {'size' if len(product.sizes) == 1 else 'sizes'} {', '.join(product.sizes)}."
