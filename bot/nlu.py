@@ -58,6 +58,8 @@ _MORE = re.compile(r"^\s*(show (me )?more|more( results| options| please)?|next(
 _QUESTION_START = re.compile(r"^\s*(is|are|does|do|can|will|would|could|how|what|which|has|have|should)\b", re.I)
 _PRONOUN = re.compile(r"\b(it|its|this|that|this one|that one|they|them|these|those)\b", re.I)
 _PLURAL = re.compile(r"\b(they|them|these|those|each of (these|them|those)|all of (these|them|those))\b", re.I)  # the whole list
+_ASK_EACH = re.compile(r"\s*(?:and\s+)?(?:are|do|did|will|would|can)\s+(?:they|these|those|all of them|both)\b", re.I)
+_FIELD_ONLY = re.compile(r"\s*(?:and|what about)?\s*(?:the\s+)?(?:prices?|costs?|weights?|stock|sizes|colou?rs)\s*\??\s*$", re.I)
 _ONE_OF = re.compile(r"\b(it|its|this|that)\b", re.I)  # one product, not the whole list
 _CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price|more affordable|budget option|too expensive|too pricey)\b", re.I)
 _PRICIER = re.compile(r"\b(more expensive|pricier|higher end|premium|better quality|fancier)\b", re.I)
@@ -242,12 +244,14 @@ def understand(text: str, vocab: Vocabulary, *, has_results: bool, has_focus: bo
         u.intent = "details"
     elif _DETAILS.search(low) or (u.ordinals and len(tokens(raw)) <= 4 and not is_question(raw)):
         u.intent = "details"
+    elif has_results and not has_focus and _ASK_EACH.match(raw) and u.flags and not _slots_besides_flags(u):
+        u.intent, u.about_list = "product_question", True  # "are they polarized?": each listed one's answer
     elif has_results and not u.ordinals and _need(u, raw):
         u.intent = "refine"
     elif _is_product_question(u, raw, has_focus, has_results, named := vocab.names_attribute(raw)):
         u.intent = "product_question"
     elif has_results and not has_focus and is_question(raw) and not u.has_product_slots() and not _POLICY.search(low) \
-            and (_PLURAL.search(low) or (named and not _SHOPPING.search(low))):
+            and (_PLURAL.search(low) or (named and not _SHOPPING.search(low)) or _FIELD_ONLY.match(raw)):
         u.intent, u.about_list = "product_question", True  # "do they ...?", "how long does the battery last?"
     elif (_POLICY.search(low) and not (u.types or u.categories or u.brands)) or about_a_purchase(low) or (
             _HOW_TO.search(low) and not (_YOUR_KIND.match(low) and (u.types or u.categories) and not _POLICY.search(low))):
@@ -261,6 +265,10 @@ def understand(text: str, vocab: Vocabulary, *, has_results: bool, has_focus: bo
     else:
         u.intent = "search"  # retrieval confidence decides whether it is out of scope
     return u
+
+
+def _slots_besides_flags(u: Understanding) -> bool:
+    return bool(u.colors or u.size or u.size_options or u.brands or u.types or u.categories or u.price or u.sort)
 
 
 def _fill_slots(u: Understanding, vocab: Vocabulary) -> None:

@@ -46,7 +46,7 @@ def resolve_refs(services: Services, turn: Turn, u: Understanding, *, allow_focu
             raise Unresolved(f"I couldn't find a product with the code {u.skus[0]}.")
         ids.extend(found)
     if not ids:
-        ids.extend(_by_name(services, turn, u.text))
+        ids.extend(_by_name(services, turn, u.text, asked=_asked_about(services, u)))
     if not ids and u.brands:  # "the Ridgeline Upland": a product named from anywhere in the catalog
         ids.extend(services.names.named(u.text, u.brands)[:limit])
     if not ids and allow_focus and state.focus:
@@ -56,8 +56,14 @@ def resolve_refs(services: Services, turn: Turn, u: Understanding, *, allow_focu
     return [records[i] for i in ids if i in records]
 
 
-def _by_name(services: Services, turn: Turn, text: str) -> list[str]:
-    words = set(tokens(text))
+def _asked_about(services: Services, u: Understanding) -> set[str]:
+    """The words naming what is asked ("polarized", "fuel"): a title holding them is not named by them."""
+    words = {w for flag in u.flags for w in tokens(flag.replace("_", " "))}
+    return words | {w for w in tokens(u.text) if singular(w) in services.vocab.attribute_words}
+
+
+def _by_name(services: Services, turn: Turn, text: str, asked: set[str] = frozenset()) -> list[str]:
+    words = set(tokens(text)) - asked
     if not words:
         return []
     shown = services.kb.store.get_products(turn.state.shown)
@@ -274,7 +280,7 @@ def answer_from_record(product: Product, u: Understanding) -> str | None:
             value = product.attributes[flag]
             label = flag.replace("_", " ")
             if isinstance(value, bool):
-                return f"{'Yes' if value else 'No'}, {name} is {'' if value else 'not '}{label}."
+                return _yes_no(name, label, value, low)
             return f"{name}: {label} {value}."
     grams = weight_grams(product.attributes)  # weight_g, weight_kg, "1.2 kg", ... as grams
     weight = f"{name} weighs {int(grams) if grams.is_integer() else round(grams, 1)} g." if grams is not None else None
@@ -296,6 +302,14 @@ def answer_from_record(product: Product, u: Understanding) -> str | None:
     if re.search(r"\b(rating|rated|reviews?)\b", low) and product.rating is not None and "review" not in low:
         return f"{name} is rated {product.rating:.1f}/5."
     return attribute_answer(product, u.text)
+
+
+def _yes_no(name: str, label: str, value: bool, question: str) -> str:
+    """A yes or no in the question's own terms: "has a hood" for "do they have a hood?", "is waterproof" else."""
+    if re.search(r"\b(have|has|with|got|come with|comes with|include|includes)\b", question):
+        thing = label if label.endswith("s") else f"a {label}"
+        return f"Yes, {name} has {thing}." if value else f"No, {name} doesn't have {thing}."
+    return f"{'Yes' if value else 'No'}, {name} is {'' if value else 'not '}{label}."
 
 
 UNITS = {"g", "kg", "mm", "cm", "m", "l", "ml", "w", "v", "mah", "h", "in", "oz", "lb", "lbs"}
