@@ -279,7 +279,8 @@ def show_data(services: Services, turn: Turn, u: Understanding | None = None) ->
     if saved_ids:
         records = services.kb.store.get_products(saved_ids)
         lines.append("• saved products: " + ", ".join(records[i].title for i in saved_ids if i in records))
-    lines.append(f"• {len(interactions)} interactions (searches, products viewed, saved or asked about)")
+    lines.append(f"• {len(interactions)} interaction{'' if len(interactions) == 1 else 's'} "
+                 "(searches, products viewed, saved or asked about)")
     lines.append("Say “export my data” for a full copy, or “forget me” to erase everything.")
     return [Reply(text="\n".join(lines), intent=turn.intent, data={"preferences": {k: v.value for k, v in prefs.items()}})]
 

@@ -38,13 +38,16 @@ _SHOW_DATA = re.compile(r"\b(what (do|did) you (know|remember|store|keep|have|sa
                         r"what (personal )?(data|information|info|details) (do|did) you (have|hold|keep|store|save)( (about|on|of) me|[\s?.!]*$)|"
                         r"what have you (saved|stored|remembered)|"
                         r"show (me )?(my|the) (data|preferences|prefs|profile|saved preferences)|"
-                        r"my preferences|/prefs|what are my preferences)\b", re.I)
+                        r"my preferences|/prefs|what are my preferences|what(?:'s| is| are) my (?:saved )?(?:sizes?|budget)|"
+                        r"what (?:size|budget) (?:did|have) i (?:tell|give|set|say|save)\w*)\b", re.I)
 # what the shop carries as a whole: its brands or kinds of product
 _CATALOG = re.compile(r"^\s*(?:so\s+|and\s+)?(?:what|which)\s+(?:brands?|makes?|labels?|categories|kinds of products?|types of products?|products?)"
                       r"\s+(?:do|does|can)\s+(?:you|the shop|your shop)\s+(?:have|carry|sell|stock|offer)\b"
                       r"|^\s*what\s+(?:do|does|can)\s+(?:you|the shop|your shop)\s+(?:sell|carry|stock|offer)\s*\??\s*$"
-                      r"|\b(?:list|show)(?: me)? (?:all )?(?:your |the )?(?:brands|categories)\b", re.I)
-_FORGET_PREF = re.compile(r"\b(forget|remove|clear|reset|delete|erase) my (size|budget|brand|colou?r)s?\b", re.I)
+                      r"|\b(?:list|show)(?: me)? (?:all )?(?:your |the )?(?:brands|categories)\b"
+                      r"|\bhow many (?:products|items|brands|kinds of products?)\b", re.I)
+_FORGET_PREF = re.compile(r"\b(forget|remove|clear|reset|delete|erase|ignore|drop|stop using|don'?t use) my "
+                          r"(size|budget|brand|colou?r)s?\b", re.I)
 _YES = re.compile(r"^\s*(yes|yep|yeah|confirm|sure|ok|okay|do it|go ahead|please do|y)\b"
                   r"(?:[\s,!.]*(?:please|do it|go ahead|thanks|thank you|sure))*[\s!.]*$", re.I)
 _NO = re.compile(r"^\s*(no|nope|cancel|never ?mind|stop|n)\b(?:[\s,!.]*(?:thanks|thank you|need|it's fine))*[\s!.]*$", re.I)
@@ -94,6 +97,7 @@ _IN_STOCK = re.compile(r"\b(in stock|available now|only available|ships? (now|to
 _ONLY_BRAND = re.compile(r"\b(only|just)\b", re.I)
 NEGATION = r"\b(?:not|no|without|except|exclude|excluding|don'?t (?:like|want)|do not (?:like|want)|hate|dislike|avoid|other than)\b[^.,;]*?"
 _PREF_SIZE = re.compile(r"\b(i wear|my size is|i'?m (a )?size|i am (a )?size|i take (a )?size|my (shoe|clothing|jacket) size is)\b", re.I)
+_IM_A_SIZE = re.compile(r"\bi(?:'?m| am) an? (\d{2}(?:[.,]5)?|xxs|xs|s|m|l|xl|xxl)\b(?![\s-]*(?:years?|yo|y/o|kg|cm|lbs?)\b)")
 _PREF_BUDGET = re.compile(r"\b(my budget is|budget of|my budget'?s|i (can|want to) spend|i can afford)\b", re.I)
 _PREF_DISLIKE = re.compile(r"\b(i (don'?t|do not) like|i hate|i dislike|not a fan of|never show me|no more)\b", re.I)
 _PREF_LIKE = re.compile(r"\b(i (really )?(like|love|prefer)|my favou?rite (brand|colou?r) is)\b", re.I)
@@ -103,7 +107,8 @@ _POLICY = re.compile(
     r"cancel|account|password|login|log in|sign up|register|privacy|personal data|gdpr|cookies|newsletter|"
     r"discounts?|vouchers?|loyalty|rewards? (?:programme|program|points|card)|price match(?:ing)?|promos?|promo codes?|coupons?|promotions?|sales?|gift cards?|store hours|opening hours|contact|customs|duties|vat|tax|"
     r"physical (?:store|shop)|(?:store|shop) (?:locations?|address)|"
-    r"policy|policies|my (shoe |clothing |boot )?size|what size|which size|sizing)\b", re.I)
+    r"policy|policies|my (shoe |clothing |boot )?size|what size|which size|sizing|overcharged|double[- ]charged|"
+    r"(?:charged|billed)(?: me)? (?:twice|two times|too much|the wrong amount))\b", re.I)
 _HOW_TO = re.compile(
     r"^\s*(how (do|can|should|would) (i|we|you)|how to|how long|how much does (shipping|delivery|it cost to)|"
     r"can i (return|exchange|cancel|change|pay|track|get a refund)|do you (offer|ship|deliver|accept)|"
@@ -149,10 +154,10 @@ class Understanding:
     size_text: str = ""  # the volume words that said so, which are no search words
     cold: bool = False  # "a sleeping bag for winter": the warmest first, where the records rate warmth
 
-    def has_product_slots(self) -> bool:
-        """True when the message names something about products."""
+    def has_product_slots(self, *, sort: bool = True) -> bool:
+        """True when the message names something about products (an order too, unless `sort` is False)."""
         return bool(self.colors or self.size or self.size_options or self.brands or self.types or self.categories or self.flags
-                    or self.price or self.in_stock or self.sort or self.exclude_brands
+                    or self.price or self.in_stock or (sort and self.sort) or self.exclude_brands
                     or self.exclude_colors)
 
     def content_words(self, vocab: Vocabulary) -> list[str]:
@@ -185,7 +190,8 @@ _FILLER = frozenset(
     "lightest heaviest least heavy weight warmest warmth temperature lighter warmer anything "
     "like want need looking something options option those these them it that this what about with "
     "colour color size sizes version versions not no without except exclude excluding avoid "
-    "l ltr ltrs litre litres liter liters ll ve re d most popular selling seller sellers your come comes".split()  # the rest of "I'll", "we've", "you're", "I'd"
+    "l ltr ltrs litre litres liter liters ll ve re d most popular selling seller sellers your come comes give "
+    "product products item items thing things".split()  # the rest of "I'll", "we've", "you're", "I'd"
 ) | SLOT_WORDS | _GIFT_WORDS  # genders and head counts are slots; a gift's recipient describes no product
 
 
@@ -254,7 +260,7 @@ def understand(text: str, vocab: Vocabulary, *, has_results: bool, has_focus: bo
             and (_PLURAL.search(low) or (named and not _SHOPPING.search(low)) or _FIELD_ONLY.match(raw)):
         u.intent, u.about_list = "product_question", True  # "do they ...?", "how long does the battery last?"
     elif (_POLICY.search(low) and not (u.types or u.categories or u.brands)) or about_a_purchase(low) or (
-            _HOW_TO.search(low) and not (_YOUR_KIND.match(low) and (u.types or u.categories) and not _POLICY.search(low))):
+            _HOW_TO.search(low) and not (_YOUR_KIND.match(low) and (u.types or u.categories or u.sort) and not _POLICY.search(low))):
         u.intent = "faq"
     elif (has_results or has_search) and _is_refinement(u, vocab):  # "not black" after "nothing matches"
         u.intent = "refine"
@@ -316,6 +322,10 @@ def _fill_slots(u: Understanding, vocab: Vocabulary) -> None:
 
 
 def _preference_kind(u: Understanding, low: str) -> bool:
+    if m := _IM_A_SIZE.search(low):  # "actually I'm a 43", "I'm an XL"
+        u.size = u.size or m.group(1).upper().replace(",", ".")
+        u.pref_kind = "size"
+        return True
     if _PREF_SIZE.search(low) and u.size:
         u.pref_kind = "size"
         return True

@@ -81,6 +81,8 @@ async def handle_search(services: Services, turn: Turn, u: Understanding) -> lis
         if named:
             return await _about_named(services, turn, u, named)
     query = search_query(u)
+    if u.sort and not u.content_words(services.vocab) and not u.has_product_slots(sort=False):
+        query = ""  # "give me your cheapest product": the whole catalog, in that order
     if u.gift and not query and not u.has_product_slots():  # "a present for my wife": for what?
         return [gift_question(services, turn)]
     filters = filters_from(u)

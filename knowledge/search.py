@@ -88,6 +88,9 @@ def fts_query(text: str, extra: list[str] | None = None) -> str:
     return " OR ".join(f'"{w}"' for w in terms[:32])
 
 
+_BROWSE_ORDER = {"price_asc": "p.price IS NULL, p.price, ", "price_desc": "p.price IS NULL, p.price DESC, "}
+
+
 class ProductSearch:
     """Searches products of one knowledge base."""
 
@@ -117,7 +120,7 @@ class ProductSearch:
         exact = self._exact(query, filters)
         has_words = bool(tokens(query, drop_stopwords=False))
         if not has_words:
-            hits = self._browse(filters, want + len(exact))
+            hits = self._browse(filters, want + len(exact), sort)
             confidence = 0.5 if hits else 0.0
             fused = exact + [h for h in hits if h.product.id not in {e.product.id for e in exact}]
             return self._finish(query, fused, confidence, mode, filters, offset, top_k, sort)
@@ -235,11 +238,12 @@ class ProductSearch:
     def _passing(self, ids: list[str], filters: SearchFilters) -> set[str]:
         return passing(self.kb.store, ids, filters)
 
-    def _browse(self, filters: SearchFilters, n: int) -> list[ProductHit]:
+    def _browse(self, filters: SearchFilters, n: int, sort: str = "relevance") -> list[ProductHit]:
         cond, params = filters_sql(filters)
+        order = _BROWSE_ORDER.get(sort, "") + "p.rating IS NULL, p.rating DESC, p.id"  # the cheapest of all, not of the best rated
         with self.kb.store.lock:
             rows = list(self.kb.store.db.query(
-                f"SELECT p.* FROM products p WHERE {cond} ORDER BY p.rating IS NULL, p.rating DESC, p.id LIMIT ?",
+                f"SELECT p.* FROM products p WHERE {cond} ORDER BY {order} LIMIT ?",
                 [*params, n],
             ))
         return [ProductHit(row_to_product(r), 1.0 / (i + 1)) for i, r in enumerate(rows)]

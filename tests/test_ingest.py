@@ -490,3 +490,14 @@ def test_killed_ingest_is_never_half_visible_and_a_rerun_repairs(kb, tmp_path, m
     assert (rerun.updated, rerun.unchanged) == (4, 0)
     assert "repaired 2 items" in " ".join(rerun.notes)
     assert_item_versions(kb, {f"I-{i}": "alpha" for i in range(4)})
+
+
+@pytest.mark.parametrize("sort, pick", [("price_asc", min), ("price_desc", max)])
+def test_a_query_with_no_words_sorted_by_price_spans_the_whole_catalog(demo_kb, sort, pick):
+    """"your cheapest product": the cheapest of every product, not of the best rated ones."""
+    from knowledge.search import ProductSearch
+    prices = [p.price for p in demo_kb.store.all_products() if p.price is not None]
+    hits = ProductSearch(demo_kb).search("", sort=sort, top_k=5).hits
+    shown = [h.product.price for h in hits]
+    assert shown[0] == pick(prices)
+    assert shown == sorted(prices, reverse=sort == "price_desc")[:5]
