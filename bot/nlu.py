@@ -120,7 +120,8 @@ _COMPLAINT = (r"\b(?:broke|broken|faulty|defective|damaged|leaks?|leaking|ripped
 _AFTER_SALE = re.compile(r"\b(?:refund|return|send back|exchange|repair|warranty|guarantee|cancel|track)\b.*\bmy\b"
                          r"|\bmy\b.*(?:\b(?:arrived|came)\b|" + _COMPLAINT + ")"
                          r"|\b(?:bought|ordered|purchased|received|got)\b.*" + _COMPLAINT, re.I)
-_SHOPPING = re.compile(r"\b(looking for|i need|i want|show me|find( me)?|search( for)?|do you (have|sell|carry)|any|buy|shopping for|recommend(ation)?s? for)\b", re.I)
+_SHOPPING = re.compile(r"\b(looking for|i need|i want|show me|find( me)?|search( for)?|do you (have|sell|carry)|any|buy|shopping for|recommend(ation)?s? for|"
+                       r"what(?:'s| is| would be) good for|what do you have for|gear for)\b", re.I)
 _SKU = re.compile(r"\b([A-Z]{2,}-[A-Z0-9]{1,}-?[A-Z0-9]*\d[A-Z0-9-]*)\b", re.I)
 
 

@@ -312,18 +312,21 @@ def _yes_no(name: str, label: str, value: bool, question: str) -> str:
     return f"{'Yes' if value else 'No'}, {name} is {'' if value else 'not '}{label}."
 
 
+UNIT_WORDS = {"litre": "l", "liter": "l", "gram": "g", "kilo": "kg", "kilogram": "kg", "millimetre": "mm",
+              "millimeter": "mm", "centimetre": "cm", "centimeter": "cm", "watt": "w", "volt": "v", "hour": "h", "ounce": "oz"}
 UNITS = {"g", "kg", "mm", "cm", "m", "l", "ml", "w", "v", "mah", "h", "in", "oz", "lb", "lbs"}
 
 
 def attribute_answer(product: Product, question: str) -> str | None:
     """The record's value for an attribute the question names ("what battery does it use?" → battery: 3x AAA)."""
     asked = {singular(w) for w in tokens(question, drop_stopwords=False)}
+    units = {UNIT_WORDS[w] for w in asked if w in UNIT_WORDS} if re.search(r"\bhow many\b", question, re.I) else set()
     for key, value in product.attributes.items():
         words = tokens(key.replace("_", " "), drop_stopwords=False)
         unit = words[-1] if len(words) > 1 and words[-1] in UNITS else None
         named = words[:-1] if unit else words
-        if not named or not all(singular(w) in asked for w in named):
-            continue
+        if not named or not (all(singular(w) in asked for w in named) or (unit and unit in units)):
+            continue  # "how many litres is it?" asks for the value in litres
         if len(named) == 1 and re.search(rf"\b(?:it|they|this|that|one|these|those)\s+{re.escape(named[0])}\b", question, re.I):
             continue  # "does it fit a laptop?" uses the key as a verb: not a question about its "fit"
         shown = "yes" if value is True else "no" if value is False else f"{value} {unit}" if unit else str(value)
