@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import replace
 
 from bot.context import Services, Turn
@@ -19,7 +20,7 @@ _GREETING_LEAD = re.compile(
     r"|(?:ok(?:ay)?|alright|all right|great|cool|right|so|and|well|hmm+|now)(?:[,!.]+\s*|\s+(?=(?:what|which|show|do|does|can|"
     r"could|i|i'm|how|then|maybe|any|some|let's|please)\b)))", re.I)
 _DROP = re.compile(
-    r"\b(should i (?:get|buy|take|choose|pick)|do i need|i'?m looking for|i am looking for|looking for|(?:can|could|would) you (?:recommend|suggest)|can you|could you|(?:recommend|suggest)(?: me)?|please|show me|find me|find|search for|"
+    r"\b(should i (?:get|buy|take|choose|pick)|do i need|pls|plz|i'?m looking for|i am looking for|looking for|(?:can|could|would) you (?:recommend|suggest)|can you|could you|(?:recommend|suggest)(?: me)?|please|show me|find me|find|search for|"
     r"do you have|do you sell|(?:that )?you (?:have|sell|carry|stock)|you'?ve got|(?:would|do|can|could) you (?:recommend|suggest)|"
     r"i have|(?:which|what)(?:'s|\s+is|\s+are)?(?:\s+your)?(?:\s+(?:kinds?|sorts?|types?)\s+of)?|best[- ]?sell(?:ing|ers?)|i need|i want|i'd like|something for|anything for|something|anything|some|any|in stock|available now|cheapest|best rated|top rated|"
     r"sort by (price|rating|weight)|lightest|heaviest|under|below|less than|max|up to|at most|between|around|about|"
@@ -62,6 +63,7 @@ def search_query(u: Understanding) -> str:
         text = _GIFT_FRAME.sub(" ", text)
     text = _DROP.sub(" ", text)
     text = re.sub(r"[€$£]\s*\d+(?:[.,]\d+)?|\d+(?:[.,]\d+)?\s*(?:€|eur(?:os?)?|bucks?|dollars?)", " ", text, flags=re.I)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "So")  # emoji and other pictographs
     text = " ".join(text.split())
     return _EDGE_WORDS.sub("", text) if u.gift else _LEADING_ARTICLE.sub("", text)
 

@@ -5,7 +5,7 @@ A thesaurus is groups of phrases that name the same thing, one group a line, com
 message is read as another phrase of its group only when the catalog's keyword index holds none
 of the message's phrase and does hold the other one (the first such in the group's order), so a
 store that says "rucksack" keeps it and a word the catalog already answers is never changed. A
-plural stays plural ("rucksacks" becomes "backpacks").
+plural stays plural ("rucksacks" becomes "backpacks"), and "head-torch" is "head torch".
 """
 
 from __future__ import annotations
@@ -19,6 +19,11 @@ log = logging.getLogger(__name__)
 
 BUNDLED = Path(__file__).with_name("synonyms.txt")
 _PLURAL = r"(?:e?s)?"
+
+
+def _key(phrase: str) -> str:
+    """A phrase as matched: lower-case, words apart ("Head-Torch" is "head torch")."""
+    return " ".join(w for w in re.split(r"[\s-]+", phrase.lower()) if w)
 
 
 def read_groups(path: Path) -> list[tuple[str, ...]]:
@@ -40,11 +45,11 @@ class Thesaurus:
         self.groups: dict[str, tuple[str, ...]] = {}
         for group in groups:
             for phrase in group:
-                self.groups.setdefault(phrase, ())
-                self.groups[phrase] = tuple(dict.fromkeys(self.groups[phrase] + group))
+                key = _key(phrase)
+                self.groups[key] = tuple(dict.fromkeys(self.groups.get(key, ()) + group))
         alternatives = sorted(self.groups, key=len, reverse=True)  # "head torch" before "torch"
         self._pattern = re.compile(
-            r"(?<![\w-])(" + "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in alternatives) + rf"){_PLURAL}(?![\w-])",
+            r"(?<![\w-])(" + "|".join(r"[\s-]+".join(map(re.escape, p.split())) for p in alternatives) + rf"){_PLURAL}(?![\w-])",
             re.IGNORECASE) if alternatives else None
         self._known: dict[str, bool] = {}
         self._generation = -1
@@ -58,13 +63,16 @@ class Thesaurus:
 
         def swap(m: re.Match[str]) -> str:
             typed = m.group(0)
-            phrase = " ".join(m.group(1).lower().split())
+            phrase = _key(m.group(1))
             target = self._catalog_name(phrase)
             if target is None:
                 return typed
             if len(typed) > len(m.group(1)) and not target.endswith("s"):
                 target += "es" if target.endswith(("ch", "sh", "x")) else "s"
-            target = target[:1].upper() + target[1:] if typed[:1].isupper() else target
+            if typed.isupper() and len(typed) > 1:
+                target = target.upper()
+            elif typed[:1].isupper():
+                target = target[:1].upper() + target[1:]
             said.append((typed, target))
             return target
 
@@ -75,7 +83,7 @@ class Thesaurus:
         """The group's first phrase the catalog holds, when it does not hold `phrase` itself."""
         if self._holds(phrase):
             return None
-        return next((p for p in self.groups.get(phrase, ()) if p != phrase and self._holds(p)), None)
+        return next((p for p in self.groups.get(phrase, ()) if _key(p) != phrase and self._holds(p)), None)
 
     def _holds(self, phrase: str) -> bool:
         generation = self.store.generation("product")

@@ -26,6 +26,8 @@ def thesaurus(demo_kb) -> Thesaurus:
     ("a head  torch and walking sticks", "a headlamp and trekking poles",
      [("head  torch", "headlamp"), ("walking sticks", "trekking poles")]),
     ("warm trousers", "warm pants", [("trousers", "pants")]),
+    ("a head-torch", "a headlamp", [("head-torch", "headlamp")]),  # hyphenated or spaced alike
+    ("RUCKSACK!!!", "BACKPACK!!!", [("RUCKSACK", "BACKPACK")]),  # shouted stays shouted
 ])
 def test_names_the_catalog_lacks_become_its_own(thesaurus, typed, expected, said):
     assert thesaurus.read(typed) == (expected, said)
