@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.preference_words import FORGET_PREF, preference_kind
 from bot.slots import (
     COLOR_SYNONYMS, LETTER_SIZES, SLOT_WORDS, PriceRange, Vocabulary, parse_ordinals, parse_price, parse_size,
 )
@@ -46,8 +47,6 @@ _CATALOG = re.compile(r"^\s*(?:so\s+|and\s+)?(?:what|which)\s+(?:brands?|makes?|
                       r"|^\s*what\s+(?:do|does|can)\s+(?:you|the shop|your shop)\s+(?:sell|carry|stock|offer)\s*\??\s*$"
                       r"|\b(?:list|show)(?: me)? (?:all )?(?:your |the )?(?:brands|categories)\b"
                       r"|\bhow many (?:products|items|brands|kinds of products?)\b", re.I)
-_FORGET_PREF = re.compile(r"\b(forget|remove|clear|reset|delete|erase|ignore|drop|stop using|don'?t use) my "
-                          r"(size|budget|brand|colou?r)s?\b", re.I)
 _YES = re.compile(r"^\s*(yes|yep|yeah|confirm|sure|ok|okay|do it|go ahead|please do|y)\b"
                   r"(?:[\s,!.]*(?:please|do it|go ahead|thanks|thank you|sure))*[\s!.]*$", re.I)
 _NO = re.compile(r"^\s*(no|nope|cancel|never ?mind|stop|n)\b(?:[\s,!.]*(?:thanks|thank you|need|it's fine))*[\s!.]*$", re.I)
@@ -96,11 +95,6 @@ _NOT_A_NEED = re.compile(r"^(?:me|myself|us|you|him|her|them|it|this|that)$", re
 _IN_STOCK = re.compile(r"\b(in stock|available now|only available|ships? (now|today)|available ones)\b", re.I)
 _ONLY_BRAND = re.compile(r"\b(only|just)\b", re.I)
 NEGATION = r"\b(?:not|no|without|except|exclude|excluding|don'?t (?:like|want)|do not (?:like|want)|hate|dislike|avoid|other than)\b[^.,;]*?"
-_PREF_SIZE = re.compile(r"\b(i wear|my size is|i'?m (a )?size|i am (a )?size|i take (a )?size|my (shoe|clothing|jacket) size is)\b", re.I)
-_IM_A_SIZE = re.compile(r"\bi(?:'?m| am) an? (\d{2}(?:[.,]5)?|xxs|xs|s|m|l|xl|xxl)\b(?![\s-]*(?:years?|yo|y/o|kg|cm|lbs?)\b)")
-_PREF_BUDGET = re.compile(r"\b(my budget is|budget of|my budget'?s|i (can|want to) spend|i can afford)\b", re.I)
-_PREF_DISLIKE = re.compile(r"\b(i (don'?t|do not) like|i hate|i dislike|not a fan of|never show me|no more)\b", re.I)
-_PREF_LIKE = re.compile(r"\b(i (really )?(like|love|prefer)|my favou?rite (brand|colou?r) is)\b", re.I)
 _POLICY = re.compile(
     r"\b(return|returns|refund|exchange|ship|shipping|deliver|delivery|dispatch|arrive|arrives|arrival|track|tracking|payment|pay|paypal|"
     r"credit card|klarna|invoice|warranty|guarantee|repair|size guide|sizing chart|size chart|fit guide|order|orders|"
@@ -109,6 +103,9 @@ _POLICY = re.compile(
     r"physical (?:store|shop)|(?:store|shop) (?:locations?|address)|"
     r"policy|policies|my (shoe |clothing |boot )?size|what size|which size|sizing|overcharged|double[- ]charged|"
     r"(?:charged|billed)(?: me)? (?:twice|two times|too much|the wrong amount))\b", re.I)
+# "is there a warranty on boots?", "can I return boots?": a store question, whatever product it names
+_POLICY_ASKED = re.compile(r"\s*(?:is there|are there|do (?:you|i) get|can i|how (?:long|do i)|what(?:'s| is) the)\b.*"
+                           r"\b(?:warranty|guarantee|return|refund|exchange)\b", re.I)
 _HOW_TO = re.compile(
     r"^\s*(how (do|can|should|would) (i|we|you)|how to|how long|how much does (shipping|delivery|it cost to)|"
     r"can i (return|exchange|cancel|change|pay|track|get a refund)|do you (offer|ship|deliver|accept)|"
@@ -219,9 +216,9 @@ def understand(text: str, vocab: Vocabulary, *, has_results: bool, has_focus: bo
         u.intent = "export"
     elif _SHOW_DATA.search(low):
         u.intent = "show_data"
-    elif _FORGET_PREF.search(low):
+    elif FORGET_PREF.search(low):
         u.intent = "preference"
-        u.pref_kind = "forget:" + _FORGET_PREF.search(low).group(2).rstrip("s").replace("colour", "color")  # type: ignore[union-attr]
+        u.pref_kind = "forget:" + FORGET_PREF.search(low).group(2).rstrip("s").replace("colour", "color")  # type: ignore[union-attr]
     elif _HELP.match(raw):
         u.intent = "help"
     elif _GREETING.match(raw):
@@ -232,7 +229,7 @@ def understand(text: str, vocab: Vocabulary, *, has_results: bool, has_focus: bo
         u.intent = "human"
     elif _CATALOG.search(raw):
         u.intent = "catalog"
-    elif _preference_kind(u, low):
+    elif preference_kind(u, low):
         u.intent = "preference"
     elif _BUY.search(low) and not (u.colors or u.size or u.types or u.categories):
         u.intent = "buy"  # "add it to my cart", "I'll take the second one"
@@ -260,7 +257,8 @@ def understand(text: str, vocab: Vocabulary, *, has_results: bool, has_focus: bo
     elif has_results and not has_focus and is_question(raw) and not u.has_product_slots() and not _POLICY.search(low) \
             and (_PLURAL.search(low) or (named and not _SHOPPING.search(low)) or _FIELD_ONLY.match(raw)):
         u.intent, u.about_list = "product_question", True  # "do they ...?", "how long does the battery last?"
-    elif (_POLICY.search(low) and not (u.types or u.categories or u.brands)) or about_a_purchase(low) or (
+    elif (_POLICY.search(low) and (not (u.types or u.categories or u.brands) or _POLICY_ASKED.match(raw))) \
+            or about_a_purchase(low) or (
             _HOW_TO.search(low) and not (_YOUR_KIND.match(low) and (u.types or u.categories or u.sort) and not _POLICY.search(low))):
         u.intent = "faq"
     elif (has_results or has_search) and _is_refinement(u, vocab):  # "not black" after "nothing matches"
@@ -320,37 +318,6 @@ def _fill_slots(u: Understanding, vocab: Vocabulary) -> None:
     u.pronoun = bool(_PRONOUN.search(low))
     u.gift = bool(_GIFT.search(low))
     u.cold = bool(_COLD.search(low))
-
-
-def _preference_kind(u: Understanding, low: str) -> bool:
-    if m := _IM_A_SIZE.search(low):  # "actually I'm a 43", "I'm an XL"
-        u.size = u.size or m.group(1).upper().replace(",", ".")
-        u.pref_kind = "size"
-        return True
-    if _PREF_SIZE.search(low) and u.size:
-        u.pref_kind = "size"
-        return True
-    if _PREF_BUDGET.search(low) and u.price:
-        u.pref_kind = "budget"
-        return True
-    if _PREF_BUDGET.search(low):
-        m = re.search(r"(\d{1,6}(?:[.,]\d{1,2})?)", low)
-        if m:
-            u.price = PriceRange(None, float(m.group(1).replace(",", ".")), m.group(0))
-            u.pref_kind = "budget"
-            return True
-    if _PREF_DISLIKE.search(low) and (u.exclude_brands or u.brands):
-        u.exclude_brands = list(dict.fromkeys(u.exclude_brands + u.brands))
-        u.brands = []
-        u.pref_kind = "dislike_brand"
-        return True
-    if _PREF_DISLIKE.search(low) and u.exclude_colors and not (u.types or u.categories or u.brands):
-        u.pref_kind = "dislike_color"  # "I hate orange": not this search only, from now on
-        return True
-    if _PREF_LIKE.search(low) and (u.brands or u.colors) and not (u.types or u.categories):
-        u.pref_kind = "like"
-        return True
-    return False
 
 
 def _need(u: Understanding, raw: str) -> bool:
