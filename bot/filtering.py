@@ -34,7 +34,8 @@ _GIFT_FRAME = re.compile(
     r"\b(?:(?:birthday|christmas|xmas|anniversary)\s+)?(?:gifts?|presents?|stocking\s+fillers?)(?:\s+ideas?)?"
     r"|\b(?:for\s+)?(?:my|our|a|an|his|her|their)\s+(?:" + "|".join(RECIPIENTS.split()) + r")\b"
     r"|\bfor\s+(?:him|her|someone|somebody)\b"
-    r"|\b(?:who|he|she|they)\s+(?:likes|loves|enjoys|is\s+into|are\s+into|like|love|enjoy|goes|does)\b",
+    r"|\b(?:who|he|she|they)(?:['’]s|\s+is|\s+are|['’]re)?\s+(?:likes|loves|enjoys|into|like|love|enjoy|goes|does|"
+    r"(?:really\s+)?(?:keen\s+on|passionate\s+about|obsessed\s+with|mad\s+about))\b",
     re.I,
 )
 
