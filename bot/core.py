@@ -17,6 +17,7 @@ from bot.language import other_language
 from bot.nlu import Understanding, understand
 from bot.ordering import handle_buy
 from bot.types import IncomingMessage, Reply
+from knowledge.synonyms import read_as_catalog
 
 log = logging.getLogger(__name__)
 
@@ -48,17 +49,6 @@ HANDLERS: dict[str, Handler] = {
     "buy": handle_buy,
     "catalog": talk.catalog_overview,
 }
-
-
-def read_message(services: Services, text: str) -> tuple[str, list[tuple[str, str]]]:
-    """The message as the catalog names things: typing errors corrected, then other names read as the catalog's."""
-    fixes: list[tuple[str, str]] = []
-    if services.speller is not None:
-        text, fixes = services.speller.correct(text)
-    if services.thesaurus is not None:
-        text, names = services.thesaurus.read(text)
-        fixes += names
-    return text, fixes
 
 
 class Assistant:
@@ -96,7 +86,7 @@ class Assistant:
         else:
             foreign = other_language(typed)
             if not foreign:
-                text, fixes = read_message(s, text)
+                text, fixes = read_as_catalog(text, s.speller, s.thesaurus)
                 turn.text = text
                 if fixes:
                     notices.append("(I read " + ", ".join(f'"{a}" as "{b}"' for a, b in fixes) + ".)")

@@ -216,9 +216,9 @@ def understand(text: str, vocab: Vocabulary, *, has_results: bool, has_focus: bo
         u.intent = "export"
     elif _SHOW_DATA.search(low):
         u.intent = "show_data"
-    elif FORGET_PREF.search(low):
+    elif forgotten := FORGET_PREF.search(low):
         u.intent = "preference"
-        u.pref_kind = "forget:" + FORGET_PREF.search(low).group(2).rstrip("s").replace("colour", "color")  # type: ignore[union-attr]
+        u.pref_kind = "forget:" + forgotten.group(2).rstrip("s").replace("colour", "color")
     elif _HELP.match(raw):
         u.intent = "help"
     elif _GREETING.match(raw):

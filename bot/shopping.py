@@ -89,17 +89,18 @@ async def handle_search(services: Services, turn: Turn, u: Understanding) -> lis
     filters, notes = apply_preferences(turn, filters, u, services)
     before = replace(turn.state)
     sort = u.sort or ("warmth" if u.cold else "relevance")
-    products = await run_search(services, turn, query, filters, sort, label=shown_query(u, query))
+    label = shown_query(u, query)
+    products = await run_search(services, turn, query, filters, sort, label=label)
     if _cold_but_unrated(u, sort, products):
         turn.state.sort = "relevance"  # "for winter" among products with no temperature rating: nothing to sort by
     confidence = turn.search_confidence
     if products and not u.has_product_slots() and confidence < MIN_CONFIDENCE:
         turn.state = before  # not a product search: "show more" still pages the last real one
         if u.gift:  # "a gift for my dad who likes fishing", in a shop with nothing for fishing
-            return [gift_question(services, turn, missing=shown_query(u, query))]
+            return [gift_question(services, turn, missing=label)]
         return await _not_a_product_search(services, turn, u)
     services.memory.record(turn.user, "searched", None, query or u.text)
-    replies = await present_results(services, turn, products, turn.state.label, filters, notes, u.text)
+    replies = await present_results(services, turn, products, label, filters, notes, u.text)
     _focus_the_one(turn, u, products)
     return replies
 

@@ -55,6 +55,11 @@ _PARTY_RE = re.compile(rf"\bfamily of {_COUNT}\b|\b(?:the|all) {_COUNT} of us\b|
                        rf"|\b(?:me|myself) and my {_ONE_OTHER}\b|\bmy {_ONE_OTHER} and (?:i|me)\b")
 
 
+def _count(word: str) -> int:
+    """A head count as written: "two" or "2"."""
+    return _COUNT_WORDS.get(word) or int(word)
+
+
 def party_size(text: str) -> int | None:
     """How many people a message says are coming ("with my two kids": 3), or None."""
     m = _PARTY_RE.search(text.lower())
@@ -62,10 +67,9 @@ def party_size(text: str) -> int | None:
         return None
     whole, of_us, whose, companions = m.group(1), m.group(2), m.group(3), m.group(4)
     if whole or of_us:
-        word = whole or of_us
-        return _COUNT_WORDS.get(word) or int(word)
+        return _count(whole or of_us)
     if companions:
-        return (_COUNT_WORDS.get(companions) or int(companions)) + (1 if whose == "my" else 2)
+        return _count(companions) + (1 if whose == "my" else 2)
     return 2
 
 
@@ -279,8 +283,7 @@ class Vocabulary:
         kids"): that count, else every larger one, smallest first (a 5- or 6-person tent sleeps four), else none."""
         m = _CAPACITY_RE.search(text.lower())
         if m:
-            word = next(g for g in m.groups() if g)
-            count = _COUNT_WORDS.get(word) or int(word)
+            count = _count(next(g for g in m.groups() if g))
         elif (party := party_size(text)) is not None:
             count = party
         else:

@@ -90,14 +90,12 @@ def _reader(settings, kb: KnowledgeBase) -> Fix:
     """How the assistant reads a message: typing errors corrected, then other names read as the catalog's."""
     from shopguide.app import open_speller, open_store_thesaurus
 
+    from knowledge.synonyms import read_as_catalog
+
     speller, thesaurus = open_speller(settings, kb), open_store_thesaurus(settings, kb)
     if speller is None and thesaurus is None:
         return _as_typed
-
-    def read(text: str) -> str:
-        text = speller.correct(text)[0] if speller else text
-        return thesaurus.read(text)[0] if thesaurus else text
-    return read
+    return lambda text: read_as_catalog(text, speller, thesaurus)[0]
 
 
 def _fixed(items: list[dict[str, Any]], fix: Fix) -> list[dict[str, Any]]:

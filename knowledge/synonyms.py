@@ -59,6 +59,7 @@ class Thesaurus:
         """(`text` with the catalog's names for its phrases, [(typed phrase, catalog's phrase)])."""
         if self._pattern is None or not text:
             return text, []
+        self._refresh()
         said: list[tuple[str, str]] = []
 
         def swap(m: re.Match[str]) -> str:
@@ -85,14 +86,30 @@ class Thesaurus:
             return None
         return next((p for p in self.groups.get(phrase, ()) if _key(p) != phrase and self._holds(p)), None)
 
-    def _holds(self, phrase: str) -> bool:
+    def _refresh(self) -> None:
+        """Forget what the keyword index held once the catalog has changed."""
         generation = self.store.generation("product")
         with self._lock:
             if generation != self._generation:
                 self._known, self._generation = {}, generation
+
+    def _holds(self, phrase: str) -> bool:
+        with self._lock:
             if phrase not in self._known:
                 self._known[phrase] = self.store.keyword_known("product", phrase)
             return self._known[phrase]
+
+
+def read_as_catalog(text: str, speller, thesaurus: Thesaurus | None) -> tuple[str, list[tuple[str, str]]]:
+    """A message as the catalog names things: typing errors corrected (`speller`, a `Speller` or None), then other
+    names read as the catalog's; with [(typed, read)] for each change."""
+    fixes: list[tuple[str, str]] = []
+    if speller is not None:
+        text, fixes = speller.correct(text)
+    if thesaurus is not None:
+        text, names = thesaurus.read(text)
+        fixes = fixes + names
+    return text, fixes
 
 
 def open_thesaurus(store, extra: Path | None = None) -> Thesaurus:

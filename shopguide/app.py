@@ -219,9 +219,9 @@ def open_store_thesaurus(settings: Settings, kb: KnowledgeBase) -> Thesaurus | N
     if not settings.synonyms:
         return None
     path = settings.synonyms_file
-    if path is not None and not Path(path).is_file():
+    if path is not None and not path.is_file():
         raise NotConfigured(f"synonyms file {path} does not exist (setting SHOPGUIDE_SYNONYMS_FILE)")
-    return open_thesaurus(kb.store, Path(path) if path else None)
+    return open_thesaurus(kb.store, path)
 
 
 def demo_digest() -> str:
