@@ -29,11 +29,13 @@ def _key(phrase: str) -> str:
 def read_groups(path: Path) -> list[tuple[str, ...]]:
     """The groups of a thesaurus file: one a line, phrases comma-separated, `#` comments; lower-cased."""
     groups: list[tuple[str, ...]] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         line = line.split("#", 1)[0]
         phrases = tuple(dict.fromkeys(" ".join(p.lower().split()) for p in line.split(",") if p.strip()))
         if len(phrases) >= 2:
             groups.append(phrases)
+        elif phrases:
+            log.warning("%s:%d: a synonym group needs two names or more, comma-separated; line skipped", path, number)
     return groups
 
 

@@ -53,10 +53,13 @@ def test_a_word_the_catalog_uses_is_never_changed(writable_kb, tmp_path):
     assert thesaurus.read("a rucksack") == ("a rucksack", [])
 
 
-def test_groups_file_format_and_the_stores_own_groups(demo_kb, tmp_path):
+def test_groups_file_format_and_the_stores_own_groups(demo_kb, tmp_path, caplog):
     own = tmp_path / "synonyms.txt"
     own.write_text("# ours\nheadlamp, Miner's Lamp ,  \nsingle-entry line\n\nwater bottle, canteen  # a comment\n")
-    assert read_groups(own) == [("headlamp", "miner's lamp"), ("water bottle", "canteen")]
+    with caplog.at_level("WARNING", logger="knowledge.synonyms"):
+        assert read_groups(own) == [("headlamp", "miner's lamp"), ("water bottle", "canteen")]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{own}:3: a synonym group needs two names or more, comma-separated; line skipped"]
     bundled = read_groups(BUNDLED)
     assert ("backpack", "rucksack", "knapsack") in bundled and all(len(g) >= 2 for g in bundled)
     settings = Settings(data_dir=tmp_path, synonyms_file=own, _env_file=None)
