@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
+from knowledge.currency import format_amount
 from knowledge.schema import Product
 from knowledge.specs import temperature_ratings
 from bot.types import Button, ProductCard
 
-CURRENCY_SIGNS = {"EUR": "€", "USD": "$", "GBP": "£"}
-
 
 def format_price(price: float | None, currency: str | None) -> str:
-    """A price as people read it: "€147.99"; unknown prices say so."""
-    if price is None:
-        return "price on request"
-    amount = f"{price:,.2f}"
-    sign = CURRENCY_SIGNS.get((currency or "").upper())
-    if sign:
-        return f"{sign}{amount}"
-    return f"{amount} {currency}" if currency else amount
+    """A price as people read it: "€147.99", "₹2,000.00"; unknown prices say so."""
+    return format_amount(price, currency)
 
 
 def stock_text(product: Product) -> str:

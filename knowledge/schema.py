@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from knowledge.currency import SIGNS, TOKENS, currency_code
+
 
 class RowError(ValueError):
     """A row that cannot become a record; the message says why."""
@@ -44,7 +46,7 @@ DOCUMENT_ALIASES = {"doc_id": "id", "document_id": "id", "sku": "product_id", "i
                     "type": "source", "kind": "source", "body": "text", "content": "text"}
 REQUIRED = {"product": ("id", "title"), "faq": ("id", "question", "answer"),
             "document": ("id", "product_id", "text")}
-_CURRENCY_SIGNS = {"€": "EUR", "$": "USD", "£": "GBP"}
+_SIGN_RE = re.compile("|".join(re.escape(sign) for sign in SIGNS), re.I)  # longest first: "C$" before "$"
 SQLITE_MAX_INT = 2**63 - 1
 _TRUE = {"true", "yes", "y", "1", "in stock", "available"}
 _FALSE = {"false", "no", "n", "0", "out of stock", "unavailable", "sold out"}
@@ -215,8 +217,6 @@ _GROUP_SEPARATOR = r"[ '\u00a0\u202f]"
 # Codes read case-insensitively; any other code counts only in capitals ("CHF 5", never "per 5").
 _COMMON_CODES = {"EUR", "USD", "GBP", "CHF", "JPY", "CNY", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "RON", "BGN",
                  "CAD", "AUD", "NZD", "INR", "BRL", "MXN", "ZAR", "TRY", "KRW", "SGD", "HKD", "AED", "ILS", "THB"}
-_CURRENCY_NAMES = {"euro": "EUR", "euros": "EUR", "dollar": "USD", "dollars": "USD", "pound": "GBP", "pounds": "GBP",
-                   **{sign: code for sign, code in _CURRENCY_SIGNS.items()}}
 
 
 def _currency_code(code: str | None) -> str | None:
@@ -231,7 +231,7 @@ def _currency(value: Any) -> str | None:
     text = _text(value, "currency")
     if text is None:
         return None
-    code = _CURRENCY_NAMES.get(text.lower()) or (text.upper() if re.fullmatch(r"[A-Za-z]{3}", text) else None)
+    code = currency_code(text) or (text.upper() if re.fullmatch(r"[A-Za-z]{3}", text) else None)
     if code is None:
         raise RowError(f"currency is not a 3-letter code: {text[:20]!r}")
     return code
@@ -247,8 +247,9 @@ def _price(value: Any) -> tuple[float | None, str | None]:
         number, currency = float(value), None
     else:
         text = str(value).strip()
-        currency = next((code for sign, code in _CURRENCY_SIGNS.items() if sign in text), None)
-        match = _PRICE.fullmatch(text.replace("€", "").replace("$", "").replace("£", "").strip())
+        sign = _SIGN_RE.search(text)
+        currency = TOKENS[sign.group(0).lower()] if sign else None
+        match = _PRICE.fullmatch(_SIGN_RE.sub("", text).strip())
         digits = _decimal(match.group(2)) if match else None
         if digits is None:
             raise RowError(f"price is not a number: {text[:40]!r}")
