@@ -10,23 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-CURRENCY = r"(?:€|eur(?:os?)?|\$|usd|dollars?|bucks?|£|gbp|pounds?)"
-NUM = r"(\d{1,6}(?:[.,]\d{1,2})?)"
-_PRICE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    # "I don't want to spend more than 160" is a limit, not a minimum
-    ("max", re.compile(rf"\b(?:don'?t|do not|won'?t|will not|can'?t|cannot|not|never)\b[^.?!]{{0,30}}?\b(?:more than|over|above)"
-                       rf"\s*{CURRENCY}?\s*{NUM}\s*{CURRENCY}?")),
-    ("between", re.compile(rf"\bbetween\s*{CURRENCY}?\s*{NUM}\s*{CURRENCY}?\s*(?:and|-|to)\s*{CURRENCY}?\s*{NUM}\s*{CURRENCY}?")),
-    ("range", re.compile(rf"(?:from\s*)?{CURRENCY}\s*{NUM}\s*(?:-|to)\s*{CURRENCY}?\s*{NUM}\b")),
-    ("range", re.compile(rf"\b{NUM}\s*(?:-|to)\s*{NUM}\s*{CURRENCY}")),
-    ("max", re.compile(rf"(?:\bunder|\bbelow|\bless than|\bcheaper than|\bmax(?:imum)?|\bup to|\bat most|\bno more than|\bnot more than|\bwithin|\bbudget(?: of| is)?|<=?)\s*(?:of\s*)?{CURRENCY}?\s*{NUM}\s*{CURRENCY}?")),
-    ("min", re.compile(rf"(?:\bover|\babove|\bmore than|\bat least|\bmin(?:imum)?|\bfrom|\bstarting at|>=?)\s*{CURRENCY}?\s*{NUM}\s*{CURRENCY}?")),
-    ("around", re.compile(rf"(?:\baround|\babout|\bapprox(?:imately)?|\broughly|~)\s*{CURRENCY}?\s*{NUM}\s*{CURRENCY}?")),
-    ("max", re.compile(rf"{CURRENCY}\s*{NUM}\b|\b{NUM}\s*{CURRENCY}")),
-]
-# a unit after a number that makes it a measure, not an amount of money
-_UNIT_AFTER = re.compile(r"\s*(?:l|ltrs?|litres?|liters?|kg|kilos?|g|grams?|cm|mm|m|metres?|meters?|°|degrees?|lm|lumens?|"
-                         r"mah|w|watts?|h|hrs?|hours?|people|persons?|p|man|inch(?:es)?|oz|lbs?)\b")
+from bot.prices import PriceRange, parse_price  # noqa: F401  (prices are slots too)
+
 ORDINALS = {
     "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
     "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8,
@@ -110,50 +95,6 @@ _GENDER_WORDS = {
 SLOT_WORDS = frozenset({*_GENDER_NAMES["women"], *_GENDER_NAMES["men"], *_PERSON_WORDS, "sleep", "sleeps"})
 _UNISEX = ("unisex",)
 _BARE_LETTER_SIZE = re.compile(r"(?<![\w'])(XXS|XS|XL|XXL|XXXL|2XL|3XL)(?![\w'])")
-
-
-@dataclass
-class PriceRange:
-    """A price constraint from the user's words."""
-
-    min: float | None = None
-    max: float | None = None
-    text: str = ""
-    bare: bool = False  # an amount with a currency but no "under"/"around"/...
-    target: float | None = None  # the amount of "around 80"
-
-    def as_dict(self) -> dict[str, float | None]:
-        """Plain form."""
-        return {"min_price": self.min, "max_price": self.max}
-
-
-def _num(text: str) -> float:
-    return float(text.replace(",", "."))
-
-
-def parse_price(text: str) -> PriceRange | None:
-    """The first price constraint in `text`, in any of the common forms."""
-    low = text.lower()
-    for kind, pattern in _PRICE_PATTERNS:
-        m = next((m for m in pattern.finditer(low) if not _UNIT_AFTER.match(low, m.end())), None)
-        if not m:  # "between 30 and 40 litres", "under 2 kg": a measure, not a price
-            continue
-        nums = [g for g in m.groups() if g is not None]
-        if kind in ("between", "range") and len(nums) >= 2:
-            a, b = sorted((_num(nums[0]), _num(nums[1])))
-            return PriceRange(a, b, m.group(0))
-        if not nums:
-            continue
-        value = _num(nums[0])
-        if kind == "min":
-            # "from 42" is only a price with a currency: sizes and capacities look the same
-            if not re.search(CURRENCY, m.group(0)) and m.group(0).strip().startswith("from"):
-                continue
-            return PriceRange(value, None, m.group(0))
-        if kind == "around":
-            return PriceRange(round(value * 0.8, 2), round(value * 1.2, 2), m.group(0), target=value)
-        return PriceRange(None, value, m.group(0), bare=pattern is _PRICE_PATTERNS[-1][1])
-    return None
 
 
 # "first time", "second hand", "last year": no position in a list
