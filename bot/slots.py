@@ -26,36 +26,90 @@ COLOR_SYNONYMS = {"gray": "grey", "dark blue": "navy", "khaki": "beige", "tan": 
 LETTER_SIZES = ("xxs", "xs", "s", "m", "l", "xl", "xxl", "xxxl", "2xl", "3xl")
 _SIZE_RE = re.compile(r"\b(?:size|sz|eu|in a|in an|wear(?:ing)? an?|wear|comes? in|available in|have it in|fit an?)"
                       r"(?:\s*(\d{2}(?:[.,]5)?)|\s+(xxs|xs|s|m|l|xl|xxl|xxxl|2xl|3xl))\b")  # "sizes" is no size S
-_COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
-_COUNT = r"(\d{1,2}|" + "|".join(_COUNT_WORDS) + r")"
+COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+               "ten": 10, "eleven": 11, "twelve": 12}
+_COUNT = r"(\d{1,2}|" + "|".join(COUNT_WORDS) + r")"
 # "for 2 people", "2-person", "a 3 man tent", "2p", "sleeps 4", "tent for two"
 _PERSON_WORDS = ("person", "persons", "people")
 _CAPACITY_RE = re.compile(rf"\b{_COUNT}[\s-]*(?:{'|'.join(_PERSON_WORDS)}|man|men|p)\b"
                           rf"|\bsleeps?\s+{_COUNT}\b|\bfor\s+{_COUNT}\s*(?:$|[?.!,])")
-# who is coming, counted: "a family of four", "the three of us", "with my two kids" (+1), "with our two kids" (+2),
-# "me and my wife" / "my partner and I" (2)
-_COMPANIONS = r"(?:kids|children|sons|daughters|friends|mates|buddies|boys|girls|brothers|sisters)"
-_ONE_OTHER = r"(?:wife|husband|partner|girlfriend|boyfriend|son|daughter|friend|kid|child|dad|father|mum|mom|mother|brother|sister)"
-_PARTY_RE = re.compile(rf"\bfamily of {_COUNT}\b|\b(?:the|all) {_COUNT} of us\b|\bwith (my|our) {_COUNT} {_COMPANIONS}\b"
-                       rf"|\b(?:me|myself) and my {_ONE_OTHER}\b|\bmy {_ONE_OTHER} and (?:i|me)\b")
+# Who can be in a party, as (singular, plural); "couple" and "twins" are two people each.
+PEOPLE = (("adult", "adults"), ("child", "children"), ("kid", "kids"), ("friend", "friends"), ("person", "people"),
+          ("guy", "guys"), ("man", "men"), ("woman", "women"), ("boy", "boys"), ("girl", "girls"), ("teen", "teens"),
+          ("teenager", "teenagers"), ("toddler", "toddlers"), ("baby", "babies"), ("son", "sons"),
+          ("daughter", "daughters"), ("brother", "brothers"), ("sister", "sisters"), ("mate", "mates"),
+          ("buddy", "buddies"), ("wife", "wives"), ("husband", "husbands"), ("partner", "partners"),
+          ("girlfriend", "girlfriends"), ("boyfriend", "boyfriends"), ("dad", "dads"), ("father", "fathers"),
+          ("mum", "mums"), ("mom", "moms"), ("mother", "mothers"), ("parent", "parents"), ("grandparent", "grandparents"),
+          ("grandma", "grandmas"), ("grandpa", "grandpas"), ("cousin", "cousins"), ("nephew", "nephews"),
+          ("niece", "nieces"), ("colleague", "colleagues"), ("couple", "couples"), ("twin", "twins"))
+_SINGULAR = {one: 2 if one == "couple" else 1 for one, _ in PEOPLE} | {"twins": 2}
+_PLURAL = {many for _, many in PEOPLE} - {"twins"}
+_SELF = ("me", "myself", "i")
+_JOINS = ("and", "&", "+", "plus", ",")
+_GROUPS = ("family", "group", "party", "household", "team")
+# a whole party in one phrase: "a family of four", "the three of us", "we are 4"
+_TOTAL_RE = re.compile(rf"\b(?:{'|'.join(_GROUPS)}) of {_COUNT}\b|\b{_COUNT} of us\b|\bwe(?:'re| are) {_COUNT}\b")
+_WORD_RE = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*|[,&+]")
 
 
 def _count(word: str) -> int:
     """A head count as written: "two" or "2"."""
-    return _COUNT_WORDS.get(word) or int(word)
+    return COUNT_WORDS.get(word) or int(word)
+
+
+def _number_at(words: list[str], i: int) -> tuple[int, int] | None:
+    """A head count starting at words[i] ("two", "2", "a couple of"), with how many words it takes."""
+    if words[i].isdigit() and 0 < int(words[i]) <= 30:
+        return int(words[i]), 1
+    if words[i] in COUNT_WORDS:
+        return COUNT_WORDS[words[i]], 1
+    if words[i:i + 3] == ["a", "couple", "of"]:
+        return 2, 3
+    return None
 
 
 def party_size(text: str) -> int | None:
-    """How many people a message says are coming ("with my two kids": 3), or None."""
-    m = _PARTY_RE.search(text.lower())
-    if not m:
+    """How many people a message names ("two adults and three children": 5, "me and two friends": 3), or None.
+
+    Counts each count word or digit before a person noun, each singular person ("my wife"), the speaker when
+    coordinated ("me and ...", "... and I") and, for "with my/our ...", the speaker (and partner) too. A
+    plural with no count ("my kids") makes the party unknown; one person alone is no party.
+    """
+    low = text.lower()
+    if (m := _TOTAL_RE.search(low)) and (total := _count(next(g for g in m.groups() if g))) >= 2:
+        return total
+    words = _WORD_RE.findall(low)
+    people, counted, speaker, first = 0, False, False, None
+    i = 0
+    while i < len(words):
+        word, before, after = words[i], words[i - 1] if i else "", words[i + 1] if i + 1 < len(words) else ""
+        if number := _number_at(words, i):
+            n, j = number[0], i + number[1]
+            if j + 1 < len(words) and _is_person(words[j + 1]) and not _is_person(words[j]):
+                j += 1  # one word between: "two small kids"
+            if j < len(words) and _is_person(words[j]):
+                people += n * (2 if words[j] in ("couple", "couples") else 1)
+                counted, first, i = True, i if first is None else first, j + 1
+                continue
+        if word in _PLURAL:
+            return None  # "my kids": how many is not said
+        if word in _SINGULAR and not (word == "couple" and after == "of"):
+            people, first = people + _SINGULAR[word], i if first is None else first
+        elif word in _SELF and not speaker and (before in _JOINS or after in _JOINS):
+            people, speaker = people + 1, True
+        i += 1
+    if people < 2 and not counted:
         return None
-    whole, of_us, whose, companions = m.group(1), m.group(2), m.group(3), m.group(4)
-    if whole or of_us:
-        return _count(whole or of_us)
-    if companions:
-        return _count(companions) + (1 if whose == "my" else 2)
-    return 2
+    lead = words[max(0, (first or 0) - 2):first or 0]
+    if not speaker and "with" in lead and lead[-1] in ("with", "my", "our"):
+        people += 2 if lead[-1] == "our" else 1  # "camping with my two kids": the speaker comes too
+    return people
+
+
+def _is_person(word: str) -> bool:
+    """Whether `word` names someone who can be in a party ("adults", "wife")."""
+    return word in _SINGULAR or word in _PLURAL
 
 
 _LITRES = r"\s*(?:l|ltrs?|litres?|liters?)\b"
