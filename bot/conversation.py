@@ -219,7 +219,8 @@ async def handle_preference(services: Services, turn: Turn, u: Understanding) ->
         text = f"Got it: size {u.size}. I'll show {what} in your size from now on (just name another size to override)."
     elif kind == "budget" and u.price and u.price.max is not None:
         memory.set_preference(turn.user, "budget", u.price.max, source)
-        text = f"Noted: a budget of {format_price(u.price.max, 'EUR')}. I'll keep suggestions within it unless you ask otherwise."
+        budget = format_price(u.price.max, services.storefront.currency)
+        text = f"Noted: a budget of {budget}. I'll keep suggestions within it unless you ask otherwise."
     elif kind == "dislike_brand" and u.exclude_brands:
         _add_to_list(memory, turn.user, "disliked_brands", u.exclude_brands, source)
         text = f"Understood, I'll leave out {', '.join(u.exclude_brands)} from now on."
@@ -271,7 +272,7 @@ def show_data(services: Services, turn: Turn, u: Understanding | None = None) ->
         for p in prefs.values():
             value = ", ".join(map(str, p.value)) if isinstance(p.value, list) else p.value
             if p.key == "budget":
-                value = format_price(float(p.value), "EUR")
+                value = format_price(float(p.value), services.storefront.currency)
             lines.append(f"• {p.key.replace('_', ' ')}: {value} ({p.source})")
     else:
         lines.append("• no preferences yet")

@@ -10,6 +10,7 @@ from bot.context import Services, Turn
 from bot.nlu import NEGATION, RECIPIENTS, Understanding
 from bot.slots import COLOR_SYNONYMS
 from bot.present import format_price
+from knowledge.currency import PATTERN as CURRENCY
 from knowledge.filters import SearchFilters
 
 FOOTWEAR_HINTS = ("footwear", "shoe", "boot", "sandal")
@@ -63,7 +64,7 @@ def search_query(u: Understanding) -> str:
     if u.gift:
         text = _GIFT_FRAME.sub(" ", text)
     text = _DROP.sub(" ", text)
-    text = re.sub(r"[€$£]\s*\d+(?:[.,]\d+)?|\d+(?:[.,]\d+)?\s*(?:€|eur(?:os?)?|bucks?|dollars?)", " ", text, flags=re.I)
+    text = re.sub(rf"{CURRENCY}\s*\d+(?:[.,]\d+)*|\d+(?:[.,]\d+)*\s*{CURRENCY}", " ", text, flags=re.I)
     text = "".join(ch for ch in text if unicodedata.category(ch) != "So")  # emoji and other pictographs
     text = " ".join(text.split())
     return _EDGE_WORDS.sub("", text) if u.gift else _LEADING_ARTICLE.sub("", text)
@@ -130,7 +131,7 @@ def apply_preferences(turn: Turn, f: SearchFilters, u: Understanding | None, ser
     budget = prefs.get("budget")
     if budget and f.max_price is None and f.min_price is None and not (u and u.price):
         f = replace(f, max_price=float(budget.value))
-        notes.append(f"within your budget of {format_price(float(budget.value), 'EUR')}")
+        notes.append(f"within your budget of {format_price(float(budget.value), services.storefront.currency)}")
     disliked = prefs.get("disliked_brands")
     if disliked and disliked.value:
         asked = {b.lower() for b in f.brands}
@@ -156,17 +157,17 @@ def apply_preferences(turn: Turn, f: SearchFilters, u: Understanding | None, ser
     return f, notes
 
 
-def describe_filters(f: SearchFilters) -> str:
-    """The filters in words: "under €150, waterproof, in black"."""
+def describe_filters(f: SearchFilters, currency: str | None) -> str:
+    """The filters in words, prices in the catalog's `currency`: "up to €150.00, waterproof, in black"."""
     parts: list[str] = []
     if f.target_price is not None:
-        parts.append(f"around {format_price(f.target_price, 'EUR')}")
+        parts.append(f"around {format_price(f.target_price, currency)}")
     elif f.min_price is not None and f.max_price is not None:
-        parts.append(f"between {format_price(f.min_price, 'EUR')} and {format_price(f.max_price, 'EUR')}")
+        parts.append(f"between {format_price(f.min_price, currency)} and {format_price(f.max_price, currency)}")
     elif f.max_price is not None:
-        parts.append(f"up to {format_price(f.max_price, 'EUR')}")
+        parts.append(f"up to {format_price(f.max_price, currency)}")
     elif f.min_price is not None:
-        parts.append(f"from {format_price(f.min_price, 'EUR')}")
+        parts.append(f"from {format_price(f.min_price, currency)}")
     for key, value in f.attributes.items():
         name = key.replace("_", " ")
         if key == "gender" and isinstance(value, (list, tuple)) and value:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from knowledge.currency import PATTERN as CURRENCY
+
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_MONEY_WORDS = re.compile(r"[€$£%]|\b(eur|euros?|usd|dollars?|bucks|gbp|pounds?|percent|discount|free|sale|off)\b", re.I)
+# any currency of the table, besides words that promise money off
+_MONEY_WORDS = re.compile(rf"{CURRENCY}|%|\b(?:percent|discount|free|sale|off)\b", re.I)
 _FORBIDDEN = re.compile(r"https?://|www\.|@|<\|?|\|>|\[|\]|\{|\}|#", re.I)
 # Refusals, apologies and talk about itself are never a useful connecting sentence.
 _OFF_TOPIC = re.compile(

@@ -160,10 +160,11 @@ async def present_results(
 ) -> list[Reply]:
     """Show the first page of results, or explain that nothing matched and offer to relax a filter."""
     if not products:
-        return [no_results(turn, query, filters, notes, examples=services.storefront.example_searches)]
+        return [no_results(turn, query, filters, notes, examples=services.storefront.example_searches,
+                           currency=services.storefront.currency)]
     page = products[: services.settings.results_per_page]
     what = query or "products"
-    described = describe_filters(filters)
+    described = describe_filters(filters, services.storefront.currency)
     order = _ORDER_WORDS.get(turn.state.sort or "")
     if turn.state.sort == "warmth":
         rated = temperature_phrase(page[0])
@@ -179,10 +180,11 @@ async def present_results(
 
 
 def no_results(turn: Turn, query: str, filters: SearchFilters, notes: list[str] | None = None, *,
-               examples: str = "") -> Reply:
-    """Nothing matched: say so, name the filters, offer to drop each (a typed "yes" drops the first)."""
+               examples: str = "", currency: str | None = None) -> Reply:
+    """Nothing matched: say so, name the filters (prices in `currency`), offer to drop each (a typed "yes" drops
+    the first)."""
     turn.results = 0  # the last shown list stays, so "the second one" still means what the user saw
-    described = describe_filters(filters)
+    described = describe_filters(filters, currency)
     what = f"“{query}”" if query else "that"
     if not described:
         hint = f", or ask me for {examples}" if examples else ""
@@ -281,7 +283,7 @@ def _already_extreme(turn: Turn, query: str, filters: SearchFilters, anchor: Pro
     """"cheaper" when the cheapest shown is the cheapest there is: say so, and offer to drop another filter."""
     turn.results = 0
     others = [n for n in filters.active() if n not in ("price", "types", "categories")]
-    described = describe_filters(filters.without("price"))
+    described = describe_filters(filters.without("price"), anchor.currency)
     what = f"“{query}”" if query else "this search"
     text = (f"{anchor.title} ({format_price(anchor.price, anchor.currency)}) is already the "
             f"{'cheapest' if cheaper else 'dearest'} match for {what}" + (f" ({described})" if described else "") + ".")

@@ -25,6 +25,7 @@ class Storefront:
     brand_example: str | None  # a brand to show in "only <brand>"
     size_example: str | None  # a size to show in "I wear size <size>"
     kinds: tuple[str, ...] = ()  # the largest product types (or categories), lower case
+    currency: str | None = None  # the code most products are priced in ("EUR", "INR"); None when none says
 
     @property
     def example_searches(self) -> str:
@@ -69,11 +70,12 @@ def build_storefront(
     sizes: list[tuple[str, int]],
     median_price: float | None,
     faq_question: str | None,
+    currency: str | None = None,
 ) -> Storefront:
     """A storefront from the configured description, or from the catalog's largest categories and types.
 
     Each list holds (value, number of products), in any order; `faq_question` is a stored FAQ
-    question to offer as a button.
+    question to offer as a button; `currency` the code most products are priced in.
     """
     def ranked(pairs: list[tuple[str, int]]) -> list[str]:
         return [v for v, _ in sorted(pairs, key=lambda p: (-p[1], p[0].lower())) if v and v.strip()]
@@ -93,7 +95,7 @@ def build_storefront(
     return Storefront(goods=goods, examples=tuple(examples), search_example=search,
                       kinds=tuple(k.lower() for k in kinds[:2]),
                       brand_example=top_brands[0] if top_brands else None,
-                      size_example=top_sizes[0] if top_sizes else None)
+                      size_example=top_sizes[0] if top_sizes else None, currency=currency)
 
 
 def _fit(text: str, limit: int) -> str:

@@ -20,6 +20,7 @@ from knowledge.spelling import Speller, default_word_list, read_word_list
 from bot.storefront import Storefront, build_storefront
 from bot.writer import Writer
 from knowledge.base import KnowledgeBase
+from knowledge.currency import dominant_currency
 from knowledge.evidence import EvidenceRetriever
 from knowledge.faq import FaqMatcher
 from knowledge.ingest import IngestReport, Progress, embeddings_current, ingest_file, refresh_embeddings
@@ -148,6 +149,8 @@ def storefront_from_catalog(kb: KnowledgeBase, description: str | None) -> Store
         types = counts("SELECT type, count(*) FROM products WHERE type IS NOT NULL GROUP BY type")
         brands = counts("SELECT brand, count(*) FROM products WHERE brand IS NOT NULL GROUP BY brand")
         sizes = counts("SELECT j.value, count(*) FROM products, json_each(products.sizes) j GROUP BY j.value")
+        currencies = counts("SELECT currency, count(*) FROM products WHERE currency IS NOT NULL AND price IS NOT NULL "
+                            "GROUP BY currency")
         priced = db.execute("SELECT count(*) FROM products WHERE price IS NOT NULL").fetchone()[0]
         median = db.execute("SELECT price FROM products WHERE price IS NOT NULL ORDER BY price LIMIT 1 OFFSET ?",
                             [priced // 2]).fetchone() if priced else None
@@ -157,7 +160,7 @@ def storefront_from_catalog(kb: KnowledgeBase, description: str | None) -> Store
             or db.execute("SELECT question FROM faqs ORDER BY length(question), id LIMIT 1").fetchone()
     return build_storefront(description=description, categories=categories, types=types, brands=brands,
                             sizes=sizes, median_price=median[0] if median else None,
-                            faq_question=faq[0] if faq else None)
+                            faq_question=faq[0] if faq else None, currency=dominant_currency(currencies))
 
 
 def build_runtime(

@@ -100,3 +100,25 @@ async def test_another_store_never_speaks_of_the_demo_shop(tmp_path: Path, embed
     finally:
         rt.close()
         kb.close()
+
+
+async def test_budgets_are_worded_in_the_catalogs_own_currency(tmp_path: Path, embedder):
+    earbuds = [{"id": f"IN-{i}", "title": f"Sonique Bluetooth Earbuds {name}", "category": "Audio", "type": "earbuds",
+                "brand": "Sonique", "price": price, "currency": "INR", "stock": 5}
+               for i, (name, price) in enumerate((("Lite", 1299.0), ("Pro", 1899.0), ("Max", 4999.0)))]
+    products = tmp_path / "products.jsonl"
+    products.write_text("".join(json.dumps(p) + "\n" for p in earbuds), encoding="utf-8")
+    kb = KnowledgeBase(tmp_path / "store", embedder)
+    ingest_file(kb, "product", products)
+    rt = build_runtime(Settings(data_dir=tmp_path / "data", _env_file=None), kb=kb, load_llm=False,
+                       memory_path=tmp_path / "memory.db")
+    try:
+        assert rt.services.storefront.currency == "INR"
+        replies = await rt.assistant.handle(IncomingMessage(platform="console", user_id="u1", chat_id="c1",
+                                                            text="bluetooth earbuds under 2000"))
+        text = "\n".join(r.text for r in replies)
+        assert "(up to ₹2,000.00)" in text and "€" not in text, text
+        assert {p.id for r in replies for p in r.products} == {"IN-0", "IN-1"}
+    finally:
+        rt.close()
+        kb.close()
