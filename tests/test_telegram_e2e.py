@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 import pytest
-from telegram_fake import FakeBotApi, tg_len
+from shopguide.fake_telegram import FakeBotApi, tg_len
 
 from adapters.telegram import run as tg_run
 from adapters.telegram.bot import APOLOGY, STALE_BUTTON, TEXT_ONLY, UNKNOWN_COMMAND, TelegramBot, WebhookConfig, build_application, serve

@@ -1,4 +1,4 @@
-"""A fake Telegram Bot API server for tests: aiohttp on 127.0.0.1, random port.
+"""A fake Telegram Bot API server for tests and `shopguide bench telegram`: aiohttp on 127.0.0.1, random port.
 
 It speaks the real protocol (`POST /bot<token>/<method>` with form, JSON or multipart bodies; answers
 `{"ok": true, "result": ...}` or `{"ok": false, "error_code", "description", "parameters"}`), records every
