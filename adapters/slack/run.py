@@ -53,7 +53,9 @@ def _build_runtime(settings):
 
 async def _serve(runtime, args: argparse.Namespace, http: bool) -> int:
     from adapters.slack.app import create_bot
+    from shopguide.warmup import warm_up
 
+    await warm_up(runtime)  # models and indexes load now, not on the first customer's message
     bot = create_bot(runtime)
     try:
         if http:

@@ -1,4 +1,4 @@
-"""`shopguide telegram`: check the token, build the runtime once, then poll or serve the webhook."""
+"""`shopguide telegram`: check the token, build the runtime once, warm it up, then poll or serve the webhook."""
 
 from __future__ import annotations
 
@@ -48,8 +48,11 @@ def _api_host(base_url: str) -> str:
     return urlparse(base_url).netloc or "the Bot API"
 
 
-async def _run(bot: TelegramBot, token: str, settings: Settings, webhook: WebhookConfig | None) -> None:
-    app = build_application(bot, token, settings.telegram_api_url)
+async def _run(runtime, token: str, settings: Settings, webhook: WebhookConfig | None) -> None:
+    from shopguide.warmup import warm_up
+
+    await warm_up(runtime)  # models and indexes load now, not on the first customer's message
+    app = build_application(TelegramBot(runtime.assistant, runtime.memory), token, settings.telegram_api_url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -92,7 +95,7 @@ def main(args: argparse.Namespace) -> int:
     runtime = build_runtime(settings, kb=kb)
     runtime.owned.add("kb")
     try:
-        asyncio.run(_run(TelegramBot(runtime.assistant, runtime.memory), token, settings, webhook))
+        asyncio.run(_run(runtime, token, settings, webhook))
     except InvalidToken:
         print("shopguide: Telegram rejected the bot token: check SHOPGUIDE_TELEGRAM_TOKEN.", file=sys.stderr)
         return 1
