@@ -47,9 +47,10 @@ class Writer:
 
     def __init__(
         self, worker: ModelWorker | None, check: GroundingCheck, *, max_tokens: int, timeout: float,
-        context_tokens: int = 2048, seller: str = "a shop",
+        context_tokens: int = 2048, seller: str = "a shop", sentences: bool = True,
     ) -> None:
         self.worker = worker
+        self.sentences = sentences  # False: the model is kept for other uses and every sentence is the template
         self.system_prompt = SYSTEM_PROMPT.format(seller=seller)
         self.check = check
         self.max_tokens = max_tokens
@@ -84,7 +85,7 @@ class Writer:
 
     async def sentence(self, user_text: str, facts: str, fallback: str, topic: str = "") -> str:
         """One checked sentence from the model, or `fallback`. Generation stops at the first sentence end."""
-        if self.worker is None:
+        if self.worker is None or not self.sentences:
             return fallback
         pieces: list[str] = []
         try:
@@ -112,7 +113,7 @@ class Writer:
 
     async def stream(self, user_text: str, facts: str, fallback: str, topic: str = "") -> AsyncIterator[str]:
         """Checked text as it is produced: sentences are released once complete and grounded."""
-        if self.worker is None:
+        if self.worker is None or not self.sentences:
             yield fallback
             return
         buffer = ""

@@ -183,13 +183,14 @@ def build_runtime(
         refresh_embeddings(kb, kind)
     memory = Memory(memory_path or settings.memory_db_path)
     use_llm = settings.llm_enabled if load_llm is None else load_llm
-    if worker is None and use_llm:
+    if worker is None and use_llm and (load_llm or settings.chat_model_needed):
         worker = ModelWorker(load_chat_model(settings))
         owned.add("worker")
     names = [p.title for p in kb.store.all_products()] + kb.store.vocabulary()["brands"]
     storefront = storefront_from_catalog(kb, settings.store_description)
     writer = Writer(worker if use_llm else None, GroundingCheck(names), max_tokens=settings.llm_max_tokens,
-                    timeout=settings.llm_timeout_s, context_tokens=settings.llm_n_ctx, seller=storefront.seller)
+                    timeout=settings.llm_timeout_s, context_tokens=settings.llm_n_ctx, seller=storefront.seller,
+                    sentences=settings.llm_connecting_sentence)
     services = Services(
         settings=settings, kb=kb, search=ProductSearch(kb), faq=FaqMatcher(kb), evidence=EvidenceRetriever(kb),
         memory=memory, writer=writer, vocab=build_vocabulary(kb), recommender=Recommender(kb, memory),

@@ -60,7 +60,7 @@ def build_demo_runtime(ctx: BenchContext, memory_dir: Path):
     from shopguide.app import build_runtime
 
     kb = ctx.open_kb(ensure_demo_store(ctx))
-    use_llm = ctx.settings.llm_enabled
+    use_llm = ctx.settings.chat_model_needed  # no model is loaded when no feature uses it
     rt = build_runtime(ctx.settings, kb=kb, worker=ctx.get_worker() if use_llm else None, load_llm=use_llm,
                        memory_path=memory_dir / "memory.db")
     rt.owned.add("kb")

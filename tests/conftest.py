@@ -91,8 +91,9 @@ def writable_kb(demo_store_dir, embedder, faq_embedder, document_embedder, tmp_p
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    """Settings pointing at a fresh data directory."""
-    return Settings(data_dir=tmp_path / "data", _env_file=None)
+    """Settings pointing at a fresh data directory, with the model's connecting sentence on (off by default),
+    so that the end-to-end tests exercise the model."""
+    return Settings(data_dir=tmp_path / "data", llm_connecting_sentence=True, _env_file=None)
 
 
 @pytest.fixture
