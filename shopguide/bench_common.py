@@ -30,8 +30,8 @@ class Scale:
     llm_rounds: int = 4
     llm_tokens: int = 64
     search_queries: int = 500
-    startup_runs: int = 3
-    startup_search: bool = True  # also time a first reply that needs the embedder
+    startup_runs: int = 3  # each run spawns two processes: one answers "hello", one a search
+    telegram_searches: int = 12
     ingest_raw: bool = True
     ingest_slices: int = 8  # ingest and raw encoding alternate slice by slice
 

@@ -19,7 +19,7 @@ from shopguide.settings import Settings
 
 DEMO_PRODUCTS = Path(__file__).resolve().parent.parent / "shopguide" / "demo" / "products.jsonl"
 TINY = Scale(turn_limit=14, turns_per_user=3, llm_prompts=2, llm_rounds=1, llm_tokens=8, search_queries=8,
-             startup_runs=1, startup_search=False)
+             startup_runs=1, telegram_searches=3)
 
 
 @pytest.fixture(scope="module")
@@ -128,9 +128,33 @@ def test_memory_and_startup(bench_ctx, tmp_path):
     assert mem["startup"]["peak_rss_mb"] > 0 and mem["startup"]["replies"] >= 2
     assert mem["startup"]["products"] == 178 and mem["startup"]["peak_rss_bytes"] > 0
     assert "not found" in mem["store"]["skipped"]
-    assert start["ok"] and start["llm_loads"] == 1 and len(start["runs"]) == 1
-    assert start["runs"][0]["intent"] == "greeting" and start["first_search"] is None
+    assert start["ok"] and start["llm_loads"] <= 1 and len(start["runs"]) == len(start["first_search"]) == 1
+    assert start["runs"][0]["intent"] == "greeting" and start["first_search"][0]["intent"] == "search"
     check_dist(start["first_reply_s"])
+    check_dist(start["first_search_s"])
     assert not finite_numbers([mem, start])
     checked = {t["target"]: t for t in targets(result, ctx)}
     assert checked["startup to first reply"]["met"] in (True, False)
+    assert checked["startup to first search reply"]["met"] in (True, False)
+
+
+def test_telegram_section_runs_the_bot_and_prints_its_figures(bench_ctx):
+    result = run_sections(bench_ctx, ["telegram"])
+    tg = result["telegram"]
+    assert "error" not in tg, tg
+    assert tg["searches"] == tg["answered"] == TINY.telegram_searches and len(tg["turns"]) == 3
+    for turn in tg["turns"]:
+        assert turn["messages"] >= 2  # an intro, then cards with prices
+        assert 0 < turn["first_message_s"] <= turn["first_price_s"] <= turn["last_message_s"]
+    check_dist(tg["first_price_s"])
+    check_dist(tg["turn_s"])
+    assert tg["ready_s"] > 0 and tg["exit_code"] == 0, tg["stderr"]
+    assert tg["warmup"] and tg["warmup"].startswith("warmed up in")
+    assert tg["llm_loads"] == 0  # the connecting sentence is off by default, so the model is never loaded
+    assert not finite_numbers(tg)
+    checked = {t["target"]: t for t in result["targets"]}
+    assert checked["search turn through Telegram p50"]["met"] in (True, False)
+    out = io.StringIO()
+    print_table(result, out)
+    assert "first message with a price" in out.getvalue() and "search turn through Telegram p95" in out.getvalue()
+    json.dumps(result)
