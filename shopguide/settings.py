@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     llm_enabled: bool = Field(True, description="Allow the language model at all; the features below each turn it on.")
     llm_connecting_sentence: bool = Field(
         False, description="Let the model write the decorative sentence before search results (a template "
-                           "otherwise); off by default: it costs a search turn about 0.3 s on 2 cores.")
+                           "otherwise); off by default: it costs a search turn 0.4-2 s on 2 cores.")
     llm_n_ctx: int = Field(2048, ge=256, description="Context window in tokens.")
     llm_n_threads: int = Field(2, ge=1, description="CPU threads for llama.cpp.")
     llm_max_tokens: int = Field(48, ge=1, description="Upper bound of generated tokens per completion.")
