@@ -90,7 +90,7 @@ def _add_faq(sub) -> None:
 def _add_eval(sub) -> None:
     p = sub.add_parser("eval", help="measure search, FAQ and product-QA quality on labelled data",
                        description="Builds a throwaway store in a temporary directory and prints the metrics.")
-    esub = p.add_subparsers(dest="eval_kind", required=True, metavar="{search,faq,product-qa}")
+    esub = p.add_subparsers(dest="eval_kind", required=True, metavar="{search,faq,product-qa,understand}")
     s = esub.add_parser("search", help="nDCG@10, MRR@10, Recall@100 of product search")
     s.add_argument("--products", required=True)
     s.add_argument("--queries", required=True)
@@ -110,6 +110,14 @@ def _add_eval(sub) -> None:
         e.add_argument("--run-out", metavar="FILE", help="write a TREC run file (top 100 per query)")
         e.add_argument("--json", action="store_true")
         e.set_defaults(func="knowledge.evalcli:main")
+    u = esub.add_parser("understand", help="intent accuracy and slot F1 on labelled shopping dialogues",
+                        description="Replays each line's customer turns in a fresh conversation, then reads the line.")
+    u.add_argument("--utterances", required=True, help="JSONL: id, text, context, intents, label, slots")
+    u.add_argument("--products", required=True, help="the catalog the dialogues are about")
+    u.add_argument("--limit", type=int, help="evaluate only the first N utterances")
+    u.add_argument("--run-out", metavar="FILE", help="write one JSON line per utterance: id, intent, confidence, slots")
+    u.add_argument("--json", action="store_true")
+    u.set_defaults(func="shopguide.evalunderstand:main")
 
 
 def _add_platforms(sub) -> None:
