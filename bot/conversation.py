@@ -9,7 +9,7 @@ from bot.context import Services, Turn, offer
 from bot.filtering import apply_preferences, filters_from
 from bot.language import NOTICES
 from bot.memory import Memory
-from bot.nlu import Understanding, about_a_purchase, says_goodbye
+from bot.nlu import Understanding, about_a_purchase
 from bot.present import format_price
 from bot.products import Unresolved, resolve_refs
 from bot.shopping import results_reply
@@ -45,7 +45,7 @@ def empty_reply(services: Services, turn: Turn, u: Understanding | None = None) 
 
 def thanks(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
     """You're welcome, or goodbye when the message ends the conversation."""
-    if says_goodbye(turn.text):
+    if u is not None and u.goodbye:
         return [Reply(text="Thanks for stopping by, and goodbye! I'm here whenever you need something.", intent=turn.intent)]
     return [Reply(text="You're welcome! Anything else I can find for you?", intent=turn.intent)]
 

@@ -11,8 +11,9 @@ from dataclasses import replace
 from bot import conversation as talk
 from bot import products as prod
 from bot import shopping as shop
+from bot.clarify import clarified, clarify, should_clarify
 from bot.context import Services, Turn, asked_question, offered_action
-from bot.extract import extract_slots
+from bot.extract import read_command
 from bot.language import other_language
 from bot.nlu import Understanding, understand
 from bot.ordering import handle_buy
@@ -44,6 +45,7 @@ HANDLERS: dict[str, Handler] = {
     "refine": shop.handle_refine,
     "more": shop.handle_more,
     "details": prod.handle_details,
+    "reference": prod.handle_details,
     "product_question": prod.handle_product_question,
     "compare": prod.handle_compare,
     "buy": handle_buy,
@@ -85,16 +87,7 @@ class Assistant:
             replies = await self._action(turn, msg.action, pending)
         else:
             foreign = other_language(typed)
-            if not foreign:
-                text, fixes = read_as_catalog(text, s.speller, s.thesaurus)
-                turn.text = text
-                if fixes:
-                    notices.append("(I read " + ", ".join(f'"{a}" as "{b}"' for a, b in fixes) + ".)")
-            u = understand(text, s.vocab, has_results=bool(turn.state.shown), has_focus=bool(turn.state.focus),
-                           pending=pending, has_search=bool(turn.state.filters))
-            if (s.settings.llm_extraction and u.intent == "search" and not u.has_product_slots()
-                    and s.writer.worker is not None):
-                u = await extract_slots(s.writer.worker, u, s.vocab, timeout=s.settings.llm_timeout_s)
+            u = await self._read(turn, pending, foreign)
             turn.intent = u.intent
             lang = foreign if s.settings.english_only_notice and u.intent not in _UNIVERSAL else None
             if lang:
@@ -114,7 +107,30 @@ class Assistant:
             replies[0] = replace(first, text=notice + first.text, data=data)
         return replies
 
-    async def _dispatch(self, turn: Turn, u: Understanding, pending: str | None) -> list[Reply]:
+    async def read(self, msg: IncomingMessage) -> Understanding:
+        """How the next message would be understood in this user's conversation, with nothing handled or saved."""
+        text = (msg.text or "").replace("\x00", "")[: self.services.settings.max_message_chars]
+        s = self.services
+        turn = Turn(msg=msg, text=text, state=s.memory.load_state(msg.user_key), prefs=s.memory.preferences(msg.user_key))
+        return await self._read(turn, turn.state.pending, other_language(text))
+
+    async def _read(self, turn: Turn, pending: str | None, foreign: str | None) -> Understanding:
+        """Normalise the turn's text (typos, other names) and understand it in the conversation's context."""
+        s = self.services
+        text = turn.text
+        if not foreign:
+            text, fixes = read_as_catalog(text, s.speller, s.thesaurus)
+            turn.text = text
+            if fixes:
+                turn.notices.append("(I read " + ", ".join(f'"{a}" as "{b}"' for a, b in fixes) + ".)")
+        u = understand(text, s.vocab, s.intents, has_results=bool(turn.state.shown), has_focus=bool(turn.state.focus),
+                       pending=pending, has_search=bool(turn.state.filters))
+        unsure = u.confidence < s.settings.intent_confidence or (u.intent == "search" and not u.has_product_slots())
+        if s.settings.llm_commands and unsure and s.writer.worker is not None and s.intents is not None:
+            u = await read_command(s.writer.worker, u, s.vocab, s.intents.intents, timeout=s.settings.llm_timeout_s)
+        return u
+
+    async def _dispatch(self, turn: Turn, u: Understanding, pending: str | None, *, may_ask: bool = True) -> list[Reply]:
         s = self.services
         if u.intent == "confirm" and pending == "confirm_forget":
             return talk.do_forget(s, turn)
@@ -128,8 +144,10 @@ class Assistant:
             turn.intent = "cancel"
             return [Reply(text="Okay, I've left everything as it was.", intent="cancel")]
         question = asked_question(pending)
-        if question and u.intent == "details" and u.ordinals:  # "the second one" answers "which one do you mean?"
+        if question is not None and u.intent == "reference":  # "the second one" answers "which one do you mean?"
             return await prod.answer_pending(s, turn, u, question)
+        if may_ask and should_clarify(s, u):  # unsure between two readings: ask, with a button for each
+            return clarify(s, turn, u)
         handler = HANDLERS.get(u.intent, shop.handle_search)
         result = handler(s, turn, u)
         if asyncio.iscoroutine(result):
@@ -156,11 +174,17 @@ class Assistant:
         if kind == "relax" and arg:
             return await shop.handle_relax(s, turn, arg)
         if kind == "q" and arg:
-            u = understand(arg[: s.settings.max_message_chars], s.vocab, has_results=bool(turn.state.shown),
+            u = understand(arg[: s.settings.max_message_chars], s.vocab, s.intents, has_results=bool(turn.state.shown),
                            has_focus=bool(turn.state.focus))
             turn.intent = u.intent
             turn.text = arg
             return await self._dispatch(turn, u, None)
+        if kind == "c" and (chosen := clarified(pending, arg)):  # a choice from "Do you want to ..., or ...?"
+            intent, text = chosen
+            turn.text = text
+            u = understand(text, s.vocab, s.intents, has_results=bool(turn.state.shown), has_focus=bool(turn.state.focus))
+            u.intent = turn.intent = intent
+            return await self._dispatch(turn, u, None, may_ask=False)
         if kind == "forget":
             if arg == "yes" and pending == "confirm_forget":
                 return talk.do_forget(s, turn)

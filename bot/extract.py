@@ -1,8 +1,9 @@
-"""Optional slot extraction by a capable configured model, constrained to a JSON schema.
+"""Optional command reading by a capable configured model: intent and slots, constrained to a JSON schema.
 
-The rules in `nlu.py` always run first; this only fills slots they left empty, and every
-value is checked against the catalog's vocabulary (and prices against the user's own
-numbers), so a wrong or invented value is dropped rather than trusted.
+The classifier and the catalog's slots always run first; this runs only for turns the classifier is
+unsure of (SHOPGUIDE_LLM_COMMANDS). The intent must be one the classifier knows, every slot value is
+checked against the catalog's vocabulary (and prices against the user's own numbers), and only empty
+slots are filled, so a wrong or invented value is dropped rather than trusted.
 """
 
 from __future__ import annotations
@@ -30,14 +31,18 @@ SCHEMA: dict[str, Any] = {
         "size": {"type": "string"},
     },
 }
-PROMPT = ("Extract shopping filters from the customer's message as JSON with the keys category, type, colors, "
-          "brand, max_price, min_price and size. Leave out keys the message does not mention.")
+PROMPT = ("Read the customer's message of a shop's chat as a command: JSON with the key intent (one of: {intents}) "
+          "and the shopping filters category, type, colors, brand, max_price, min_price and size. Leave out keys "
+          "the message does not mention.")
 
 
-async def extract_slots(worker: ModelWorker, u: Understanding, vocab: Vocabulary, *, timeout: float) -> Understanding:
-    """Fill empty slots of `u` from the model's JSON, keeping only values the catalog and the user back."""
-    messages = [{"role": "system", "content": PROMPT}, {"role": "user", "content": u.text[:500]}]
-    raw = await worker.complete(messages, max_tokens=96, timeout=timeout, json_schema=SCHEMA)
+async def read_command(worker: ModelWorker, u: Understanding, vocab: Vocabulary, intents: list[str], *,
+                       timeout: float) -> Understanding:
+    """The model's command for an unsure turn: its intent if the classifier knows it, and empty slots the catalog backs."""
+    schema = {**SCHEMA, "properties": {**SCHEMA["properties"], "intent": {"type": "string", "enum": list(intents)}}}
+    messages = [{"role": "system", "content": PROMPT.format(intents=", ".join(intents))},
+                {"role": "user", "content": u.text[:500]}]
+    raw = await worker.complete(messages, max_tokens=128, timeout=timeout, json_schema=schema)
     if not raw:
         return u
     try:
@@ -47,6 +52,8 @@ async def extract_slots(worker: ModelWorker, u: Understanding, vocab: Vocabulary
         return u
     if not isinstance(data, dict):
         return u
+    if isinstance(data.get("intent"), str) and data["intent"] in intents and data["intent"] != u.intent:
+        u.runner_up, u.intent, u.confidence = u.intent, data["intent"], 1.0  # the configured model settled it
     low = {k.lower(): k for k in vocab.types}
     if not u.types and isinstance(data.get("type"), str) and data["type"].lower() in low:
         u.types = [low[data["type"].lower()]]

@@ -1,7 +1,7 @@
-"""Rule-based understanding of shopping messages: the intent and its slots.
+"""Understanding one shopping message: the intent from the example-trained classifier, the slots from the catalog.
 
-Correctness never depends on the language model: intents come from patterns and the
-catalog's vocabulary, and ambiguous product questions are settled by retrieval later.
+Correctness never depends on the language model: intents come from example utterances
+(bot/understanding/), slots from the catalog's vocabulary and generic parsers.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.context import ASK_PREFIX, OFFER_PREFIX
 from bot.preference_words import FORGET_PREF, preference_kind
+from bot.understanding import IntentClassifier, State
 from bot.slots import (
     COLOR_SYNONYMS, LETTER_SIZES, SLOT_WORDS, PriceRange, Vocabulary, parse_ordinals, parse_price, parse_size,
 )
@@ -19,74 +21,20 @@ from knowledge.text import tokens
 INTENTS = (
     "empty", "greeting", "help", "thanks", "human", "forget", "export", "show_data", "preference",
     "compare", "recommend", "similar", "details", "product_question", "faq", "refine", "more",
-    "search", "out_of_scope", "confirm", "cancel", "buy", "catalog",
+    "search", "out_of_scope", "confirm", "cancel", "buy", "catalog", "reference",
 )
 
-# the end of a conversation ("ok thanks bye", "that's all"): answered like thanks
-CLOSING = r"(?:bye|bye bye|goodbye|good bye|see you(?: later| soon)?|see ya|that'?s all|that'?s it|nothing else|i'?m done|" \
-          r"have a (?:nice|good|great) (?:day|evening|weekend))\b[\s,!.]*(?:for now|then|now)?[\s,!.]*(?:thanks?|thank you)?[\s!.]*$"
-_GREETING = re.compile(r"^\s*(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening)|greetings|yo|hallo|hola|bonjour|moin)\b[\s!.,]*(there|again|bot|shopguide)?[\s!.,]*$", re.I)
-_HELP = re.compile(r"^\s*(/?help|what can you do|how does this work|what do you do|commands|menu|\?)\s*[?!.]*\s*$", re.I)
-_ACK = r"(?:(?:ok(?:ay)?|great|cool|perfect|alright|all right|fine|nice|awesome|lovely|no)\b[\s,!.]*)?"
-_THANKS = re.compile(rf"^\s*{_ACK}(thanks?|thank you|thx|ty|cheers|awesome)\b.*$|^\s*{_ACK}(?:thanks?\b[\s,!.]*)?(?:{CLOSING})", re.I)
-_HUMAN = re.compile(r"\b(human|real person|live agent|an agent|customer service|talk to (a|some)(one|body| person)|speak (to|with) (a|some)(one|body| person)|operator|staff member|representative|(?:a|the|your) (?:manager|supervisor)|speak (?:to|with) (?:a|the) (?:human|person))\b", re.I)
-_FORGET = re.compile(r"\b(forget (about )?(me|my data|everything|all about me|what you know)|"
-                     r"(delete|erase|wipe|remove|clear) (all (of )?)?(my (personal )?(data|information|info|history|details)|"
-                     r"everything (you know |you have |you've saved )?(about|on) me)|erase me|/forget)\b", re.I)
-_EXPORT = re.compile(r"\b(export (my|all my) (data|information|history)|download (my|all my) (data|information|history)|/export|"
-                     r"(give|send) me (a copy of )?my data|(a|get a) copy of (my|all my) data|data export)\b", re.I)
-_SHOW_DATA = re.compile(r"\b(what (do|did) you (know|remember|store|keep|have|save) (about|on) me|"
-                        r"what (personal )?(data|information|info|details) (do|did) you (have|hold|keep|store|save)( (about|on|of) me|[\s?.!]*$)|"
-                        r"what have you (saved|stored|remembered)|"
-                        r"show (me )?(my|the) (data|preferences|prefs|profile|saved preferences)|"
-                        r"my preferences|/prefs|what are my preferences|what(?:'s| is| are) my (?:saved )?(?:sizes?|budget)|"
-                        r"what (?:size|budget) (?:did|have) i (?:tell|give|set|say|save)\w*)\b", re.I)
-# what the shop carries as a whole: its brands or kinds of product
-_CATALOG = re.compile(r"^\s*(?:so\s+|and\s+)?(?:what|which)\s+(?:brands?|makes?|labels?|categories|kinds of products?|types of products?|products?)"
-                      r"\s+(?:do|does|can)\s+(?:you|the shop|your shop)\s+(?:have|carry|sell|stock|offer)\b"
-                      r"|^\s*what\s+(?:do|does|can)\s+(?:you|the shop|your shop)\s+(?:sell|carry|stock|offer)\s*\??\s*$"
-                      r"|\b(?:list|show)(?: me)? (?:all )?(?:your |the )?(?:brands|categories)\b"
-                      r"|\bhow many (?:products|items|brands|kinds of products?)\b", re.I)
-_YES = re.compile(r"^\s*(yes|yep|yeah|confirm|sure|ok|okay|do it|go ahead|please do|y)\b"
-                  r"(?:[\s,!.]*(?:please|do it|go ahead|thanks|thank you|sure))*[\s!.]*$", re.I)
-_NO = re.compile(r"^\s*(no|nope|cancel|never ?mind|stop|n)\b(?:[\s,!.]*(?:thanks|thank you|need|it's fine))*[\s!.]*$", re.I)
-_COMPARE = re.compile(r"\b(compare|comparison|vs\.?|versus|difference between|which is better)\b", re.I)
-_SIMILAR = re.compile(r"\b(similar to|like (this|that|it|the \w+ one)|more like|something like|alternatives? to)\b", re.I)
-_RECOMMEND = re.compile(r"\b(recommend|suggest|suggestion|what (would|should|do) you (suggest|recommend|pick)|for me\b|pick for me|surprise me|best for me|what should i (buy|get))", re.I)
-_DETAILS = re.compile(r"\b(tell me (more )?about|more (info|information|details) (on|about)|details( (of|on|about|for))?|show me (the )?(details|more about)|describe|what about the|open)\b", re.I)
-_MORE = re.compile(r"^\s*(show (me )?more|more( results| options| please)?|next( page)?|any others?|other options|see more|load more|"
-                   r"(is that|are these|are those|that's) all( you have| you've got)?|anything else|what else( do you have)?)"
-                   r"\s*[?!.]*\s*$", re.I)
 _QUESTION_START = re.compile(r"^\s*(is|are|does|do|can|will|would|could|how|what|which|has|have|should)\b", re.I)
+READ_CHARS = 400  # the classifier reads a long message's start and end, where its request is
+_SINGULAR = re.compile(r"\b(it|its|this|that|this one|that one)\b", re.I)  # one product, not the whole list
 _PRONOUN = re.compile(r"\b(it|its|this|that|this one|that one|they|them|these|those)\b", re.I)
 _PLURAL = re.compile(r"\b(they|them|these|those|each of (these|them|those)|all of (these|them|those))\b", re.I)  # the whole list
-_ASK_EACH = re.compile(r"\s*(?:and\s+)?(?:are|do|did|will|would|can)\s+(?:they|these|those|all of them|both)\b", re.I)
-_FIELD_ONLY = re.compile(r"\s*(?:and|what about)?\s*(?:the\s+)?(?:prices?|costs?|weights?|stock|sizes|colou?rs)\s*\??\s*$", re.I)
-_ONE_OF = re.compile(r"\b(it|its|this|that)\b", re.I)  # one product, not the whole list
 _CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price|more affordable|budget option|too expensive|too pricey)\b", re.I)
 _PRICIER = re.compile(r"\b(more expensive|pricier|higher end|premium|better quality|fancier)\b", re.I)
-_SORT = [
-    ("price_asc", re.compile(r"\b(cheapest|lowest price|sort by price|price low to high|sorted by price)\b", re.I)),
-    ("price_desc", re.compile(r"\b(most expensive|highest price|price high to low)\b", re.I)),
-    ("rating", re.compile(r"\b(best rated|top rated|highest rated|sort by rating|by rating|best reviews?|most popular|best[- ]?sell(?:ing|ers?)|best ones?)\b", re.I)),
-    ("weight_asc", re.compile(r"\b(lightest|least heavy|lowest weight|sort by weight|by weight|lighter|less heavy)\b", re.I)),
-    ("weight_desc", re.compile(r"\b(heaviest|highest weight)\b", re.I)),
-    ("warmth", re.compile(r"\b(warmest|sort by warmth|by warmth|sort by temperature|lowest temperature rating|warmer)\b", re.I)),
-]
 _COLD = re.compile(r"\b(winter|wintry|cold[- ](weather|nights?|conditions|temperatures|climates?)|freezing|sub-?zero|"
                    r"below (zero|freezing)|arctic|extreme cold)\b", re.I)
 _COLD_WORDS = frozenset("winter wintry cold weather night nights conditions temperatures climate climates freezing "
                         "sub zero subzero below arctic extreme".split())
-# a question about a field of the record, with no product named: about the one in view
-_FIELD_QUESTION = re.compile(
-    r"\b(how many (are |do you have )?(left|in stock|available)|how much (is|does|for)|what('s| is) the price|"
-    r"(what|which) (colou?rs?|sizes?)|how heavy|how warm|what material|what('s| is) (it|this) made of|reviews?|"
-    r"what do (customers|people|others) (say|think))\b", re.I)
-_THIS = r"(?:it|this|that|this one|that one|them|these|the \w+ one|the \w+|number \d+|#?\d+)"
-_BUY = re.compile(r"\b(add (?:" + _THIS + r" )?to (?:my |the )?(?:cart|basket|shopping bag|order)|i'?ll (?:take|buy|have) " + _THIS
-                  + r"|i(?:'d| would) like to (?:buy|order|purchase) " + _THIS + r"|i (?:want|wanna) to (?:buy|order|purchase) "
-                  + _THIS + r"|^(?:please )?(?:buy|order|purchase) " + _THIS + r"|can i (?:buy|order|purchase) " + _THIS
-                  + r"(?: here| from you| now)?\s*\??\s*$)", re.I)
 # "which is best for a family?", "what's the best one for backpacking?": rank the results by that need
 _BEST_FOR = re.compile(r"^\s*(?:(?:which|what)(?:'s|\s+(?:one|ones|of (?:these|them|those)))?(?:\s+(?:is|are|would be|will be))?\s+)?"
                        r"(?:the\s+)?(?:best|better|good|ideal|great|suitable|right|most suitable)(?:\s+ones?)?\s+for\s+(.+?)[\s?!.]*$"
@@ -103,22 +51,12 @@ _POLICY = re.compile(
     r"physical (?:store|shop)|(?:store|shop) (?:locations?|address)|"
     r"policy|policies|my (shoe |clothing |boot )?size|what size|which size|sizing|overcharged|double[- ]charged|"
     r"(?:charged|billed)(?: me)? (?:twice|two times|too much|the wrong amount))\b", re.I)
-# "is there a warranty on boots?", "can I return boots?": a store question, whatever product it names
-_POLICY_ASKED = re.compile(r"\s*(?:is there|are there|do (?:you|i) get|can i|how (?:long|do i)|what(?:'s| is) the)\b.*"
-                           r"\b(?:warranty|guarantee|return|refund|exchange)\b", re.I)
-_HOW_TO = re.compile(
-    r"^\s*(how (do|can|should|would) (i|we|you)|how to|how long|how much does (shipping|delivery|it cost to)|"
-    r"can i (return|exchange|cancel|change|pay|track|get a refund)|do you (offer|ship|deliver|accept)|"
-    r"what (is|are) your|what's your|where is my|when will (my|i)|(?:what|which) size(?: \w+){0,2} (?:should|do|would) (?:i|we))\b", re.I)
-_YOUR_KIND = re.compile(r"\s*what(?:'s| is| are) your\b")  # "what's your warmest jacket?" asks for products
 # something the user already bought: "a refund for my jacket", "my boots are leaking", "return my tent"
 _COMPLAINT = (r"\b(?:broke|broken|faulty|defective|damaged|leaks?|leaking|ripped|torn|too (?:small|big|large|tight|"
               r"loose|short|long|narrow|wide)|(?:doesn't|don't|does not|do not) fit|wrong (?:size|colou?r|item))\b")
 _AFTER_SALE = re.compile(r"\b(?:refund|return|send back|exchange|repair|warranty|guarantee|cancel|track)\b.*\bmy\b"
                          r"|\bmy\b.*(?:\b(?:arrived|came)\b|" + _COMPLAINT + ")"
                          r"|\b(?:bought|ordered|purchased|received|got)\b.*" + _COMPLAINT, re.I)
-_SHOPPING = re.compile(r"\b(looking for|i need|i want|show me|find( me)?|search( for)?|do you (have|sell|carry)|any|buy|shopping for|recommend(ation)?s? for|"
-                       r"what(?:'s| is| would be) good for|what do you have for|gear for)\b", re.I)
 _SKU = re.compile(r"\b([A-Z]{2,}-[A-Z0-9]{1,}-?[A-Z0-9]*\d[A-Z0-9-]*)\b", re.I)
 
 
@@ -151,6 +89,11 @@ class Understanding:
     size_options: list[str] = field(default_factory=list)  # catalog sizes that "30 to 40 litres" or "for 4 people" allows
     size_text: str = ""  # the volume words that said so, which are no search words
     cold: bool = False  # "a sleeping bag for winter": the warmest first, where the records rate warmth
+    confidence: float = 1.0  # the classifier's probability of `intent`
+    runner_up: str | None = None  # the next most likely intent, for a clarifying question
+    goodbye: bool = False  # thanks that end the conversation
+    ref_colors: list[str] = field(default_factory=list)  # colours of something already seen: "the grey one"
+    named_types: list[str] = field(default_factory=list)  # the types as named, before widening to longer ones
 
     def has_product_slots(self, *, sort: bool = True) -> bool:
         """True when the message names something about products (an order too, unless `sort` is False)."""
@@ -193,95 +136,102 @@ _FILLER = frozenset(
 ) | SLOT_WORDS | _GIFT_WORDS  # genders and head counts are slots; a gift's recipient describes no product
 
 
-def understand(text: str, vocab: Vocabulary, *, has_results: bool, has_focus: bool, pending: str | None = None,
-               has_search: bool = False) -> Understanding:
-    """Classify one message and extract its slots (`has_search`: an earlier search, even one that found nothing)."""
+def read_slots(text: str, vocab: Vocabulary) -> Understanding:
+    """The slots of a message alone (a kept question, a button's text), with no intent read."""
+    u = Understanding(intent="search", text=text.strip())
+    _fill_slots(u, vocab)
+    return u
+
+
+def state_of(*, has_results: bool, has_focus: bool, pending: str | None) -> State:
+    """The conversation state a message is read in."""
+    asked = bool(pending and pending.startswith(ASK_PREFIX))
+    offered = bool(pending and (pending.startswith(OFFER_PREFIX) or pending.startswith("confirm_")))
+    return State(has_list=has_results, has_focus=has_focus, asked=asked, offered=offered)
+
+
+def understand(text: str, vocab: Vocabulary, classifier: IntentClassifier, *, has_results: bool, has_focus: bool,
+               pending: str | None = None, has_search: bool = False) -> Understanding:
+    """Read one message in its conversation: the intent from the classifier, the slots from the catalog and parsers.
+
+    `has_search`: an earlier search, even one that found nothing, which a refinement can narrow."""
     raw = text.strip()
     u = Understanding(intent="search", text=raw)
     if not raw or not any(ch.isalnum() for ch in raw):
         u.intent = "empty"
         return u
-    if pending:
-        if _YES.match(raw):
-            u.intent = "confirm"
-            return u
-        if _NO.match(raw):
-            u.intent = "cancel"
-            return u
     _fill_slots(u, vocab)
-    low = raw.lower()
-    if _FORGET.search(low):
-        u.intent = "forget"
-    elif _EXPORT.search(low):
-        u.intent = "export"
-    elif _SHOW_DATA.search(low):
-        u.intent = "show_data"
-    elif forgotten := FORGET_PREF.search(low):
-        u.intent = "preference"
-        u.pref_kind = "forget:" + forgotten.group(2).rstrip("s").replace("colour", "color")
-    elif _HELP.match(raw):
-        u.intent = "help"
-    elif _GREETING.match(raw):
-        u.intent = "greeting"
-    elif _THANKS.match(raw) and len(raw.split()) <= 6:
-        u.intent = "thanks"
-    elif _HUMAN.search(low):
-        u.intent = "human"
-    elif _CATALOG.search(raw):
-        u.intent = "catalog"
-    elif preference_kind(u, low):
-        u.intent = "preference"
-    elif _BUY.search(low) and not (u.colors or u.size or u.types or u.categories):
-        u.intent = "buy"  # "add it to my cart", "I'll take the second one"
-    elif _COMPARE.search(low):
-        u.intent = "compare"
-    elif _SIMILAR.search(low) and (has_focus or has_results or u.ordinals or u.skus):
-        u.intent = "similar"
-    elif _RECOMMEND.search(low) and not (u.types or u.categories) and not _POLICY.search(low):
-        u.intent = "recommend"
-    elif _MORE.match(raw):
-        u.intent = "more"
-    elif has_results and re.fullmatch(r"\s*(?:#|no\.?\s*|number\s*)?(\d{1,2})\s*[.!?]?\s*", raw):
-        u.intent = "details"
-        u.ordinals = [int(re.search(r"\d+", raw).group(0))]  # type: ignore[union-attr]
-    elif u.skus and not _QUESTION_START.match(raw):
-        u.intent = "details"
-    elif _DETAILS.search(low) or (u.ordinals and len(tokens(raw)) <= 4 and not is_question(raw)):
-        u.intent = "details"
-    elif has_results and not has_focus and _ASK_EACH.match(raw) and u.flags and not _slots_besides_flags(u):
-        u.intent, u.about_list = "product_question", True  # "are they polarized?": each listed one's answer
-    elif has_results and not u.ordinals and _need(u, raw):
-        u.intent = "refine"
-    elif _is_product_question(u, raw, has_focus, has_results, named := vocab.names_attribute(raw)):
-        u.intent = "product_question"
-    elif has_results and not has_focus and is_question(raw) and not u.has_product_slots() and not _POLICY.search(low) \
-            and (_PLURAL.search(low) or (named and not _SHOPPING.search(low)) or _FIELD_ONLY.match(raw)):
-        u.intent, u.about_list = "product_question", True  # "do they ...?", "how long does the battery last?"
-    elif (_POLICY.search(low) and (not (u.types or u.categories or u.brands) or _POLICY_ASKED.match(raw))) \
-            or about_a_purchase(low) or (
-            _HOW_TO.search(low) and not (_YOUR_KIND.match(low) and (u.types or u.categories or u.sort) and not _POLICY.search(low))):
-        u.intent = "faq"
-    elif (has_results or has_search) and _is_refinement(u, vocab):  # "not black" after "nothing matches"
-        u.intent = "refine"
-    elif u.has_product_slots() or _SHOPPING.search(low):
-        u.intent = "search"
-    elif _QUESTION_START.match(raw) or raw.endswith("?"):
-        u.intent = "faq"  # a general question: the FAQ matcher decides, with its confidence
-    else:
-        u.intent = "search"  # retrieval confidence decides whether it is out of scope
+    state = state_of(has_results=has_results, has_focus=has_focus, pending=pending)
+    reading = classifier.read(raw if len(raw) <= READ_CHARS else f"{raw[:READ_CHARS // 2]} … {raw[-READ_CHARS // 2:]}", state)
+    u.confidence, u.runner_up = reading.confidence, reading.runner_up
+    u.intent = _settle(u, reading.intent, reading.runner_up, vocab, state, has_search)
+    if u.intent != reading.intent:
+        u.confidence = 1.0  # decided by what the slots and the conversation allow, not by the classifier
     return u
 
 
-def _slots_besides_flags(u: Understanding) -> bool:
-    return bool(u.colors or u.size or u.size_options or u.brands or u.types or u.categories or u.price or u.sort)
+def _settle(u: Understanding, intent: str, runner_up: str | None, vocab: Vocabulary, state: State,
+            has_search: bool) -> str:
+    """The classifier's intent checked against what the slots and the conversation make possible."""
+    shown = state.has_list or state.has_focus
+    if intent in ("confirm", "cancel") and (not (state.offered or state.asked) or u.has_product_slots()):
+        intent = runner_up if runner_up not in (None, "confirm", "cancel") else "search"
+    if intent == "goodbye":
+        u.goodbye = True
+        return "thanks"
+    if intent == "reference":
+        intent = "reference" if state.asked else "details"
+    if intent in ("preference", "forget") and (forgotten := FORGET_PREF.search(u.text.lower())):
+        u.pref_kind = "forget:" + forgotten.group(2).rstrip("s").replace("colour", "color")
+        return "preference"  # "forget my size" drops one preference, not all the customer's data
+    if intent == "preference" and not preference_kind(u, u.text.lower()):
+        intent = runner_up if runner_up not in (None, "preference") else "search"
+    if u.skus and intent in ("search", "refine", "similar", "more"):
+        return "details"  # a product code names one product: show it
+    if shown and re.fullmatch(r"\s*(?:#|no\.?\s*|number\s*)?\d{1,2}\s*[.!?]?\s*", u.text):
+        u.ordinals = [int(re.search(r"\d+", u.text).group(0))]  # type: ignore[union-attr]
+        return "reference" if state.asked else "details"  # a bare number picks from the list
+    if intent in ("refine", "more") and not (shown or has_search):
+        intent = "search"  # nothing was shown that these could narrow
+    if intent == "refine" and (u.types or u.categories):
+        intent = "search"  # naming a new kind of product starts a new search
+    if intent == "search" and (shown or has_search) and _is_refinement(u, vocab):
+        intent = "refine"  # "in black" after a list narrows it
+    if intent == "refine" and shown and not u.ordinals:
+        _need(u, u.text)
+    if u.ref_colors and not u.colors and intent in ("search", "refine"):
+        u.colors = list(u.ref_colors)  # "show me the red ones": the colour wanted
+    if intent == "product_question" and state.has_list and not state.has_focus and not (u.ordinals or u.skus) \
+            and (_PLURAL.search(u.text.lower()) or not _SINGULAR.search(u.text.lower())):
+        u.about_list = True  # "do they have a hood?", "how many lumens?": each listed one's answer
+    return intent
+
+
+_DEFINITE = frozenset("the that this those these its their your".split())  # determiners of something already seen
+_COLOR_JOINERS = frozenset("and or light dark bright pale".split())
+
+
+def _definite_before(low: str, start: int, vocab: Vocabulary) -> bool:
+    """Whether a colour at `start` describes something already seen ("the grey one", "that white and red blouse")
+    rather than what is wanted ("in grey", "a grey coat"): the words before it, over other colours, are definite."""
+    colours = {w for c in vocab.colors for w in c.lower().split()}
+    for word in reversed(re.findall(r"[a-z']+", low[:start])[-6:]):
+        if word in _DEFINITE:
+            return True
+        if word not in colours and word not in _COLOR_JOINERS:
+            return False
+    return False
 
 
 def _fill_slots(u: Understanding, vocab: Vocabulary) -> None:
     text = u.text
     low = text.lower()
     u.price = parse_price(text)
-    for color in vocab.find_colors(text):
-        (u.exclude_colors if re.search(NEGATION + r"\b" + re.escape(color.lower()), low) else u.colors).append(color)
+    for color, start in vocab.color_spans(text):
+        if re.search(NEGATION + r"\b" + re.escape(color.lower()), low):
+            u.exclude_colors.append(color)
+        else:
+            (u.ref_colors if _definite_before(low, start, vocab) else u.colors).append(color)
     u.size = parse_size(text)
     if not u.size:
         capacities = vocab.find_capacity(text)
@@ -299,6 +249,7 @@ def _fill_slots(u: Understanding, vocab: Vocabulary) -> None:
         else:
             u.brands.append(brand)
     u.types, u.categories = vocab.find_types(text)
+    u.named_types = vocab.find_types(text, widen=False)[0]
     if u.price and u.price.bare and not (u.types or u.categories or brands):
         u.price = None  # "the price is now 1$" names no product: not a budget
     u.flags = vocab.find_flags(text, u.types)
@@ -307,10 +258,7 @@ def _fill_slots(u: Understanding, vocab: Vocabulary) -> None:
         u.flags["gender"] = gender
     if _IN_STOCK.search(low):
         u.in_stock = True
-    for name, pattern in _SORT:
-        if pattern.search(low):
-            u.sort = name
-            break
+    u.sort = vocab.orders.find(text)
     u.ordinals = parse_ordinals(text)
     u.skus = [m.group(1).upper() for m in _SKU.finditer(text)]
     u.cheaper = bool(_CHEAPER.search(low))
@@ -344,11 +292,6 @@ def about_a_purchase(text: str) -> bool:
     return bool(_AFTER_SALE.search(text))
 
 
-def says_goodbye(text: str) -> bool:
-    """Whether the message ends the conversation ("ok thanks, bye", "that's all")."""
-    return bool(re.search(rf"(?:^|[\s,!.]){CLOSING}", text.strip(), re.I))
-
-
 def mentions_policy(text: str) -> bool:
     """Whether the text names a store policy topic (returns, shipping, payment, warranty, ...)."""
     return bool(_POLICY.search(text))
@@ -357,20 +300,6 @@ def mentions_policy(text: str) -> bool:
 def is_question(raw: str) -> bool:
     """Whether the message is put as a question ("is ...", "does ...", or ending in "?")."""
     return bool(_QUESTION_START.match(raw)) or raw.rstrip().endswith("?")
-
-
-def _is_product_question(u: Understanding, raw: str, has_focus: bool, has_results: bool = False,
-                         names_attribute: bool = False) -> bool:
-    if not is_question(raw):
-        return False
-    if u.skus:
-        return True
-    if _POLICY.search(raw) and not (has_focus and (u.pronoun or u.ordinals)):
-        return False  # "how much does shipping cost?" is about the store, even with a product in view
-    if not (u.pronoun or u.ordinals):  # "how many in stock?" about the product in view
-        return (has_focus or has_results) and (bool(_FIELD_QUESTION.search(raw)) or (has_focus and names_attribute)) \
-            and not (u.types or u.categories or u.brands)
-    return has_focus or bool(u.ordinals) or (has_results and bool(_ONE_OF.search(raw)))
 
 
 def _is_refinement(u: Understanding, vocab: Vocabulary) -> bool:

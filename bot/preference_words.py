@@ -12,23 +12,21 @@ if TYPE_CHECKING:
 
 FORGET_PREF = re.compile(r"\b(forget|remove|clear|reset|delete|erase|ignore|drop|stop using|don'?t use) my "
                          r"(size|budget|brand|colou?r)s?\b", re.I)
-_PREF_SIZE = re.compile(r"\b(i wear|my size is|i'?m (a )?size|i am (a )?size|i take (a )?size|my (shoe|clothing|jacket) size is)\b", re.I)
 _IM_A_SIZE = re.compile(r"\bi(?:'?m| am) an? (\d{2}(?:[.,]5)?|xxs|xs|s|m|l|xl|xxl)\b(?![\s-]*(?:years?|yo|y/o|kg|cm|lbs?)\b)")
 _PREF_BUDGET = re.compile(r"\b(my budget is|budget of|my budget'?s|i (can|want to) spend|i can afford)\b", re.I)
 _PREF_DISLIKE = re.compile(r"\b(i (don'?t|do not) like|i hate|i dislike|not a fan of|never show me|no more)\b", re.I)
-_PREF_LIKE = re.compile(r"\b(i (really )?(like|love|prefer)|my favou?rite (brand|colou?r) is)\b", re.I)
 
 
 def preference_kind(u: "Understanding", low: str) -> bool:
-    """Whether the message states a preference; sets `u.pref_kind` (and the size or budget it names)."""
+    """Which preference a message the classifier read as one states, from its slots; sets `u.pref_kind`."""
     if m := _IM_A_SIZE.search(low):  # "actually I'm a 43", "I'm an XL"
         u.size = u.size or m.group(1).upper().replace(",", ".")
         u.pref_kind = "size"
         return True
-    if _PREF_SIZE.search(low) and u.size:
+    if u.size:  # "I usually take a size 43"
         u.pref_kind = "size"
         return True
-    if _PREF_BUDGET.search(low) and u.price:
+    if u.price:
         u.pref_kind = "budget"
         return True
     if _PREF_BUDGET.search(low):
@@ -37,7 +35,7 @@ def preference_kind(u: "Understanding", low: str) -> bool:
             u.price = PriceRange(None, float(m.group(1).replace(",", ".")), m.group(0))
             u.pref_kind = "budget"
             return True
-    if _PREF_DISLIKE.search(low) and (u.exclude_brands or u.brands):
+    if u.exclude_brands or (_PREF_DISLIKE.search(low) and u.brands):
         u.exclude_brands = list(dict.fromkeys(u.exclude_brands + u.brands))
         u.brands = []
         u.pref_kind = "dislike_brand"
@@ -45,7 +43,7 @@ def preference_kind(u: "Understanding", low: str) -> bool:
     if _PREF_DISLIKE.search(low) and u.exclude_colors and not (u.types or u.categories or u.brands):
         u.pref_kind = "dislike_color"  # "I hate orange": not this search only, from now on
         return True
-    if _PREF_LIKE.search(low) and (u.brands or u.colors) and not (u.types or u.categories):
+    if (u.brands or u.colors) and not (u.types or u.categories):
         u.pref_kind = "like"
         return True
     return False

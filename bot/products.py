@@ -10,7 +10,8 @@ from bot.context import Services, Turn, ask, offer
 from bot.either_or import either_or_answer
 from bot.filtering import apply_preferences, filters_from, search_query
 from bot.names import singular
-from bot.nlu import Understanding, mentions_policy, understand
+from bot.nlu import Understanding, mentions_policy, read_slots
+from bot.understanding.references import pick_shown, quantity
 from bot.present import comparison_text, details_text, format_price, product_card, stock_text, temperature_phrase
 from bot.types import Button, Reply
 from knowledge.schema import Product
@@ -45,9 +46,16 @@ def resolve_refs(services: Services, turn: Turn, u: Understanding, *, allow_focu
         if not found and not ids:
             raise Unresolved(f"I couldn't find a product with the code {u.skus[0]}.")
         ids.extend(found)
+    if not ids and state.shown:  # "the blue one", "the cheaper of the two", "both"
+        records = services.kb.store.get_products(state.shown)
+        order = u.sort or ("price_asc" if u.cheaper else "price_desc" if u.pricier else None)
+        picked = pick_shown([records[i] for i in state.shown if i in records], colors=u.ref_colors + u.colors, brands=u.brands,
+                            types=u.types, sort=order, how_many=quantity(u.text))
+        ids.extend(p.id for p in picked)
+        limit = max(limit, len(picked))
     if not ids:
         ids.extend(_by_name(services, turn, u.text, asked=_asked_about(services, u)))
-    if not ids and u.brands:  # "the Ridgeline Upland": a product named from anywhere in the catalog
+    if not ids and u.brands:  # "the Acme Upland": a product named from anywhere in the catalog
         ids.extend(services.names.named(u.text, u.brands)[:limit])
     if not ids and allow_focus and state.focus:
         ids.append(state.focus)
@@ -98,6 +106,8 @@ async def handle_details(services: Services, turn: Turn, u: Understanding) -> li
     except Unresolved as exc:
         turn.answered = False
         return [Reply(text=str(exc), intent=turn.intent)]
+    if not products and not turn.state.shown and (u.types or u.categories or u.brands or u.colors or u.ref_colors):
+        return await which_of_kind(services, turn, u, "")
     if not products:
         turn.answered = False
         return [Reply(text="Which product do you mean? Say “the second one”, or give me its name or SKU.", intent=turn.intent)]
@@ -127,7 +137,7 @@ async def handle_product_question(services: Services, turn: Turn, u: Understandi
     if not products and u.about_list and len(turn.state.shown) > 1:
         return await answer_about_list(services, turn, u)
     if not products:
-        return which_one(services, turn, u.text)
+        return await which_of_kind(services, turn, u)
     return await answer_about(services, turn, products[0], u)
 
 
@@ -159,6 +169,18 @@ def only_shown(services: Services, turn: Turn) -> list[Product]:
     if len(turn.state.shown) != 1:
         return []
     return list(services.kb.store.get_products(turn.state.shown).values())
+
+
+async def which_of_kind(services: Services, turn: Turn, u: Understanding, question: str | None = None) -> list[Reply]:
+    """Nothing shown yet, but the message names a kind, brand or colour ("how much is the black coat?"):
+    show the catalog's matches and ask which one, keeping the question for the answer."""
+    from bot.shopping import run_search
+
+    if not turn.state.shown and (u.types or u.categories or u.brands or u.colors or u.ref_colors):
+        seen = replace(u, colors=u.colors or u.ref_colors)  # "the black coat": black is what to look among
+        found = await run_search(services, turn, search_query(seen), filters_from(seen), u.sort or "relevance")
+        turn.state.shown = [p.id for p in found[:5]]
+    return which_one(services, turn, question or u.text)
 
 
 def which_one(services: Services, turn: Turn, question: str) -> list[Reply]:
@@ -200,7 +222,7 @@ async def answer_pending_for(services: Services, turn: Turn, product_id: str, qu
         return [Reply(text="Sorry, that product is no longer in our catalog. Tell me what you're looking for.",
                       intent=turn.intent)]
     turn.intent = "product_question"
-    u = understand(question, services.vocab, has_results=True, has_focus=True)
+    u = read_slots(question, services.vocab)
     return await answer_about(services, turn, product, u)
 
 

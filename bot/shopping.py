@@ -16,7 +16,7 @@ from bot.present import format_price, numbered_list, product_card, temperature_p
 from bot.types import Button, Reply
 from knowledge.filters import SearchFilters
 from knowledge.schema import Product
-from knowledge.specs import weight_grams
+from knowledge.specs import attribute_sort, attribute_value, weight_grams
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ async def run_search(
 
 async def handle_search(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
     """A new search: slots become filters, preferences apply unless overridden."""
-    if u.brands and is_question(u.text):  # "is the Ridgeline Upland waterproof?" is about that product
+    if u.brands and is_question(u.text):  # "is the Acme Upland waterproof?" is about that product
         named = services.names.named(u.text, u.brands)
         if named:
             return await _about_named(services, turn, u, named)
@@ -233,7 +233,7 @@ async def handle_refine(services: Services, turn: Turn, u: Understanding) -> lis
     elif not lead and (u.sort or sort == "warmth"):
         lead = {"price_asc": "Sorted by price, lowest first:", "price_desc": "Sorted by price, highest first:",
                 "rating": "Sorted by rating, best first:"}.get(u.sort) or _weight_lead(u.sort, products) \
-            or _warmth_lead(sort, products)
+            or _attribute_lead(u.sort, products) or _warmth_lead(sort, products)
     replies = await present_results(services, turn, products, quoted(state), filters, notes, u.text, lead=lead)
     _focus_the_one(turn, u, products)
     return replies
@@ -255,6 +255,20 @@ async def _best_for(services: Services, turn: Turn, u: Understanding) -> list[Re
 def _cold_but_unrated(u: Understanding, sort: str, products: list[Product]) -> bool:
     """A warmth order that only a cold-weather word asked for, over products with no temperature rating."""
     return sort == "warmth" and not u.sort and bool(products) and temperature_phrase(products[0]) is None
+
+
+def _attribute_lead(sort: str | None, products: list[Product]) -> str | None:
+    """The lead of a list sorted by a record's number ("Sorted by lumens, highest first; X has 400:")."""
+    parsed = attribute_sort(sort or "")
+    if parsed is None or not products:
+        return None
+    keys, descending = parsed
+    value = attribute_value(products[0].attributes, keys)
+    if value is None:
+        return "I don't have that figure for these, so they are in the usual order:"
+    key = next(k for k in keys if attribute_value(products[0].attributes, [k]) is not None)
+    return (f"Sorted by {key.replace('_', ' ')}, {'highest' if descending else 'lowest'} first; "
+            f"{products[0].title} has {value:g}:")
 
 
 def _weight_lead(sort: str, products: list[Product]) -> str | None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.prices import PriceRange, parse_price  # noqa: F401  (prices are slots too)
+from bot.understanding.attributes import Orders, bundled_orders
 
 ORDINALS = {
     "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
@@ -216,6 +217,7 @@ class Vocabulary:
     type_category: dict[str, str] = field(default_factory=dict)
     genders: list[str] = field(default_factory=list)  # values of the products' "gender" attribute
     attribute_words: list[str] = field(default_factory=list)  # words of other attribute names ("battery", "lumens")
+    orders: Orders = field(default_factory=bundled_orders)  # "the brightest", "holds the most": sorts by attribute
 
     @classmethod
     def from_catalog(cls, vocab: dict[str, list[str]], type_category: dict[str, str], flags: list[str],
@@ -239,17 +241,21 @@ class Vocabulary:
         return [b for b in self.brands if re.search(rf"(?<![\w-]){re.escape(b.lower())}(?![\w-])", low)]
 
     def find_colors(self, text: str) -> list[str]:
-        """Catalog colours named in `text` (with common synonyms)."""
+        """Catalog colours named in `text` (with common synonyms), longest first: "light grey" is not also "grey"."""
+        return [color for color, _ in self.color_spans(text)]
+
+    def color_spans(self, text: str) -> list[tuple[str, int]]:
+        """Each catalog colour named in `text` with where it starts; a catalog's own colour beats a synonym."""
         low = text.lower()
-        found = []
-        for word, canon in COLOR_SYNONYMS.items():
-            if re.search(rf"\b{re.escape(word)}\b", low) and canon in self.colors:
-                found.append(canon)
-                low = re.sub(rf"\b{re.escape(word)}\b", " ", low)
-        for color in self.colors:
-            if re.search(rf"\b{re.escape(color.lower())}\b", low):
-                found.append(color)
-        return list(dict.fromkeys(found))
+        own = {c.lower() for c in self.colors}
+        names = [(c.lower(), c) for c in self.colors]
+        names += [(word, canon) for word, canon in COLOR_SYNONYMS.items() if canon in self.colors and word not in own]
+        found: dict[str, int] = {}
+        for word, canon in sorted(names, key=lambda n: -len(n[0])):
+            for m in re.finditer(rf"\b{re.escape(word)}\b", low):
+                found.setdefault(canon, m.start())
+                low = low[:m.start()] + " " * (m.end() - m.start()) + low[m.end():]
+        return sorted(found.items(), key=lambda kv: kv[1])
 
     def find_gender(self, text: str) -> tuple[str, ...] | None:
         """The catalog's gender values for "for women" / "men's" (with its unisex value), or None."""
@@ -291,18 +297,22 @@ class Vocabulary:
         exact = [size for n, size in fitting if n == count]
         return exact or [size for _, size in sorted(fitting)]
 
-    def find_types(self, text: str) -> tuple[list[str], list[str]]:
-        """(types, categories) named in `text`; plurals and singulars both match."""
+    def find_types(self, text: str, *, widen: bool = True) -> tuple[list[str], list[str]]:
+        """(types, categories) named in `text`; plurals and singulars both match.
+
+        `widen`: add the types a named one is part of ("wall clock" also finds "kitchen wall clock")."""
         words = stem_words(text)
         joined = " " + " ".join(words) + " "
         types = []
+        rest = joined
         for t in sorted(self.types, key=len, reverse=True):
             phrase = " " + " ".join(stem_words(t)) + " "
-            if phrase in joined:
+            if phrase in rest:
                 types.append(t)
-        # a type named inside a longer one ("running shoes" in "trail running shoes") includes it
+                rest = rest.replace(phrase, " | ")  # "kitchen wall clock" is not also "wall clock"
+        # a type named inside a longer one ("wall clock" in "kitchen wall clock") includes it
         expanded = list(types)
-        for t in types:
+        for t in types if widen else ():
             phrase = " " + " ".join(stem_words(t)) + " "
             for other in self.types:
                 if other not in expanded and phrase in " " + " ".join(stem_words(other)) + " ":

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from knowledge.base import KnowledgeBase
 from knowledge.filters import SearchFilters, filters_sql, filters_where, passing
 from knowledge.schema import Product
-from knowledge.specs import warmth_celsius, weight_grams
+from knowledge.specs import attribute_sort, attribute_value, warmth_celsius, weight_grams
 from knowledge.store import ingest_marker, name_text, row_to_product
 from knowledge.text import Vocabulary, keyword_terms, normalise, plural_stem, tokens, word_stem
 
@@ -159,7 +159,7 @@ class ProductSearch:
                 "weight_asc": (lambda p: weight_grams(p.attributes), 1),
                 "weight_desc": (lambda p: weight_grams(p.attributes), -1),
                 "warmth": (lambda p: warmth_celsius(p.attributes), 1),  # rated to the lowest temperature first
-            }[sort]
+            }.get(sort) or _by_attribute(sort)
             ranked = sorted(pool, key=lambda h: _missing_last(value(h.product), sign))
         total = len(ranked) if total is None else total
         return SearchResult(query, ranked[offset:offset + top_k], confidence, mode, filters, total=total)
@@ -339,7 +339,7 @@ class ProductSearch:
         if not ranked:
             return 0.0
         top = ranked[0]
-        words = {word_stem(w) for w in tokens(query)}  # "camping" is covered by a "camp stove"
+        words = {word_stem(w) for w in tokens(query)}  # "cooking" is covered by a "cook pot"
         text = {word_stem(w) for w in tokens(" ".join(filter(None, (
             top.product.title, top.product.brand, top.product.category, top.product.type,
             " ".join(top.product.colors), top.product.description or ""))))}
@@ -406,3 +406,12 @@ def _name_words(text: str) -> tuple[str, ...]:
 def _missing_last(value: float | None, sign: int) -> tuple[bool, float]:
     """A sort key: by `value` (ascending for sign 1, descending for -1), products without one last."""
     return value is None, sign * (value or 0.0)
+
+
+def _by_attribute(sort: str):
+    """(value, sign) of a sort by record keys ("attr:lumens:desc"); the usual order for an unknown sort."""
+    parsed = attribute_sort(sort)
+    if parsed is None:
+        return (lambda p: None), 1
+    keys, descending = parsed
+    return (lambda p: attribute_value(p.attributes, keys)), (-1 if descending else 1)

