@@ -43,7 +43,7 @@ _GIFT_FRAME = re.compile(
 _EDGE_WORDS = re.compile(r"^(?:[\W_]|\b(?:a|an|for|some|the|and|to|of)\b)+|(?:[\W_]|\b(?:a|an|for|some|the|and|to|of)\b)+$",
                          re.I)
 
-# "I need a rain jacket" -> "rain jacket"; "what's the lightest tent you have?" -> "tent"
+# "I need a desk lamp" -> "desk lamp"; "what's the lightest tent you have?" -> "tent"
 _LEADING_ARTICLE = re.compile(r"^(?:(?:a|an|the|some|in)\s+)+|^[\s?!.,;:]+|(?:\s+(?:my|and|for|with|to)|[\s?!.,;:])+$", re.I)
 
 
@@ -54,7 +54,7 @@ def search_query(u: Understanding) -> str:
         text = text.lower().replace(u.price.text, " ")
     if u.size_text:
         text = text.lower().replace(u.size_text, " ")
-    if u.size:  # a filter the reply names already: "trail running shoes size 44" searches the shoes
+    if u.size:  # a filter the reply names already: "leather loafers size 44" searches the loafers
         text = re.sub(r"\b(?:in\s+)?(?:size|sz|eu)\s*" + re.escape(u.size) + r"\b", " ", text, flags=re.I)
     for name in (*u.exclude_colors, *u.exclude_brands):  # "boots, not orange": orange is no search word
         text = re.sub(NEGATION + r"\b" + re.escape(name.lower()) + r"\b", " ", text, flags=re.I)

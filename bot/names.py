@@ -1,11 +1,11 @@
-"""Products a message names from anywhere in the catalog ("is the Ridgeline Upland waterproof?").
+"""Products a message names from anywhere in the catalog ("is the Acme Upland waterproof?").
 
 A product is named when the message names its brand and holds one of its title's rare words (a
 model name such as "Upland" that at most `RARE_TITLES` titles of that brand and few titles in
 all share; "waterproof" is no model name however few of a brand's titles hold it). Without a
 brand nothing is named, so "a packable jacket" stays a search even if few titles say "packable".
 Among products named equally, the one whose title shares the most other words with the message
-wins ("the Trailwisp Kite boots" is the Kite boot, not the Kite daypack).
+wins ("the Acme Kite boots" is the Kite boot, not the Kite backpack).
 """
 
 from __future__ import annotations

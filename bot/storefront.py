@@ -21,7 +21,7 @@ class Storefront:
 
     goods: str  # what the shop sells, to follow "our": "footwear, clothing and accessories"
     examples: tuple[Button, ...]  # a few example searches and one store question
-    search_example: str  # a search to show in help texts: "hiking boots under 150"
+    search_example: str  # a search to show in help texts: "desk lamps under 150"
     brand_example: str | None  # a brand to show in "only <brand>"
     size_example: str | None  # a size to show in "I wear size <size>"
     kinds: tuple[str, ...] = ()  # the largest product types (or categories), lower case
@@ -29,7 +29,7 @@ class Storefront:
 
     @property
     def example_searches(self) -> str:
-        """Two kinds of product to suggest in words: "hiking boots or rain jacket"."""
+        """Two kinds of product to suggest in words: "desk lamps or wall clocks"."""
         return " or ".join(self.kinds[:2])
 
     @property

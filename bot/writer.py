@@ -25,8 +25,8 @@ SYSTEM_PROMPT = (
 )
 # One worked example steers a small model far better than instructions alone.
 EXAMPLE = [
-    {"role": "user", "content": "CUSTOMER: warm gloves for skiing\nFACTS: products found for: warm gloves for skiing.\nYour one sentence:"},
-    {"role": "assistant", "content": "Here are some warm gloves that should keep your hands cosy on the slopes."},
+    {"role": "user", "content": "CUSTOMER: a warm scarf for winter walks\nFACTS: products found for: warm scarf.\nYour one sentence:"},
+    {"role": "assistant", "content": "Here are some warm scarves that should keep you cosy on winter walks."},
 ]
 MAX_FACT_CHARS = 600
 # A connecting sentence presents; it never describes. Beyond the facts', the topic's and the

@@ -1,4 +1,4 @@
-"""Typing errors corrected towards the store's own words: "hikng boots" is read as "hiking boots".
+"""Typing errors corrected towards the store's own words: "lether wallet" is read as "leather wallet".
 
 A word is corrected only when it is unknown: not an English word (the list the app passes in:
 pyspellchecker's 160,000-word English list, else the embedding model's word-piece vocabulary),

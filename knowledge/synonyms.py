@@ -1,4 +1,4 @@
-"""Other names for what the catalog sells: "head torch" is read as "headlamp", "rucksack" as "backpack".
+"""Other names for what the catalog sells: "settee" is read as "sofa", "rucksack" as "backpack".
 
 A thesaurus is groups of phrases that name the same thing, one group a line, comma-separated
 (`synonyms.txt` beside this module, plus the store's own file if configured). A phrase of a
