@@ -26,7 +26,7 @@ _STATE_FEATURES = {  # list, focus, asked, offered
 }
 STATE_WEIGHT = 1.0  # context features against unit-length sentence vectors
 C = 8.0  # inverse regularisation of the logistic head
-WORD_WEIGHT = 0.5  # word features against the sentence vector
+WORD_WEIGHT = 0.7  # word features against the sentence vector
 TOKENS = r"(?u)\b\w+\b|[\u3400-\u9fff]"  # words, and each Chinese character as one
 OTHER_STATE_WEIGHT = 0.3  # an example's weight in the states its intent is seldom meant in
 FOLDS = 5  # held-out folds that calibrate the probabilities
