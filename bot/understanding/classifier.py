@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -82,13 +83,18 @@ class IntentClassifier:
         """The examples' vectors, from the cache when the examples and model are unchanged."""
         path = self._cache_path("intent-examples", ".npy")
         if path is not None and path.is_file():
-            cached = np.load(path)
-            if cached.shape[0] == len(texts):
-                return cached
+            try:
+                cached = np.load(path)
+                if cached.shape[0] == len(texts):
+                    return cached
+            except (OSError, ValueError):
+                log.info("example vectors cache %s unreadable; embedding again", path.name)
         vectors = np.asarray(self._embed(texts), dtype=np.float32)
         if path is not None:
             try:
-                np.save(path, vectors)
+                partial = path.with_suffix(f".{os.getpid()}.part.npy")
+                np.save(partial, vectors)
+                os.replace(partial, path)
             except OSError as exc:
                 log.warning("example vectors not cached in %s: %s", path.parent, exc)
         return vectors
@@ -115,7 +121,9 @@ class IntentClassifier:
                 import joblib
 
                 try:
-                    joblib.dump((self._model, self.temperature, self._words), head)
+                    partial = head.with_suffix(f".{os.getpid()}.part")
+                    joblib.dump((self._model, self.temperature, self._words), partial)
+                    os.replace(partial, head)  # whole or absent: another process may be reading it
                 except OSError as exc:  # a read-only cache costs only the next start's training
                     log.warning("intent classifier not cached in %s: %s", head.parent, exc)
         self.intents = list(self._model.classes_)  # type: ignore[union-attr]
