@@ -74,6 +74,14 @@ def _after(prefix: str, pending: str | None) -> str | None:
     return pending[len(prefix):] if pending and pending.startswith(prefix) else None
 
 
+class Reroute(Exception):
+    """A handler's word that another handler answers this turn (the core dispatches it; handlers never call each other)."""
+
+    def __init__(self, handler: str) -> None:
+        super().__init__(handler)
+        self.handler = handler
+
+
 @dataclass
 class Turn:
     """One message being handled, with the user's state and preferences loaded."""

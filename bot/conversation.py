@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from bot.context import Services, Turn, offer
+from bot.context import Reroute, Services, Turn, offer
 from bot.filtering import apply_preferences, filters_from
 from bot.language import NOTICES
 from bot.memory import Memory
@@ -119,10 +119,8 @@ async def handle_faq(services: Services, turn: Turn, u: Understanding) -> list[R
         faq = hits[0].faq
         return [Reply(text=f"{faq.answer}", intent=turn.intent, data={"faq_id": faq.id, "question": faq.question})]
     if u.has_product_slots() and not u.text.rstrip().endswith("?") and not about_a_purchase(u.text):
-        from bot.shopping import handle_search
-
         turn.intent = "search"
-        return await handle_search(services, turn, u)
+        raise Reroute("search")
     turn.answered = False
     if tied and hits[0].score >= FAQ_UNSURE:
         return _tied_faqs(turn, [hits[0], *tied])

@@ -12,7 +12,7 @@ from bot import conversation as talk
 from bot import products as prod
 from bot import shopping as shop
 from bot.clarify import clarified, clarify, should_clarify
-from bot.context import Services, Turn, asked_question, offered_action
+from bot.context import Reroute, Services, Turn, asked_question, offered_action
 from bot.extract import read_command
 from bot.language import other_language
 from bot.nlu import Understanding, understand
@@ -50,7 +50,9 @@ HANDLERS: dict[str, Handler] = {
     "compare": prod.handle_compare,
     "buy": handle_buy,
     "catalog": talk.catalog_overview,
+    "not_in_catalog": talk.not_in_catalog,
 }
+MAX_REROUTES = 3
 
 
 class Assistant:
@@ -149,10 +151,15 @@ class Assistant:
         if may_ask and should_clarify(s, u):  # unsure between two readings: ask, with a button for each
             return clarify(s, turn, u)
         handler = HANDLERS.get(u.intent, shop.handle_search)
-        result = handler(s, turn, u)
-        if asyncio.iscoroutine(result):
-            result = await result
-        return result  # type: ignore[return-value]
+        for _ in range(MAX_REROUTES):  # the one router: a handler that finds the turn is another's says so
+            try:
+                result = handler(s, turn, u)
+                if asyncio.iscoroutine(result):
+                    result = await result
+                return result  # type: ignore[return-value]
+            except Reroute as to:
+                handler = HANDLERS[to.handler]
+        raise RuntimeError(f"a turn was rerouted more than {MAX_REROUTES} times")
 
     async def _action(self, turn: Turn, action: str, pending: str | None) -> list[Reply]:
         """A pressed button: compact action ids such as "d:SKU", "m:SKU", "s:SKU", "more"."""

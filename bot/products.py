@@ -6,7 +6,8 @@ import asyncio
 import re
 from dataclasses import replace
 
-from bot.context import Services, Turn, ask, offer
+from bot.context import Reroute, Services, Turn, ask, offer
+from bot.shopping import present_results, run_search
 from bot.either_or import either_or_answer
 from bot.filtering import apply_preferences, filters_from, search_query
 from bot.names import singular
@@ -174,8 +175,6 @@ def only_shown(services: Services, turn: Turn) -> list[Product]:
 async def which_of_kind(services: Services, turn: Turn, u: Understanding, question: str | None = None) -> list[Reply]:
     """Nothing shown yet, but the message names a kind, brand or colour ("how much is the black coat?"):
     show the catalog's matches and ask which one, keeping the question for the answer."""
-    from bot.shopping import run_search
-
     if not turn.state.shown and (u.types or u.categories or u.brands or u.colors or u.ref_colors):
         seen = replace(u, colors=u.colors or u.ref_colors)  # "the black coat": black is what to look among
         found = await run_search(services, turn, search_query(seen), filters_from(seen), u.sort or "relevance")
@@ -239,10 +238,8 @@ async def answer_about(services: Services, turn: Turn, product: Product, u: Unde
     good = await asyncio.to_thread(services.evidence.answers, product.id, u.text, 2)
     if not good:
         if mentions_policy(u.text):  # "can I return it?" is answered by the store's policy, not the product's documents
-            from bot.conversation import handle_faq
-
             turn.intent = "faq"
-            return await handle_faq(services, turn, u)
+            raise Reroute("faq")
         turn.answered = False
         turn.state.pending = offer("human")
         return [Reply(
@@ -396,8 +393,6 @@ _COMPARE_FRAME = re.compile(r"\b(compare|comparison|versus|vs\.?|(the )?differen
 
 async def _compare_kind(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
     """"compare the two cheapest backpacks": search that kind, sorted as asked, and compare the first two or three."""
-    from bot.shopping import present_results, run_search
-
     count = re.search(r"\b(three|3)\b", u.text, re.I)
     query = search_query(replace(u, text=_COMPARE_FRAME.sub(" ", u.text)))
     filters, notes = apply_preferences(turn, filters_from(u), u, services)

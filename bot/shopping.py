@@ -7,7 +7,7 @@ import logging
 import re
 from dataclasses import replace
 
-from bot.context import Services, Turn, offer
+from bot.context import Reroute, Services, Turn, offer
 from bot.filtering import (
     apply_preferences, describe_filters, filter_phrase, filters_from, relax_label, search_query, shown_query,
 )
@@ -125,29 +125,25 @@ def gift_question(services: Services, turn: Turn, missing: str | None = None) ->
 
 
 async def _about_named(services: Services, turn: Turn, u: Understanding, named: list[str]) -> list[Reply]:
-    """A question about a product named by brand and model: answered about it, or "which one?" if several."""
-    from bot.products import answer_about, which_one
-
+    """A question about a product named by brand and model: the named ones are shown, and the product question
+    handler answers about the one, or asks which."""
     turn.intent = "product_question"
     records = services.kb.store.get_products(named[: services.settings.results_per_page])
     products = [records[i] for i in named if i in records]
-    turn.state.shown, turn.state.offset, turn.state.focus = [p.id for p in products], 0, None
-    if len(products) == 1:
-        return await answer_about(services, turn, products[0], u)
-    return which_one(services, turn, u.text)
+    turn.state.shown, turn.state.offset = [p.id for p in products], 0
+    turn.state.focus = products[0].id if len(products) == 1 else None
+    raise Reroute("product_question")
 
 
 async def _not_a_product_search(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
-    from bot.conversation import handle_faq, not_in_catalog, out_of_scope
-
     hit = await asyncio.to_thread(services.faq.best, u.text, services.settings.faq_threshold)
     if hit:
         turn.intent = "faq"
-        return await handle_faq(services, turn, u)
+        raise Reroute("faq")
     if asks_for_products(u.text):  # "do you have Patagonia?": shopping, for something we don't carry
-        return not_in_catalog(services, turn, u)
+        raise Reroute("not_in_catalog")
     turn.results = 0
-    return out_of_scope(services, turn)
+    raise Reroute("out_of_scope")
 
 
 _ORDER_WORDS = {"price_asc": "cheapest first", "price_desc": "most expensive first", "rating": "best rated first",
