@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from bot.understanding.examples import compose
 from knowledge.specs import ATTR
 
 log = logging.getLogger(__name__)
@@ -42,15 +43,9 @@ def _sort_name(keys: list[str], descending: bool) -> str:
 
 def read_orders(path: Path, into: dict[str, str]) -> list[str]:
     """Add a file's phrases to `into` (phrase -> sort); return its problems as "file:line: why"."""
-    try:
-        root = yaml.compose(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        return [f"{path}: cannot be read ({exc.strerror or exc})"]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        return [f"{path}:{mark.line + 1 if mark else '?'}: not valid YAML"]
+    root, problems = compose(path)
     if root is None:
-        return []
+        return problems
     if not isinstance(root, yaml.SequenceNode):
         return [f"{path}:{root.start_mark.line + 1}: expected a list of entries with keys, most and least"]
     problems = []

@@ -68,18 +68,23 @@ def read_states(path: Path = INTENTS_FILE) -> tuple[dict[str, tuple[str, ...]], 
     return states, strict
 
 
-def read_examples_file(path: Path, known: set[str], into: dict[str, list[str]]) -> list[str]:
-    """Add a YAML file's `intent: [utterances]` to `into`; return its problems as "file:line: why" (nothing raised)."""
+def compose(path: Path) -> tuple[yaml.Node | None, list[str]]:
+    """A data file's YAML tree (with line numbers), or its problem as "file:line: why"."""
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8"))
+        return yaml.compose(path.read_text(encoding="utf-8")), []
     except OSError as exc:
-        return [f"{path}: cannot be read ({exc.strerror or exc})"]
+        return None, [f"{path}: cannot be read ({exc.strerror or exc})"]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        return [f"{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})"]
+        return None, [f"{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})"]
+
+
+def read_examples_file(path: Path, known: set[str], into: dict[str, list[str]]) -> list[str]:
+    """Add a YAML file's `intent: [utterances]` to `into`; return its problems as "file:line: why" (nothing raised)."""
+    root, problems = compose(path)
     if root is None:
-        return []
+        return problems
     if not isinstance(root, yaml.MappingNode):
         return [f"{path}:{_line_of(root)}: expected 'intent: [utterances]' mappings at the top level"]
     problems = []
