@@ -18,12 +18,6 @@ from bot.slots import (
 )
 from knowledge.text import tokens
 
-INTENTS = (
-    "empty", "greeting", "help", "thanks", "human", "forget", "export", "show_data", "preference",
-    "compare", "recommend", "similar", "details", "product_question", "faq", "refine", "more",
-    "search", "out_of_scope", "confirm", "cancel", "buy", "catalog", "reference",
-)
-
 _QUESTION_START = re.compile(r"^\s*(is|are|does|do|can|will|would|could|how|what|which|has|have|should)\b", re.I)
 READ_CHARS = 400  # the classifier reads a long message's start and end, where its request is
 _SINGULAR = re.compile(r"\b(it|its|this|that|this one|that one)\b", re.I)  # one product, not the whole list
@@ -41,7 +35,6 @@ _BEST_FOR = re.compile(r"^\s*(?:(?:which|what)(?:'s|\s+(?:one|ones|of (?:these|t
                        r"|^\s*(?:and\s+|so\s+)?what about (?:for|something for|one for|ones for)\s+(.+?)[\s?!.]*$", re.I)
 _NOT_A_NEED = re.compile(r"^(?:me|myself|us|you|him|her|them|it|this|that)$", re.I)
 _IN_STOCK = re.compile(r"\b(in stock|available now|only available|ships? (now|today)|available ones)\b", re.I)
-_ONLY_BRAND = re.compile(r"\b(only|just)\b", re.I)
 NEGATION = r"\b(?:not|no|without|except|exclude|excluding|don'?t (?:like|want)|do not (?:like|want)|hate|dislike|avoid|other than)\b[^.,;]*?"
 _POLICY = re.compile(
     r"\b(return|returns|refund|exchange|ship|shipping|deliver|delivery|dispatch|arrive|arrives|arrival|track|tracking|payment|pay|paypal|"

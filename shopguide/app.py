@@ -139,7 +139,7 @@ def build_vocabulary(kb: KnowledgeBase, attributes_file: Path | None = None) -> 
     words = Vocabulary.from_catalog(vocab, type_category, [r[0] for r in flag_rows], [r[0] for r in genders if r[0]],
                                     [r[0] for r in attribute_rows])
     if attributes_file is not None:
-        words.orders = load_orders(attributes_file)
+        words.orders = load_orders(_store_file(attributes_file, "SHOPGUIDE_ATTRIBUTES_FILE"))
     return words
 
 
@@ -206,11 +206,17 @@ def build_runtime(
                    worker=worker if use_llm else None, owned=owned)
 
 
+def _store_file(path: Path, setting: str) -> Path:
+    """A data file the store configured: missing, start-up stops naming the setting."""
+    if not Path(path).is_file():
+        raise NotConfigured(f"{path} does not exist (setting {setting})")
+    return Path(path)
+
+
 def open_intent_classifier(settings: Settings, kb: KnowledgeBase) -> IntentClassifier:
     """The intent classifier, trained on the bundled examples and the store's own (vectors cached in the data dir)."""
-    examples = load_examples(settings.examples_file)
-    if settings.examples_file is not None and not examples.utterances:
-        raise NotConfigured(f"no examples could be read (setting SHOPGUIDE_EXAMPLES_FILE): {examples.problems[:1]}")
+    extra = _store_file(settings.examples_file, "SHOPGUIDE_EXAMPLES_FILE") if settings.examples_file else None
+    examples = load_examples(extra)  # a bad line of the store's file is logged with file:line
     e5 = kb.document_embedder if isinstance(kb.document_embedder, E5Embedder) else None
     if e5 is not None:
         embed, one, name = e5.encode_queries, e5.encode_query, f"e5:{e5.path.name}"

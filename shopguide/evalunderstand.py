@@ -56,13 +56,13 @@ def gold_slots(item: dict[str, Any]) -> set[tuple[str, str]]:
 
 def predicted_slots(u) -> dict[str, list[str]]:
     """The catalog values an understanding names, by slot."""
-    return {"type": sorted(set(getattr(u, "named_types", u.types))), "brand": sorted(set(u.brands)),
+    return {"type": sorted(set(u.named_types)), "brand": sorted(set(u.brands)),
             "color": sorted(set(u.colors))}
 
 
 def eval_intent(u, pending: str | None) -> str:
     """The understanding's intent in the evaluation's names; an answer to "which one?" is a reference."""
-    if asked_question(pending) is not None and u.intent in ("details", "reference") and (u.ordinals or u.skus or getattr(u, "reference", None)):
+    if asked_question(pending) is not None and u.intent in ("details", "reference") and (u.ordinals or u.skus):
         return "reference"
     return EVAL_NAMES.get(u.intent, u.intent)
 
@@ -105,7 +105,7 @@ async def _replay(assistant, items: list[dict[str, Any]]) -> dict[str, dict[str,
         u = await assistant.read(msg)
         timings.append(time.perf_counter() - t0)
         out[item["id"]] = {"id": item["id"], "intent": eval_intent(u, pending),
-                           "confidence": round(float(getattr(u, "confidence", 1.0)), 4), "slots": predicted_slots(u)}
+                           "confidence": round(float(u.confidence), 4), "slots": predicted_slots(u)}
         if (n + 1) % 200 == 0:
             _say(f"understood {n + 1}/{len(items)}")
     timings.sort()

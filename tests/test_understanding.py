@@ -109,3 +109,15 @@ def test_a_colour_of_something_seen_is_a_reference_not_a_wanted_colour(intents):
     u = understand("anything like the light grey coat but in green?", vocab, intents, has_results=True, has_focus=False)
     assert u.colors == ["green"] and u.ref_colors == ["light grey"]
     assert vocab.find_colors("a violet coat") == ["violet"]  # the catalog's own colour, not the synonym "purple"
+
+
+def test_a_missing_store_file_stops_start_up_naming_its_setting(tmp_path: Path, demo_kb):
+    from shopguide.app import build_vocabulary, open_intent_classifier
+    from shopguide.errors import NotConfigured
+    from shopguide.settings import Settings
+
+    settings = Settings(data_dir=tmp_path, examples_file=tmp_path / "nope.yaml", _env_file=None)
+    with pytest.raises(NotConfigured, match="SHOPGUIDE_EXAMPLES_FILE"):
+        open_intent_classifier(settings, demo_kb)
+    with pytest.raises(NotConfigured, match="SHOPGUIDE_ATTRIBUTES_FILE"):
+        build_vocabulary(demo_kb, tmp_path / "nope.yaml")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -76,11 +77,7 @@ def load_orders(extra: Path | None = None) -> Orders:
     return Orders(tuple(sorted(phrases.items(), key=lambda kv: -len(kv[0]))))
 
 
-_BUNDLED_ORDERS: list[Orders] = []
-
-
+@functools.cache
 def bundled_orders() -> Orders:
     """The bundled orders, read once per process."""
-    if not _BUNDLED_ORDERS:
-        _BUNDLED_ORDERS.append(load_orders())
-    return _BUNDLED_ORDERS[0]
+    return load_orders()

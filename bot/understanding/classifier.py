@@ -81,7 +81,7 @@ class IntentClassifier:
 
     def _example_vectors(self, texts: list[str]) -> np.ndarray:
         """The examples' vectors, from the cache when the examples and model are unchanged."""
-        path = self._cache_path("intent-examples", ".npy")
+        path = self._cache_path("intent-examples", ".npy", weights=False)
         if path is not None and path.is_file():
             try:
                 cached = np.load(path)
@@ -106,7 +106,7 @@ class IntentClassifier:
             self._model, self.temperature, self._words = _FITTED[key]
             self.intents = list(self._model.classes_)
             return self
-        head = self._cache_path("intent-head", ".joblib")
+        head = self._cache_path("intent-head", ".joblib", weights=True)
         if head is not None and head.is_file():
             import joblib
 
@@ -167,24 +167,26 @@ class IntentClassifier:
 
         x, labels, weights, groups = self._rows()
         y = np.asarray(labels)
+        column = {c: i for i, c in enumerate(sorted(set(labels)))}  # a fold may lack an intent: fixed columns
         held_logits, held_y, held_w = [], [], []
         for train, test in GroupKFold(n_splits=FOLDS).split(x, y, groups):
             fold = LogisticRegression(C=C, max_iter=3000).fit(x[train], y[train], sample_weight=weights[train])
-            logits = np.full((len(test), len(set(labels))), -1e9)
-            classes = sorted(set(labels))
-            logits[:, [classes.index(c) for c in fold.classes_]] = fold.decision_function(x[test])
+            logits = np.full((len(test), len(column)), -1e9)
+            logits[:, [column[c] for c in fold.classes_]] = fold.decision_function(x[test])
             held_logits.append(logits)
-            held_y += [classes.index(c) for c in y[test]]
+            held_y += [column[c] for c in y[test]]
             held_w.append(weights[test])
         self.temperature = _best_temperature(np.vstack(held_logits), np.asarray(held_y), np.concatenate(held_w))
         self._model = LogisticRegression(C=C, max_iter=3000).fit(x, y, sample_weight=weights)
         log.info("intent classifier: %d examples of %d intents, temperature %.2f",
                  len(set(groups)), len(set(labels)), self.temperature)
 
-    def _cache_path(self, stem: str, suffix: str) -> Path | None:
+    def _cache_path(self, stem: str, suffix: str, *, weights: bool) -> Path | None:
+        """Where a derived file lives: by the examples and model, and for the head also by its weights."""
         if self._cache_dir is None:
             return None
-        key = hashlib.sha256(f"{self.examples.digest}\x00{self._model_name}\x00{C}\x00{OTHER_STATE_WEIGHT}\x00{WORD_WEIGHT}".encode())
+        tuning = f"\x00{C}\x00{OTHER_STATE_WEIGHT}\x00{WORD_WEIGHT}" if weights else ""
+        key = hashlib.sha256(f"{self.examples.digest}\x00{self._model_name}{tuning}".encode())
         try:
             self._cache_dir.mkdir(parents=True, exist_ok=True)
         except OSError:
@@ -201,15 +203,9 @@ class IntentClassifier:
         probs = _softmax(self._model.decision_function(x)[0] / self.temperature)  # type: ignore[union-attr]
         return dict(zip(self.intents, (float(p) for p in probs)))
 
-    def read(self, text: str, state: State, *, vector: np.ndarray | None = None,
-             allowed: set[str] | None = None) -> Reading:
-        """The most likely intent of `text` in `state` (among `allowed` ones, renormalised)."""
-        vec = vector if vector is not None else self._embed_one(text)
-        probs = self.probabilities(text, vec, state)
-        if allowed is not None:
-            probs = {k: v for k, v in probs.items() if k in allowed} or probs
-            total = sum(probs.values()) or 1.0
-            probs = {k: v / total for k, v in probs.items()}
+    def read(self, text: str, state: State) -> Reading:
+        """The most likely intent of `text` in `state`, and the runner-up."""
+        probs = self.probabilities(text, self._embed_one(text), state)
         ranked = sorted(probs.items(), key=lambda kv: -kv[1])
         best, p = ranked[0]
         second = ranked[1] if len(ranked) > 1 else (None, 0.0)
