@@ -96,6 +96,7 @@ class Turn:
     forgotten: bool = False
     search_confidence: float = 0.0
     notices: list[str] = field(default_factory=list)
+    lang: str = "en"  # the language this turn is answered in (the message's, else the conversation's)
 
     @property
     def user(self) -> str:

@@ -69,6 +69,7 @@ class ConversationState:
     offset: int = 0
     focus: str | None = None  # the product last talked about
     pending: str | None = None  # e.g. "confirm_forget"
+    lang: str | None = None  # the conversation's language ("en", "de", ...): kept when a message's cannot be told
 
     @classmethod
     def from_json(cls, text: str | None) -> "ConversationState":
