@@ -7,7 +7,6 @@ import json
 
 from bot.context import Reroute, Services, Turn, offer
 from bot.filtering import apply_preferences, filters_from
-from bot.language import NOTICES
 from bot.memory import Memory
 from bot.nlu import Understanding, about_a_purchase
 from bot.present import format_price
@@ -97,19 +96,9 @@ def not_in_catalog(services: Services, turn: Turn, u: Understanding) -> list[Rep
                   buttons=(*services.storefront.examples[:2], Button("Talk to a person", "human")), intent=turn.intent)]
 
 
-def other_language(services: Services, turn: Turn, lang: str) -> list[Reply]:
-    """Say, in the message's language and in English, that the assistant speaks English."""
-    turn.intent = "other_language"
-    turn.answered = False
-    shop = services.storefront
-    examples = " or ".join(f"“{b.label}”" for b in shop.examples[:2])
-    text = f"{NOTICES[lang]}\nSorry, I can only help in English for now. Try, for example, {examples}."
-    return [Reply(text=text, buttons=(*shop.examples[:2], Button("Talk to a person", "human")), intent=turn.intent)]
-
-
 async def handle_faq(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
     """A store question: the stored answer when sure, else say so and offer a person."""
-    hits = await asyncio.to_thread(services.faq.rank, u.text, 3)
+    hits = await asyncio.to_thread(services.faq.rank, u.said, 3, u.lang)
     threshold, margin = services.settings.faq_threshold, services.settings.faq_margin
     tied = [h for h in hits[1:2] if hits[0].score - h.score < margin]  # as likely as the best: unsure
     if hits and hits[0].score >= threshold:

@@ -14,17 +14,17 @@ from bot import shopping as shop
 from bot.clarify import clarified, clarify, should_clarify
 from bot.context import Reroute, Services, Turn, asked_question, offered_action
 from bot.extract import read_command
-from bot.language import other_language
+from bot.language import NAMES, SUPPORTED, Detected, choose
 from bot.nlu import Understanding, understand
 from bot.ordering import handle_buy
 from bot.types import IncomingMessage, Reply
+from bot.understanding.words import bundled_detector, gloss_for
 from knowledge.synonyms import read_as_catalog
 
 log = logging.getLogger(__name__)
 
 APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
-# understood whatever the language ("hallo", "merci", a SKU pressed as text): no language notice
-_UNIVERSAL = frozenset({"empty", "greeting", "thanks", "confirm", "cancel"})
+LANGUAGE_COMMAND = "/language"
 Handler = Callable[[Services, Turn, Understanding], Awaitable[list[Reply]] | list[Reply]]
 
 HANDLERS: dict[str, Handler] = {
@@ -85,18 +85,19 @@ class Assistant:
         pending = turn.state.pending
         turn.state.pending = None
         typed = text  # as the user wrote it (logged), where `text` gets its typing errors corrected
+        detected = self._language(turn, typed)
         if msg.action:
             replies = await self._action(turn, msg.action, pending)
+        elif typed.strip().lower().startswith(LANGUAGE_COMMAND):
+            turn.state.pending = pending  # choosing a language answers nothing that was asked
+            replies = self._choose_language(turn, typed.strip()[len(LANGUAGE_COMMAND):].strip())
         else:
-            foreign = other_language(typed)
-            u = await self._read(turn, pending, foreign)
+            if detected.other:  # a language outside the five: read as it comes, answered in English, said so
+                names = ", ".join(NAMES[code] for code in SUPPORTED)
+                notices.append(f"(I understand {names}; I'll answer in English.)")
+            u = await self._read(turn, pending, fix_typos=not detected.other)
             turn.intent = u.intent
-            lang = foreign if s.settings.english_only_notice and u.intent not in _UNIVERSAL else None
-            if lang:
-                turn.state.pending = pending  # an offer still stands for the "yes" that may follow in English
-                replies = talk.other_language(s, turn, lang)
-            else:
-                replies = await self._dispatch(turn, u, pending)
+            replies = await self._dispatch(turn, u, pending)
         if not turn.forgotten:
             memory.save_state(msg.user_key, turn.state)
             memory.log_event(msg.user_key, msg.platform, turn.intent, typed, turn.results, turn.answered)
@@ -114,19 +115,41 @@ class Assistant:
         text = (msg.text or "").replace("\x00", "")[: self.services.settings.max_message_chars]
         s = self.services
         turn = Turn(msg=msg, text=text, state=s.memory.load_state(msg.user_key), prefs=s.memory.preferences(msg.user_key))
-        return await self._read(turn, turn.state.pending, other_language(text))
+        self._language(turn, text)
+        return await self._read(turn, turn.state.pending)
 
-    async def _read(self, turn: Turn, pending: str | None, foreign: str | None) -> Understanding:
-        """Normalise the turn's text (typos, other names) and understand it in the conversation's context."""
+    def _language(self, turn: Turn, text: str) -> Detected:
+        """Tell the message's language and set the turn's: its own, else the conversation's, else the platform's hint."""
+        detected = (self.services.language or bundled_detector()).detect(text) if text.strip() else Detected()
+        turn.lang = "en" if detected.other else choose(detected, turn.state.lang, turn.msg.locale)
+        if detected.lang:
+            turn.state.lang = detected.lang
+        return detected
+
+    def _choose_language(self, turn: Turn, code: str) -> list[Reply]:
+        """ "/language de": answer in that language from now on (until the customer writes in another)."""
+        code = code.lower().replace("_", "-").split("-")[0]
+        turn.intent = "language"
+        if code not in SUPPORTED:
+            turn.answered = False
+            choices = ", ".join(f"{c} ({NAMES[c]})" for c in SUPPORTED)
+            return [Reply(text=f"I can answer in {choices}. Say, for example, “/language de”.", intent="language")]
+        turn.state.lang = turn.lang = code
+        return [Reply(text=f"From now on I'll answer in {NAMES[code]}.", intent="language")]
+
+    async def _read(self, turn: Turn, pending: str | None, *, fix_typos: bool = True) -> Understanding:
+        """Normalise the turn's text (typos, other names, another language's words) and understand it in context."""
         s = self.services
-        text = turn.text
-        if not foreign:
+        text = said = turn.text
+        if turn.lang == "en" and fix_typos:
             text, fixes = read_as_catalog(text, s.speller, s.thesaurus)
-            turn.text = text
+            turn.text = said = text
             if fixes:
                 turn.notices.append("(I read " + ", ".join(f'"{a}" as "{b}"' for a, b in fixes) + ".)")
+        elif turn.lang != "en":  # the general words in English for the slot readers; the catalog's own names stay
+            text = gloss_for(turn.lang).render(text, s.vocab.own_words)
         u = understand(text, s.vocab, s.intents, has_results=bool(turn.state.shown), has_focus=bool(turn.state.focus),
-                       pending=pending, has_search=bool(turn.state.filters))
+                       pending=pending, has_search=bool(turn.state.filters), said=said, lang=turn.lang)
         unsure = u.confidence < s.settings.intent_confidence or (u.intent == "search" and not u.has_product_slots())
         if s.settings.llm_commands and unsure and s.writer.worker is not None and s.intents is not None:
             u = await read_command(s.writer.worker, u, s.vocab, s.intents.intents, timeout=s.settings.llm_timeout_s)
@@ -180,16 +203,14 @@ class Assistant:
             return await shop.handle_more(s, turn)
         if kind == "relax" and arg:
             return await shop.handle_relax(s, turn, arg)
-        if kind == "q" and arg:
-            u = understand(arg[: s.settings.max_message_chars], s.vocab, s.intents, has_results=bool(turn.state.shown),
-                           has_focus=bool(turn.state.focus))
+        if kind == "q" and arg:  # a suggested search, as if typed
+            turn.text = arg[: s.settings.max_message_chars]
+            u = await self._read(turn, None, fix_typos=False)
             turn.intent = u.intent
-            turn.text = arg
             return await self._dispatch(turn, u, None)
         if kind == "c" and (chosen := clarified(pending, arg)):  # a choice from "Do you want to ..., or ...?"
-            intent, text = chosen
-            turn.text = text
-            u = understand(text, s.vocab, s.intents, has_results=bool(turn.state.shown), has_focus=bool(turn.state.focus))
+            intent, turn.text = chosen
+            u = await self._read(turn, None, fix_typos=False)
             u.intent = turn.intent = intent
             return await self._dispatch(turn, u, None, may_ask=False)
         if kind == "forget":

@@ -58,7 +58,7 @@ class Understanding:
     """The intent of a message and its slots."""
 
     intent: str
-    text: str
+    text: str  # the message in the words the slot readers know (glossed into English when written in another language)
     price: PriceRange | None = None
     colors: list[str] = field(default_factory=list)
     size: str | None = None
@@ -87,6 +87,11 @@ class Understanding:
     goodbye: bool = False  # thanks that end the conversation
     ref_colors: list[str] = field(default_factory=list)  # colours of something already seen: "the grey one"
     named_types: list[str] = field(default_factory=list)  # the types as named, before widening to longer ones
+    said: str = ""  # the message as the customer wrote it (what FAQ and product answers are matched by)
+    lang: str = "en"  # the language it was written in
+
+    def __post_init__(self) -> None:
+        self.said = self.said or self.text
 
     def has_product_slots(self, *, sort: bool = True) -> bool:
         """True when the message names something about products (an order too, unless `sort` is False)."""
@@ -144,18 +149,22 @@ def state_of(*, has_results: bool, has_focus: bool, pending: str | None) -> Stat
 
 
 def understand(text: str, vocab: Vocabulary, classifier: IntentClassifier, *, has_results: bool, has_focus: bool,
-               pending: str | None = None, has_search: bool = False) -> Understanding:
+               pending: str | None = None, has_search: bool = False, said: str | None = None,
+               lang: str = "en") -> Understanding:
     """Read one message in its conversation: the intent from the classifier, the slots from the catalog and parsers.
 
-    `has_search`: an earlier search, even one that found nothing, which a refinement can narrow."""
+    `has_search`: an earlier search, even one that found nothing, which a refinement can narrow. `said`: the
+    message as written, when `text` is its gloss (the intent is read from what was said, the slots from `text`)."""
     raw = text.strip()
-    u = Understanding(intent="search", text=raw)
-    if not raw or not any(ch.isalnum() for ch in raw):
+    spoken = (said or text).strip()
+    u = Understanding(intent="search", text=raw, said=spoken, lang=lang)
+    if not raw or not any(ch.isalnum() for ch in spoken):
         u.intent = "empty"
         return u
     _fill_slots(u, vocab)
     state = state_of(has_results=has_results, has_focus=has_focus, pending=pending)
-    reading = classifier.read(raw if len(raw) <= READ_CHARS else f"{raw[:READ_CHARS // 2]} … {raw[-READ_CHARS // 2:]}", state)
+    reading = classifier.read(spoken if len(spoken) <= READ_CHARS
+                              else f"{spoken[:READ_CHARS // 2]} … {spoken[-READ_CHARS // 2:]}", state)
     u.confidence, u.runner_up = reading.confidence, reading.runner_up
     u.intent = _settle(u, reading.intent, reading.runner_up, vocab, state, has_search)
     if u.intent != reading.intent:

@@ -151,7 +151,7 @@ async def answer_about_list(services: Services, turn: Turn, u: Understanding) ->
             continue
         answer = answer_from_record(shown[pid], u)
         if not answer:
-            good = await asyncio.to_thread(services.evidence.answers, pid, u.text, 1)
+            good = await asyncio.to_thread(services.evidence.answers, pid, u.said, 1)
             answer = f"{shown[pid].title}: “{good[0].text}”" if good else None
         if answer:
             lines.append(f"{n}. {answer}")
@@ -235,7 +235,7 @@ async def answer_about(services: Services, turn: Turn, product: Product, u: Unde
     answer = answer_from_record(product, u)
     if answer:
         return [Reply(text=answer, products=(product_card(product),), intent=turn.intent)]
-    good = await asyncio.to_thread(services.evidence.answers, product.id, u.text, 2)
+    good = await asyncio.to_thread(services.evidence.answers, product.id, u.said, 2)
     if not good:
         if mentions_policy(u.text):  # "can I return it?" is answered by the store's policy, not the product's documents
             turn.intent = "faq"

@@ -52,10 +52,13 @@ def quoted(state) -> str:
 
 async def run_search(
     services: Services, turn: Turn, query: str, filters: SearchFilters, sort: str, exclude: set[str] | None = None,
-    within: set[str] | None = None, label: str | None = None,
+    within: set[str] | None = None, label: str | None = None, meaning: str | None = None,
 ) -> list[Product]:
-    """Search off the event loop (leaving out `exclude`; only `within`, if any of it matches); remember the ranked pool."""
-    result = await asyncio.to_thread(services.search.search, query, filters, top_k=RESULT_POOL, sort=sort)
+    """Search off the event loop (leaving out `exclude`; only `within`, if any of it matches); remember the ranked pool.
+
+    `meaning`: the request as the customer wrote it, which multilingual search reads in their language."""
+    result = await asyncio.to_thread(services.search.search, query, filters, top_k=RESULT_POOL, sort=sort,
+                                     lang=turn.lang, meaning=meaning)
     if exclude:
         result.hits = [h for h in result.hits if h.product.id not in exclude]
     if within and any(h.product.id in within for h in result.hits):
@@ -90,7 +93,8 @@ async def handle_search(services: Services, turn: Turn, u: Understanding) -> lis
     before = replace(turn.state)
     sort = u.sort or ("warmth" if u.cold else "relevance")
     label = shown_query(u, query)
-    products = await run_search(services, turn, query, filters, sort, label=label)
+    meaning = u.said if u.lang != "en" and query else None  # not the gloss: "一家四口" is no "one 家 four 口"
+    products = await run_search(services, turn, query, filters, sort, label=label, meaning=meaning)
     if _cold_but_unrated(u, sort, products):
         turn.state.sort = "relevance"  # "for winter" among products with no temperature rating: nothing to sort by
     confidence = turn.search_confidence
@@ -136,7 +140,7 @@ async def _about_named(services: Services, turn: Turn, u: Understanding, named: 
 
 
 async def _not_a_product_search(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
-    hit = await asyncio.to_thread(services.faq.best, u.text, services.settings.faq_threshold)
+    hit = await asyncio.to_thread(services.faq.best, u.said, services.settings.faq_threshold, u.lang)
     if hit:
         turn.intent = "faq"
         raise Reroute("faq")

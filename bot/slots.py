@@ -231,6 +231,15 @@ class Vocabulary:
             attribute_words=sorted(words - {"gender"} - {_stem(f) for f in flags}),
         )
 
+    @property
+    def own_words(self) -> frozenset[str]:
+        """The catalog's names of colours, brands, types and categories, lower case (kept as written by a gloss)."""
+        cached = self.__dict__.get("_own_words")
+        if cached is None:
+            cached = frozenset(n.lower() for n in (*self.colors, *self.brands, *self.types, *self.categories))
+            self.__dict__["_own_words"] = cached
+        return cached
+
     def names_attribute(self, text: str) -> bool:
         """Whether `text` names an attribute the records carry ("how long does the battery last?")."""
         return bool(self.attribute_words) and bool(set(stem_words(text)) & set(self.attribute_words))

@@ -65,7 +65,12 @@ def _m3_fts_rowids(db: sqlite_utils.Database) -> None:
     rebuild_keyword_index(db)
 
 
-MIGRATIONS = [_m1_catalog, _m2_keyword_text, _m3_fts_rowids]
+def _m4_faq_language(db: sqlite_utils.Database) -> None:
+    """FAQ entries carry the language they are written in (a store may have them in several)."""
+    db.execute("ALTER TABLE faqs ADD COLUMN lang TEXT")
+
+
+MIGRATIONS = [_m1_catalog, _m2_keyword_text, _m3_fts_rowids, _m4_faq_language]
 
 
 def rebuild_keyword_index(db: sqlite_utils.Database) -> None:

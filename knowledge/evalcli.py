@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 import json
 import logging
 import sys
@@ -132,9 +133,14 @@ def eval_faq(kb: KnowledgeBase, args: argparse.Namespace, fix: Fix = _as_typed) 
     """FAQ matching of labelled utterances."""
     from knowledge.faq import FaqMatcher
 
+    from bot.understanding.words import bundled_detector
+
     utterances = read_labelled(Path(args.utterances), ("id", "text", "faq_id"))
     _load(kb, "faq", args.faqs)
-    utterances = _fixed(utterances[: args.limit] if args.limit else utterances, fix)
+    utterances = utterances[: args.limit] if args.limit else utterances
+    fixed = getattr(args, "lang", None) or None
+    langs = {u["id"]: fixed or bundled_detector().detect(u["text"]).lang or "en" for u in utterances}  # as the chat tells it
+    utterances = [u if langs[u["id"]] != "en" else {**u, "text": fix(u["text"])} for u in utterances]
     matcher = FaqMatcher(kb)
     total = kb.store.count("faq")
     runs: dict[str, list[tuple[str, float]]] = {}
@@ -143,12 +149,13 @@ def eval_faq(kb: KnowledgeBase, args: argparse.Namespace, fix: Fix = _as_typed) 
         chunk = utterances[start:start + WARM_CHUNK]
         _warm(kb, [u["text"] for u in chunk], "faq")
         for u in chunk:
-            ranked = matcher.rank(u["text"], top_k=total)
+            ranked = matcher.rank(u["text"], top_k=total, lang=langs[u["id"]])
             runs[u["id"]] = [(h.faq.id, h.score) for h in ranked]
             pairs.append((u["faq_id"], ranked[0].faq.id if ranked else None))
     qrels = {u["id"]: {u["faq_id"]: 1} for u in utterances}
     metrics = summarise({k: [d for d, _ in v] for k, v in runs.items()}, qrels)
     metrics["accuracy@1"] = accuracy_at_1(pairs)
+    metrics["languages"] = dict(sorted(Counter(langs.values()).items()))
     return metrics, runs
 
 

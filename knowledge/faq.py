@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from knowledge.base import KnowledgeBase
+from knowledge.faq_languages import MultilingualFaq
 from knowledge.passages import faq_name
 from knowledge.schema import Faq
 from knowledge.search import fts_query
@@ -72,13 +73,20 @@ class FaqMatcher:
         self._index: _Index | None = None
         self._lock = threading.Lock()
         self._warned = False
+        self.languages = MultilingualFaq(kb)
 
-    def rank(self, text: str, top_k: int = 5) -> list[FaqHit]:
-        """FAQ entries best first, scored in [0, 1]."""
+    def rank(self, text: str, top_k: int = 5, lang: str | None = None) -> list[FaqHit]:
+        """FAQ entries best first, scored in [0, 1]; `lang`, the question's language, when it may not be English.
+
+        English questions are matched by the FAQ model among the English entries (or those without a
+        language); other languages, or a FAQ with no English entries, by the multilingual model across
+        all entries, one entry per translated family, in the question's language where there is one."""
         text = (text or "").strip()[:1000]
         if not text or not any(ch.isalnum() for ch in text):
             return []
         index = self._load()
+        if (lang not in (None, "en") or not index.faq_ids) and self.kb.document_embedder is not None:
+            return [FaqHit(faq, score) for faq, score in self.languages.rank(text, lang or "en", top_k)]
         if not index.faq_ids:
             return []
         query = self.kb.embedder_for("faq").encode_query(normalise(text))
@@ -106,9 +114,9 @@ class FaqMatcher:
         faqs = self.kb.store.get_faqs(top)
         return [FaqHit(faqs[f], round(max(0.0, min(1.0, scored[f])), 4)) for f in top if f in faqs]
 
-    def best(self, text: str, threshold: float) -> FaqHit | None:
+    def best(self, text: str, threshold: float, lang: str | None = None) -> FaqHit | None:
         """The best entry if its confidence reaches `threshold`, else None."""
-        ranked = self.rank(text, top_k=1)
+        ranked = self.rank(text, top_k=1, lang=lang)
         if ranked and ranked[0].score >= threshold:
             return ranked[0]
         return None
@@ -119,7 +127,7 @@ class FaqMatcher:
         with self._lock:
             if self._index is not None and self._index.generation == generation:
                 return self._index
-            faqs = self.kb.store.get_faqs()
+            faqs = {fid: f for fid, f in self.kb.store.get_faqs().items() if f.lang in (None, "en")}
             with self.kb.store.lock:
                 rows = self.kb.store.db.execute(
                     "SELECT id, item_id, seq, text, hash FROM chunks WHERE kind = 'faq'").fetchall()

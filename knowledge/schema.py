@@ -97,10 +97,20 @@ class Faq:
     question: str
     answer: str
     topic: str | None = None
+    lang: str | None = None  # the language it is written in ("de"); None: the store's default
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return asdict(self)
+        """JSON-ready dict (no `lang` key when unset, so entries without one hash as they always did)."""
+        out = asdict(self)
+        if out["lang"] is None:
+            del out["lang"]
+        return out
+
+    @property
+    def family(self) -> str:
+        """The entry this one translates: "returns-de" in German is "returns" (docs/ingestion.md), else itself."""
+        suffix = f"-{self.lang}" if self.lang else ""
+        return self.id[: -len(suffix)] if suffix and self.id.endswith(suffix) and len(self.id) > len(suffix) else self.id
 
 
 @dataclass(frozen=True)
@@ -443,7 +453,19 @@ def parse_faq(raw: dict[str, Any]) -> Faq:
         question=_text(row.get("question"), "question", required=True) or "",
         answer=_text(row.get("answer"), "answer", required=True) or "",
         topic=_text(row.get("topic"), "topic"),
+        lang=_language(row.get("lang", row.get("language"))),
     )
+
+
+def _language(value: Any) -> str | None:
+    """A language code as "de" ("de-AT", "DE" and "de_AT" too); a value that is none is a row error."""
+    text = _text(value, "lang")
+    if text is None:
+        return None
+    code = text.replace("_", "-").split("-")[0].lower()
+    if not (2 <= len(code) <= 3 and code.isalpha() and code.isascii()):
+        raise RowError(f"lang {text[:20]!r} is not a language code such as en, de, fr, es or zh")
+    return code
 
 
 def parse_document(raw: dict[str, Any]) -> Document:

@@ -13,6 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from dataclasses import dataclass, field
 
+from knowledge import multilingual
 from knowledge.base import KnowledgeBase
 from knowledge.filters import SearchFilters, filters_sql, filters_where, passing
 from knowledge.schema import Product
@@ -94,12 +95,14 @@ _BROWSE_ORDER = {"price_asc": "p.price IS NULL, p.price, ", "price_desc": "p.pri
 class ProductSearch:
     """Searches products of one knowledge base."""
 
-    def __init__(self, kb: KnowledgeBase, tuning: SearchTuning | None = None) -> None:
+    def __init__(self, kb: KnowledgeBase, tuning: SearchTuning | None = None, catalog_language: str = "en") -> None:
         self.kb = kb
         self.tuning = tuning or SearchTuning()
         self._vocab: tuple[int, Vocabulary] | None = None
         self._vocab_lock = threading.Lock()
         self._per_product: tuple[int, float] | None = None
+        self._ml: tuple[int, bool] | None = None
+        self.catalog_language = catalog_language
 
     def search(
         self,
@@ -110,15 +113,18 @@ class ProductSearch:
         offset: int = 0,
         mode: str = "hybrid",
         sort: str = "relevance",
+        lang: str | None = None,
+        meaning: str | None = None,
     ) -> SearchResult:
-        """Rank products for `query` within `filters`."""
+        """Rank products for `query` within `filters`; `lang`, the query's language, when it may not be the catalog's,
+        and `meaning`, the words as the customer wrote them, which the multilingual vectors read instead of `query`."""
         if mode not in MODES:
             raise ValueError(f"unknown search mode {mode!r}")
         filters = filters or SearchFilters()
         query = (query or "").strip()[:MAX_QUERY_CHARS]
         want = offset + top_k
         exact = self._exact(query, filters)
-        has_words = bool(tokens(query, drop_stopwords=False))
+        has_words = bool(tokens(query, drop_stopwords=False)) or any(ch.isalpha() for ch in query)  # 头灯 too
         if not has_words:
             hits = self._browse(filters, want + len(exact), sort)
             confidence = 0.5 if hits else 0.0
@@ -140,10 +146,18 @@ class ProductSearch:
             keyword = {} if pending else self._keyword(match, filters, n)
         else:
             keyword = {}
-        vector = self._vector(query, filters, n, verify) if mode in ("hybrid", "vector") else {}
+        cross = self._crosses(lang)
+        if mode not in ("hybrid", "vector"):
+            vector = {}
+        elif cross:
+            vector = self._multilingual(meaning or query, filters, n)
+        else:
+            vector = self._vector(query, filters, n, verify)
         if pending is not None:
             keyword = pending.result()
-        fused, total = self._fuse(keyword, vector, terms if mode != "vector" else [], repairs, max(want, 20) + len(exact))
+        # across languages, how many of the query's words a name holds says little: the vectors rank
+        fused, total = self._fuse(keyword, vector, terms if mode != "vector" and not cross else [], repairs,
+                                  max(want, 20) + len(exact))
         exact_ids = {e.product.id for e in exact}
         ranked = exact + [h for h in fused if h.product.id not in exact_ids]
         confidence = self._confidence(query, ranked, exact)
@@ -332,6 +346,27 @@ class ProductSearch:
                            vector_rank=vector_rank.get(pid), similarity=dense[pid].best if pid in dense else None)
                 for pid in head[:keep]]
         return hits, len(ranked)
+
+    def _crosses(self, lang: str | None) -> bool:
+        """Whether a query in `lang` is searched by the multilingual vectors (another language, and they exist)."""
+        if not lang or lang == self.catalog_language or self.kb.document_embedder is None:
+            return False
+        now = self.kb.store.generation("product")
+        if self._ml is None or self._ml[0] != now:
+            self._ml = (now, multilingual.available(self.kb))
+        return self._ml[1]
+
+    def _multilingual(self, query: str, filters: SearchFilters, n: int) -> dict[str, _Dense]:
+        """Product id -> similarity of its multilingual vector to the query, for the nearest `n` products."""
+        hits = multilingual.nearest(self.kb, query, n if filters.is_empty() else n * 3)
+        order = [h.id for h in hits]
+        allowed = self._passing(order, filters) if not filters.is_empty() else set(order)
+        if not hits:
+            return {}
+        # e5's cosines crowd together (0.78-0.86): spread over [0, 1] so they weigh against the keyword score
+        floor, top = hits[-1].similarity, hits[0].similarity
+        spread = (top - floor) or 1.0
+        return {h.id: _Dense(floor=0.0, title=(h.similarity - floor) / spread) for h in hits if h.id in allowed}
 
     def _confidence(self, query: str, ranked: list[ProductHit], exact: list[ProductHit]) -> float:
         if exact:

@@ -112,7 +112,7 @@ class CatalogStore:
             else:
                 marks = ",".join("?" * len(ids)) or "''"
                 rows = self.db.query(f"SELECT * FROM faqs WHERE id IN ({marks})", list(ids))
-            return {r["id"]: Faq(r["id"], r["question"], r["answer"], r["topic"]) for r in rows}
+            return {r["id"]: Faq(r["id"], r["question"], r["answer"], r["topic"], r.get("lang")) for r in rows}
 
     def documents_for(self, product_id: str) -> list[Document]:
         """All documents about one product."""
@@ -296,8 +296,8 @@ class CatalogStore:
 
     def _insert_faq(self, f: Faq, digest: str, now: str) -> None:
         rowid = self.db.execute(
-            "INSERT INTO faqs (id, question, answer, topic, hash, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [f.id, f.question, f.answer, f.topic, digest, now],
+            "INSERT INTO faqs (id, question, answer, topic, lang, hash, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [f.id, f.question, f.answer, f.topic, f.lang, digest, now],
         ).lastrowid
         self._insert_keywords("faqs_fts", ("id", "question", "answer"), rowid,
                               [f.id, keyword_text(f.question), keyword_text(f.answer)])

@@ -13,7 +13,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-COLLECTIONS = {"product": "products", "faq": "faqs", "document": "documents"}
+COLLECTIONS = {"product": "products", "faq": "faqs", "document": "documents", "product_ml": "products_ml"}
 _BATCH = 4000
 
 

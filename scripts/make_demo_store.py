@@ -1412,10 +1412,20 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
+def translations(ids: set[str]) -> list[dict]:
+    """The hand-written translations already in faqs.jsonl ("<id>-<lang>"), kept for the entries still written."""
+    path = OUT_DIR / "faqs.jsonl"
+    if not path.is_file():
+        return []
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r for r in rows if r.get("lang", "en") != "en" and r["id"].removesuffix(f"-{r['lang']}") in ids]
+
+
 def main() -> None:
     rng = random.Random(SEED)
     products = build_products(rng)
-    faqs = [{"id": i, "topic": t, "question": q, "answer": a} for i, t, q, a in FAQS]
+    faqs = [{"id": i, "topic": t, "lang": "en", "question": q, "answer": a} for i, t, q, a in FAQS]
+    faqs += translations({f["id"] for f in faqs})
     documents = build_documents(rng, products)
     write_jsonl(OUT_DIR / "products.jsonl", products)
     write_jsonl(OUT_DIR / "faqs.jsonl", faqs)

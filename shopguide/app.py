@@ -20,7 +20,9 @@ from knowledge.spelling import Speller, default_word_list, read_word_list
 from bot.storefront import Storefront, build_storefront
 from bot.understanding import IntentClassifier, load_examples
 from bot.understanding.attributes import load_orders
+from bot.understanding.words import bundled_detector
 from bot.writer import Writer
+from knowledge import multilingual
 from knowledge.base import KnowledgeBase
 from knowledge.currency import dominant_currency
 from knowledge.evidence import EvidenceRetriever
@@ -186,6 +188,7 @@ def build_runtime(
         owned.add("kb")
     for kind in ("faq", "document"):  # kinds with a model of their own, which may have changed since ingest
         refresh_embeddings(kb, kind)
+    multilingual.sync(kb, kb.document_embedder, settings.multilingual_vectors)  # only what changed since the last
     memory = Memory(memory_path or settings.memory_db_path)
     use_llm = settings.llm_enabled if load_llm is None else load_llm
     if worker is None and use_llm and (load_llm or settings.chat_model_needed):
@@ -197,10 +200,11 @@ def build_runtime(
                     timeout=settings.llm_timeout_s, context_tokens=settings.llm_n_ctx, seller=storefront.seller,
                     sentences=settings.llm_connecting_sentence)
     services = Services(
-        settings=settings, kb=kb, search=ProductSearch(kb), faq=FaqMatcher(kb), evidence=EvidenceRetriever(kb),
+        settings=settings, kb=kb, search=ProductSearch(kb, catalog_language=settings.catalog_language), faq=FaqMatcher(kb), evidence=EvidenceRetriever(kb),
         memory=memory, writer=writer, vocab=build_vocabulary(kb, settings.attributes_file), recommender=Recommender(kb, memory),
         storefront=storefront, names=CatalogNames(kb.store), speller=open_speller(settings, kb),
         thesaurus=open_store_thesaurus(settings, kb), intents=open_intent_classifier(settings, kb),
+        language=bundled_detector(),
     )
     return Runtime(settings=settings, kb=kb, memory=memory, assistant=Assistant(services), services=services,
                    worker=worker if use_llm else None, owned=owned)

@@ -90,7 +90,7 @@ def _add_faq(sub) -> None:
 def _add_eval(sub) -> None:
     p = sub.add_parser("eval", help="measure search, FAQ and product-QA quality on labelled data",
                        description="Builds a throwaway store in a temporary directory and prints the metrics.")
-    esub = p.add_subparsers(dest="eval_kind", required=True, metavar="{search,faq,product-qa,understand}")
+    esub = p.add_subparsers(dest="eval_kind", required=True, metavar="{search,faq,product-qa,understand,languages}")
     s = esub.add_parser("search", help="nDCG@10, MRR@10, Recall@100 of product search")
     s.add_argument("--products", required=True)
     s.add_argument("--queries", required=True)
@@ -101,6 +101,8 @@ def _add_eval(sub) -> None:
     f.add_argument("--faqs", required=True)
     f.add_argument("--utterances", required=True)
     f.add_argument("--limit", type=int, help="evaluate only the first N utterances")
+    f.add_argument("--lang", choices=["en", "de", "fr", "es", "zh"],
+                   help="the utterances' language (default: told per utterance, as the chat tells it)")
     q = esub.add_parser("product-qa", help="P@1, nDCG@10 of evidence ranking within one product")
     q.add_argument("--products", required=True)
     q.add_argument("--documents", required=True)
@@ -118,6 +120,14 @@ def _add_eval(sub) -> None:
     u.add_argument("--run-out", metavar="FILE", help="write one JSON line per utterance: id, intent, confidence, slots")
     u.add_argument("--json", action="store_true")
     u.set_defaults(func="shopguide.evalunderstand:main")
+    g = esub.add_parser("languages", help="shopping questions per language through the assistant: right kind, budget, colour",
+                        description="Asks each question in a fresh conversation on a throwaway demo store.")
+    g.add_argument("queries", nargs="+", help="JSONL files: id, text, types, max_price?, color? (tests/fixtures/search_dev/)")
+    g.add_argument("--products", help="another catalog (JSONL) instead of the demo's")
+    g.add_argument("--vectors", choices=["auto", "on", "off"], default="auto", help="SHOPGUIDE_MULTILINGUAL_VECTORS")
+    g.add_argument("--limit", type=int, help="only the first N questions of each file")
+    g.add_argument("--json", action="store_true")
+    g.set_defaults(func="shopguide.evallanguages:main")
 
 
 def _add_platforms(sub) -> None:

@@ -39,6 +39,7 @@ def _steps(runtime: Runtime, query: str) -> list[tuple[str, Callable[[], Any]]]:
         steps.append(("document embedder", lambda: kb.document_embedder.encode_query(PRODUCT_QUESTION)))
     steps.append(("search index", lambda: s.search.search(query, top_k=5)))
     steps.append(("FAQ index", lambda: s.faq.rank(FAQ_QUESTION)))
+    steps.append(("FAQ index, other languages", s.faq.languages.warm))
     if s.speller is not None:
         steps.append(("typo index", lambda: s.speller.correct(query)))
     return steps

@@ -1,52 +1,127 @@
-"""A message clearly in another language is told, in that language, that the assistant speaks
-English; English messages, names and greetings are never mistaken for one."""
+"""Telling a message's language (the five understood, another, or none), reading other languages' general
+words through the word files, and answering in the customer's language end to end."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.language import NOTICES, other_language
+from bot.language import SUPPORTED, Detected, choose
+from bot.prices import parse_price
+from bot.slots import parse_ordinals
 from bot.types import IncomingMessage
-from shopguide.app import build_runtime
-from shopguide.settings import Settings
+from bot.understanding.words import bundled_detector, gloss_for
 
 
 @pytest.mark.parametrize("text, lang", [
     ("Ich suche Wanderschuhe", "de"), ("was kostet das erste?", "de"), ("Wo ist meine Bestellung?", "de"),
     ("Haben Sie Zelte für 2 Personen?", "de"), ("je cherche des chaussures de randonnée", "fr"),
     ("combien coûte la veste?", "fr"), ("busco botas de montaña baratas", "es"), ("¿cuánto cuesta el primero?", "es"),
-    ("cerco scarponi da trekking", "it"), ("ik zoek een regenjas", "nl"), ("procuro uma barraca para duas pessoas", "pt"),
+    ("Necesito una chaqueta de plumas", "es"), ("有没有轻一点的背包？", "zh"), ("第二个多少钱", "zh"),
+    ("do you have a tent for 2 people?", "en"), ("what is your return policy?", "en"),
+    ("show me the second one in blue", "en"), ("I want to cancel my order", "en"),
 ])
-def test_a_message_in_another_language_is_recognised(text, lang):
-    assert other_language(text) == lang and lang in NOTICES
+def test_a_message_in_one_of_the_five_is_recognised(text, lang):
+    assert bundled_detector().detect(text) == Detected(lang=lang)
 
 
-@pytest.mark.parametrize("text", [
-    "", "Wanderschuhe", "hola", "hallo", "merci", "la sportiva boots", "die cast model car", "was it waterproof?",
-    "is the Alpenkarr Ascent GTX waterproof?", "do you have a tent for 2 people?", "what is your return policy?",
-    "show me the second one in blue", "I want to cancel my order", "con edison light bulbs", "le creuset pan",
-    "hiking boots unter 100",  # mostly English: searched as usual
+@pytest.mark.parametrize("text, other", [
+    ("cerco scarponi da trekking per la montagna", "it"), ("ik zoek een regenjas voor mijn vrouw", "nl"),
+    ("Ищу тёплую куртку", "ru"), ("أبحث عن سترة", "ar"), ("אני מחפש מעיל", "he"), ("ジャケットを探しています", "ja"),
 ])
-def test_english_text_and_names_are_not_another_language(text):
-    assert other_language(text) is None
+def test_a_language_outside_the_five_is_named(text, other):
+    assert bundled_detector().detect(text) == Detected(other=other)
 
 
-def _msg(text: str) -> IncomingMessage:
-    return IncomingMessage(platform="test", user_id="u1", chat_id="c1", text=text)
+@pytest.mark.parametrize("text", ["", "42", "SG-HB-1001", "🙂🙂", "XL", "ok", "!!!", "Salomon"])
+def test_no_letters_or_a_lone_name_tell_no_language(text):
+    assert bundled_detector().detect(text).lang is None
 
 
-async def test_the_notice_is_in_the_language_and_in_english_and_can_be_switched_off(demo_kb, tmp_path):
-    on = build_runtime(Settings(data_dir=tmp_path / "on", _env_file=None), kb=demo_kb, load_llm=False,
-                       memory_path=tmp_path / "on.db")
-    off = build_runtime(Settings(data_dir=tmp_path / "off", english_only_notice=False, _env_file=None), kb=demo_kb,
-                        load_llm=False, memory_path=tmp_path / "off.db")
-    try:
-        reply = (await on.assistant.handle(_msg("Ich suche Wanderschuhe")))[0]
-        assert reply.intent == "other_language" and reply.text.startswith(NOTICES["de"])
-        assert "only help in English" in reply.text and any(b.action == "human" for b in reply.buttons)
-        assert not reply.products
-        assert (await on.assistant.handle(_msg("hiking boots")))[0].products  # English goes on as usual
-        assert (await off.assistant.handle(_msg("Ich suche Wanderschuhe")))[0].intent != "other_language"
-    finally:
-        on.close()
-        off.close()
+def test_the_answer_language_is_the_messages_else_the_conversations_else_the_platforms():
+    assert choose(Detected(lang="fr"), "de", "es") == "fr"
+    assert choose(Detected(), "de", "es-MX") == "de"
+    assert choose(Detected(), None, "es-MX") == "es"
+    assert choose(Detected(), None, "pt-BR") == "en"
+
+
+@pytest.mark.parametrize("lang, text, low, high", [
+    ("de", "Wanderschuhe unter 100 Euro", None, 100), ("de", "höchstens 80 €", None, 80),
+    ("de", "zwischen 50 und 80 Euro", 50, 80), ("fr", "moins de 50 €", None, 50),
+    ("fr", "veste entre 40 et 90 euros", 40, 90), ("es", "menos de 80 euros", None, 80),
+    ("es", "entre 50 y 80 euros", 50, 80), ("zh", "100欧元以下的背包", None, 100), ("zh", "不超过200欧元", None, 200),
+])
+def test_price_expressions_of_each_language_read_as_bounds(lang, text, low, high):
+    price = parse_price(gloss_for(lang).render(text))
+    assert price is not None and (price.min, price.max) == (low, high)
+
+
+@pytest.mark.parametrize("lang, text, n", [
+    ("de", "der zweite bitte", 2), ("fr", "le premier", 1), ("es", "la primera", 1), ("zh", "第二个", 2),
+    ("es", "el tercero", 3), ("de", "das letzte", -1),
+])
+def test_references_of_each_language_read_as_positions(lang, text, n):
+    assert parse_ordinals(gloss_for(lang).render(text)) == [n]
+
+
+def test_the_catalogs_own_words_are_kept_as_written():
+    assert "rot" in gloss_for("de").render("die rote Jacke", frozenset({"rote"}))
+
+
+def test_every_language_has_its_word_file_and_examples():
+    for lang in SUPPORTED:
+        if lang != "en":
+            assert len(gloss_for(lang).entries) > 100, lang
+
+
+def _msg(text: str, user: str = "u1", locale: str | None = None) -> IncomingMessage:
+    return IncomingMessage(platform="test", user_id=user, chat_id="c1", text=text, locale=locale)
+
+
+async def test_a_question_in_each_language_finds_the_english_catalogs_products(runtime_no_llm):
+    handle = runtime_no_llm.assistant.handle
+    cases = [("Necesito una chaqueta de plumas", "down jacket"), ("有没有轻一点的背包？", "backpack"),
+             ("Ich suche ein Zelt für die Familie", "tent"), ("je cherche un sac de couchage", "sleeping bag")]
+    for i, (text, kind) in enumerate(cases):
+        reply = (await handle(_msg(text, user=f"search-{i}")))[0]
+        assert reply.products, (text, reply.text)
+        titles = " ".join(f"{p.title}" for p in reply.products[:3]).lower()
+        types = {runtime_no_llm.kb.store.get_product(p.id).type for p in reply.products[:3]}
+        assert any(kind in (t or "") for t in types) or kind in titles, (text, types)
+
+
+async def test_a_budget_and_a_reference_in_german_work_on_the_english_catalog(runtime_no_llm):
+    handle = runtime_no_llm.assistant.handle
+    reply = (await handle(_msg("Ich suche Wanderschuhe unter 150 Euro")))[0]
+    assert reply.products and all(p.price is not None and p.price <= 150 for p in reply.products)
+    second = reply.products[1].id
+    detail = (await handle(_msg("der zweite")))[0]
+    assert detail.products and detail.products[0].id == second
+
+
+async def test_a_store_question_in_german_finds_the_stores_answer(runtime_no_llm):
+    reply = (await runtime_no_llm.assistant.handle(_msg("Wie lange dauert die Lieferung?")))[0]
+    assert reply.intent == "faq", reply.text
+    faqs = runtime_no_llm.kb.store.get_faqs()
+    assert any(f.answer in reply.text and f.family == "shipping-times" for f in faqs.values()), reply.text
+
+
+async def test_a_language_outside_the_five_is_answered_in_english_with_a_note(runtime_no_llm):
+    reply = (await runtime_no_llm.assistant.handle(_msg("cerco una giacca impermeabile per la montagna")))[0]
+    assert "English" in reply.text and "Deutsch" in reply.text and "中文" in reply.text
+
+
+async def test_the_customer_chooses_a_language_and_a_message_that_tells_none_keeps_it(runtime_no_llm):
+    assistant = runtime_no_llm.assistant
+    await assistant.handle(_msg("/language de"))
+    state = runtime_no_llm.memory.load_state("test:u1")
+    assert state.lang == "de"
+    await assistant.handle(_msg("42"))
+    assert runtime_no_llm.memory.load_state("test:u1").lang == "de"
+    unknown = (await assistant.handle(_msg("/language xx")))[0]
+    assert "/language de" in unknown.text
+
+
+@pytest.mark.parametrize("text", ["مرحبا، أريد حذاء", "🙂🙂🙂", "hiking boots unter 100 Euro bitte", "x" * 5000])
+async def test_mixed_right_to_left_and_letterless_messages_get_a_reply(runtime_no_llm, text):
+    replies = await runtime_no_llm.assistant.handle(_msg(text))
+    assert replies and replies[0].intent != "error"

@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "forget": "Erase everything I remember about you",
     "export": "Get your data as a JSON file",
     "human": "Ask for a person",
+    "language": "Choose the reply language, e.g. /language de",
 }
 
 # What each command becomes for the core: (text, action); "{args}" is replaced by the command's text.
@@ -32,6 +33,7 @@ _COMMAND_MAP: dict[str, tuple[str, str | None]] = {
     "forget": ("forget me", None),
     "export": ("export my data", None),
     "human": ("", "human"),
+    "language": ("/language {args}", None),
 }
 
 # Message content the bot can't read: attribute name on `Message` -> a word for the log.
