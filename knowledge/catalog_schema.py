@@ -88,7 +88,9 @@ def _attr_text(attributes: dict[str, Any]) -> str:
     parts = []
     for key, value in attributes.items():
         name = key.replace("_", " ")
-        if value is True:
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            parts.extend(" ".join(str(x) for x in v.values() if not isinstance(x, (bool, dict, list))) for v in value)
+        elif value is True:
             parts.append(name)
         elif value is False:
             continue

@@ -51,6 +51,10 @@ def product_codes(product: Product) -> set[str]:
         value = str(product.attributes[key]) if not isinstance(product.attributes[key], bool) else ""
         if len(value) >= 4 and any(ch.isdigit() for ch in value):  # a code, not a model name like "Aurora"
             codes.add(normalise_code(value))
+    for variant in product.attributes.get("variants") or ():  # a shop export's variants: their SKUs and barcodes
+        if isinstance(variant, dict):
+            codes.update(normalise_code(str(variant[key])) for key in CODE_KEYS & variant.keys()
+                         if len(str(variant[key])) >= 3)
     for token in _CODE.findall(product.title):
         if any(ch.isdigit() for ch in token) and any(ch.isalpha() for ch in token) and len(token) >= 4:
             codes.add(normalise_code(token))

@@ -89,7 +89,8 @@ def ingest(args: argparse.Namespace) -> int:
             kind = {"products": "product", "faqs": "faq", "documents": "document"}[args.kind]
             try:
                 reports = [ingest_file(kb, kind, Path(args.file), fmt=args.format, strict=args.strict,
-                                       prune=args.prune, progress=progress_bar(f"Embedding {args.kind}"))]
+                                       prune=args.prune, progress=progress_bar(f"Embedding {args.kind}"),
+                                       currency=settings.currency and settings.currency.upper())]
             except IngestError as exc:
                 print(f"shopguide: error: {exc}", file=sys.stderr)
                 if args.json:
