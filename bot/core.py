@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from bot import conversation as talk
+from bot import orders
 from bot import products as prod
 from bot import shopping as shop
 from bot.clarify import clarified, clarify, should_clarify
@@ -51,6 +52,7 @@ HANDLERS: dict[str, Handler] = {
     "buy": handle_buy,
     "catalog": talk.catalog_overview,
     "not_in_catalog": talk.not_in_catalog,
+    "order_status": orders.handle_order_status,
 }
 MAX_REROUTES = 3
 
@@ -87,6 +89,8 @@ class Assistant:
         typed = text  # as the user wrote it (logged), where `text` gets its typing errors corrected
         if msg.action:
             replies = await self._action(turn, msg.action, pending)
+        elif orders.is_link_command(text):
+            replies = orders.handle_link(s, turn)
         else:
             foreign = other_language(typed)
             u = await self._read(turn, pending, foreign)
@@ -99,7 +103,8 @@ class Assistant:
                 replies = await self._dispatch(turn, u, pending)
         if not turn.forgotten:
             memory.save_state(msg.user_key, turn.state)
-            memory.log_event(msg.user_key, msg.platform, turn.intent, typed, turn.results, turn.answered)
+            memory.log_event(msg.user_key, msg.platform, turn.intent, orders.mask_emails(typed), turn.results,
+                             turn.answered)
         if notices and replies:
             first = replies[0]
             notice = "\n".join(notices) + "\n\n"

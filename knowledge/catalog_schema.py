@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlite_utils
 
+from knowledge.order_store import m4_orders
 from knowledge.schema import Product
 from knowledge.specs import readable_spec
 from knowledge.text import keyword_text
@@ -65,7 +66,7 @@ def _m3_fts_rowids(db: sqlite_utils.Database) -> None:
     rebuild_keyword_index(db)
 
 
-MIGRATIONS = [_m1_catalog, _m2_keyword_text, _m3_fts_rowids]
+MIGRATIONS = [_m1_catalog, _m2_keyword_text, _m3_fts_rowids, m4_orders]
 
 
 def rebuild_keyword_index(db: sqlite_utils.Database) -> None:

@@ -11,7 +11,7 @@ import logging
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 from knowledge.catalog_schema import (
     MIGRATIONS, document_keyword_text, product_keyword_fields, rebuild_keyword_index, row_to_product,
 )
+from knowledge.order_store import OrderStore
 from knowledge.schema import CODE_KEYS, Document, Faq, Product
 from knowledge.text import keyword_text
 from shopguide.migrations import migrate, open_database, transaction
@@ -75,6 +76,15 @@ class CatalogStore:
         self.db = open_database(path)
         self.lock = threading.RLock()
         migrate(self.db, MIGRATIONS)
+        self.orders = OrderStore(self.db, self.lock)
+
+    def order_lines(self) -> Iterator[tuple[str, str, str | None, int]]:
+        """Every ingested order line naming a catalog product: (customer_key, product_id, timestamp, quantity).
+
+        `customer_key` is "email:<salted hash>" (Shopify orders) or "user:<id>" (plain CSV); a chat user's
+        `/link` maps them to one (`self.orders.linked_customer(user_key)`). Oldest first.
+        """
+        return self.orders.order_lines()
 
     # ----- reading -------------------------------------------------------------------
     def hashes(self, kind: str) -> dict[str, str]:

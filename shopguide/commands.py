@@ -85,6 +85,14 @@ def ingest(args: argparse.Namespace) -> int:
     try:
         if args.kind == "demo":
             reports = load_demo_store(kb, progress_bar("Embedding"))
+        elif args.kind == "orders":
+            from knowledge.order_ingest import ingest_orders
+
+            try:
+                reports = [ingest_orders(kb.store, Path(args.file))]
+            except IngestError as exc:
+                print(f"shopguide: error: {exc}", file=sys.stderr)
+                return 2
         else:
             kind = {"products": "product", "faqs": "faq", "documents": "document"}[args.kind]
             try:
