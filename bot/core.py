@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from bot import conversation as talk
+from bot import orders
 from bot import products as prod
 from bot import shopping as shop
 from bot.clarify import clarified, clarify, should_clarify
@@ -51,6 +52,7 @@ HANDLERS: dict[str, Handler] = {
     "buy": handle_buy,
     "catalog": talk.catalog_overview,
     "not_in_catalog": talk.not_in_catalog,
+    "order_status": orders.handle_order_status,
 }
 MAX_REROUTES = 3
 
@@ -91,6 +93,8 @@ class Assistant:
         elif typed.strip().lower().startswith(LANGUAGE_COMMAND):
             turn.state.pending = pending  # choosing a language answers nothing that was asked
             replies = self._choose_language(turn, typed.strip()[len(LANGUAGE_COMMAND):].strip())
+        elif orders.is_link_command(text):
+            replies = orders.handle_link(s, turn)
         else:
             if detected.other:  # a language outside the five: read as it comes, answered in English, said so
                 names = ", ".join(NAMES[code] for code in SUPPORTED)
@@ -100,7 +104,8 @@ class Assistant:
             replies = await self._dispatch(turn, u, pending)
         if not turn.forgotten:
             memory.save_state(msg.user_key, turn.state)
-            memory.log_event(msg.user_key, msg.platform, turn.intent, typed, turn.results, turn.answered)
+            memory.log_event(msg.user_key, msg.platform, turn.intent, orders.mask_emails(typed), turn.results,
+                             turn.answered)
         if notices and replies:
             first = replies[0]
             notice = "\n".join(notices) + "\n\n"

@@ -125,7 +125,20 @@ def attr_value(value: object) -> str:
         return "yes"
     if value is False:
         return "no"
+    if isinstance(value, list):  # a list of options, or a shop export's variants (one dict each)
+        return ", ".join(_variant_text(v) if isinstance(v, dict) else attr_value(v) for v in value)
     return str(value)
+
+
+_VARIANT_BOOKKEEPING = frozenset({"sku", "price", "regular_price", "stock", "in_stock"})
+
+
+def _variant_text(variant: dict) -> str:
+    """One variant of a shop export: "SKU (option, option)", marked when it is sold out."""
+    options = [str(v) for k, v in variant.items() if k not in _VARIANT_BOOKKEEPING and isinstance(v, str)
+               and k in ("color", "size", "material") or (isinstance(v, str) and k.startswith("option"))]
+    text = f"{variant.get('sku', '')} ({', '.join(options)})" if options else str(variant.get("sku", ""))
+    return text + (" sold out" if variant.get("in_stock") is False else "")
 
 
 def comparison_text(products: list[Product]) -> str:

@@ -179,6 +179,8 @@ async def which_of_kind(services: Services, turn: Turn, u: Understanding, questi
         seen = replace(u, colors=u.colors or u.ref_colors)  # "the black coat": black is what to look among
         found = await run_search(services, turn, search_query(seen), filters_from(seen), u.sort or "relevance")
         turn.state.shown = [p.id for p in found[:5]]
+        if len(found) == 1 and question is None:  # the catalog has one such product: it is the one meant
+            return await answer_about(services, turn, found[0], u)
     return which_one(services, turn, question or u.text)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlite_utils
 
+from knowledge.order_store import m4_orders
 from knowledge.schema import Product
 from knowledge.specs import readable_spec
 from knowledge.text import keyword_text
@@ -65,12 +66,12 @@ def _m3_fts_rowids(db: sqlite_utils.Database) -> None:
     rebuild_keyword_index(db)
 
 
-def _m4_faq_language(db: sqlite_utils.Database) -> None:
+def _m5_faq_language(db: sqlite_utils.Database) -> None:
     """FAQ entries carry the language they are written in (a store may have them in several)."""
     db.execute("ALTER TABLE faqs ADD COLUMN lang TEXT")
 
 
-MIGRATIONS = [_m1_catalog, _m2_keyword_text, _m3_fts_rowids, _m4_faq_language]
+MIGRATIONS = [_m1_catalog, _m2_keyword_text, _m3_fts_rowids, m4_orders, _m5_faq_language]
 
 
 def rebuild_keyword_index(db: sqlite_utils.Database) -> None:
@@ -93,7 +94,9 @@ def _attr_text(attributes: dict[str, Any]) -> str:
     parts = []
     for key, value in attributes.items():
         name = key.replace("_", " ")
-        if value is True:
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            parts.extend(" ".join(str(x) for x in v.values() if not isinstance(x, (bool, dict, list))) for v in value)
+        elif value is True:
             parts.append(name)
         elif value is False:
             continue

@@ -17,12 +17,14 @@ from typing import Any
 
 from knowledge.base import KnowledgeBase
 from knowledge import passages
-from knowledge.loaders import detect_format, read_rows
+from knowledge.loaders import RawRow, detect_format, read_rows
 from knowledge.passages import document_passages, faq_passages, product_metadata, product_passages
 from knowledge.schema import (
     Document, Faq, Product, RowError, aliases_for, content_hash, missing_columns, parse_document, parse_faq,
     parse_product, raw_id,
 )
+from knowledge.shop_formats import expected_columns
+from knowledge.shop_readers import ShopReader, detect_shop_format
 from knowledge.store import chunk_id, ingest_marker
 from shopguide.errors import IngestError
 
@@ -58,6 +60,7 @@ class IngestReport:
     unchanged: int = 0
     removed: int = 0
     rejected: int = 0
+    skipped: int = 0  # products a shop export marks as not for sale (draft, archived)
     embedded_chunks: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -79,7 +82,7 @@ class IngestReport:
         return {
             "kind": self.kind, "file": self.file, "rows": self.rows, "added": self.added,
             "updated": self.updated, "unchanged": self.unchanged, "removed": self.removed,
-            "rejected": self.rejected, "embedded_chunks": self.embedded_chunks,
+            "rejected": self.rejected, "skipped": self.skipped, "embedded_chunks": self.embedded_chunks,
             "problems": [{"file": p.file, "line": p.line, "reason": p.reason} for p in self.problems],
             "notes": self.notes,
         }
@@ -95,6 +98,7 @@ class ParsedFile:
     problems: list[RowProblem] = field(default_factory=list)
     rows: int = 0
     rejected_ids: set[str] = field(default_factory=set)  # ids of rejected rows, never pruned
+    skipped: dict[str, int] = field(default_factory=dict)  # products not for sale (draft, archived), by status
     unidentified: int = 0  # rejected rows whose id could not be read
 
     def reject(self, line: int, reason: str, item_id: str | None) -> None:
@@ -106,13 +110,26 @@ class ParsedFile:
             self.rejected_ids.add(item_id)
 
 
-def read_file(kind: str, path: Path, fmt: str | None = None) -> ParsedFile:
-    """Valid records of a file with their lines, plus the rejected rows; repeated ids after the first are rejected."""
+def read_file(kind: str, path: Path, fmt: str | None = None, *, currency: str | None = None) -> ParsedFile:
+    """Valid records of a file with their lines, plus the rejected rows; repeated ids after the first are rejected.
+
+    A product file may be a Shopify, WooCommerce or Google Merchant export (by `fmt` or its header):
+    its variants are grouped into products, and `currency` is the one a format without prices' currency uses.
+    """
     path = Path(path)
     parser = PARSERS[kind]
-    is_csv = detect_format(path, fmt) == "csv"
+    shop = detect_shop_format(path, fmt) if kind == "product" else None
+    if shop:
+        if shop != "merchant" and not currency:
+            raise IngestError(f"{path}: a {shop} export names no currency: set SHOPGUIDE_CURRENCY to the shop's "
+                              "currency code (for example EUR)")
+        rows: Iterable[RawRow] = ShopReader(path, shop, currency)
+        is_csv = False
+    else:
+        is_csv = detect_format(path, fmt, kind) == "csv"
+        rows = read_rows(path, fmt)
     out = ParsedFile(name=str(path))
-    for raw in read_rows(path, fmt):
+    for raw in rows:
         if is_csv and out.rows == 0 and isinstance(raw.data, dict):
             _check_header(kind, path, list(raw.data))
         out.rows += 1
@@ -129,6 +146,8 @@ def read_file(kind: str, path: Path, fmt: str | None = None) -> ParsedFile:
             continue
         out.lines[record.id] = raw.line
         out.records.append(record)
+    if isinstance(rows, ShopReader):
+        out.rows, out.skipped = rows.physical_rows, rows.skipped
     return out
 
 
@@ -145,8 +164,9 @@ def _check_header(kind: str, path: Path, columns: list[str]) -> None:
         name = missing[0]
         aliases = sorted(a for a, canon in aliases_for(kind).items() if canon == name)
         also = f" (or {', '.join(aliases)})" if aliases else ""
+        hint = f"; {expected_columns()}" if kind == "product" else ""
         raise IngestError(f"{path}:1: the CSV header has no {name!r} column{also}; "
-                          f"it has: {', '.join(columns)}")
+                          f"it has: {', '.join(columns)}{hint}")
 
 
 def ingest_file(
@@ -158,13 +178,18 @@ def ingest_file(
     strict: bool = False,
     prune: bool = False,
     progress: Progress | None = None,
+    currency: str | None = None,
 ) -> IngestReport:
     """Ingest one file of `kind` ("product", "faq" or "document"); raises `IngestError` if it cannot be read."""
-    parsed = read_file(kind, Path(path), fmt)
+    parsed = read_file(kind, Path(path), fmt, currency=currency)
     if kind == "document":
         _check_products_exist(kb, parsed)
     problems = sorted(parsed.problems, key=lambda p: p.line)
-    report = IngestReport(kind=kind, file=str(path), rows=parsed.rows, problems=problems, rejected=len(problems))
+    report = IngestReport(kind=kind, file=str(path), rows=parsed.rows, problems=problems, rejected=len(problems),
+                          skipped=sum(parsed.skipped.values()))
+    if parsed.skipped:
+        report.notes.append("skipped " + ", ".join(f"{n} {status}" for status, n in sorted(parsed.skipped.items()))
+                            + " products (not for sale)" + ("; --prune removes them from the store" if prune else ""))
     if strict and problems:
         report.notes.append(f"--strict: {len(problems)} bad rows, so the whole file was rejected; nothing was ingested")
         return report

@@ -45,16 +45,18 @@ class RawRow:
         return None if item is None or _bad_encoding(item) else item
 
 
-def detect_format(path: Path, fmt: str | None = None) -> str:
+def detect_format(path: Path, fmt: str | None = None, kind: str | None = None) -> str:
     """The file format from `fmt` or the file's extension."""
+    shops = "|shopify|woocommerce|merchant" if kind == "product" else ""
     if fmt:
         fmt = fmt.lower()
         if fmt not in FORMATS:
-            raise IngestError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+            raise IngestError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}{shops.replace('|', ', ')}")
         return fmt
     found = _EXTENSIONS.get(path.suffix.lower())
     if not found:
-        raise IngestError(f"{path}: cannot tell the format from the extension; pass --format csv|json|jsonl")
+        raise IngestError(f"{path}: cannot tell the format from the extension or the header; "
+                          f"pass --format csv|json|jsonl{shops}")
     return found
 
 

@@ -11,7 +11,7 @@ import logging
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 from knowledge.catalog_schema import (
     MIGRATIONS, document_keyword_text, product_keyword_fields, rebuild_keyword_index, row_to_product,
 )
+from knowledge.order_store import OrderStore
 from knowledge.schema import CODE_KEYS, Document, Faq, Product
 from knowledge.text import keyword_text
 from shopguide.migrations import migrate, open_database, transaction
@@ -51,6 +52,10 @@ def product_codes(product: Product) -> set[str]:
         value = str(product.attributes[key]) if not isinstance(product.attributes[key], bool) else ""
         if len(value) >= 4 and any(ch.isdigit() for ch in value):  # a code, not a model name like "Aurora"
             codes.add(normalise_code(value))
+    for variant in product.attributes.get("variants") or ():  # a shop export's variants: their SKUs and barcodes
+        if isinstance(variant, dict):
+            codes.update(normalise_code(str(variant[key])) for key in CODE_KEYS & variant.keys()
+                         if len(str(variant[key])) >= 3)
     for token in _CODE.findall(product.title):
         if any(ch.isdigit() for ch in token) and any(ch.isalpha() for ch in token) and len(token) >= 4:
             codes.add(normalise_code(token))
@@ -71,6 +76,15 @@ class CatalogStore:
         self.db = open_database(path)
         self.lock = threading.RLock()
         migrate(self.db, MIGRATIONS)
+        self.orders = OrderStore(self.db, self.lock)
+
+    def order_lines(self) -> Iterator[tuple[str, str, str | None, int]]:
+        """Every ingested order line naming a catalog product: (customer_key, product_id, timestamp, quantity).
+
+        `customer_key` is "email:<salted hash>" (Shopify orders) or "user:<id>" (plain CSV); a chat user's
+        `/link` maps them to one (`self.orders.linked_customer(user_key)`). Oldest first.
+        """
+        return self.orders.order_lines()
 
     # ----- reading -------------------------------------------------------------------
     def hashes(self, kind: str) -> dict[str, str]:

@@ -51,9 +51,12 @@ def _add_ingest(sub) -> None:
     p = sub.add_parser("ingest", help="load products, FAQs or documents from CSV, JSON or JSONL",
                        description="Load records into the store. Unchanged items are skipped, changed ones re-embedded. "
                                    "Bad rows are reported with file and line and skipped (exit code 1).")
-    p.add_argument("kind", choices=["products", "faqs", "documents", "demo"], help="what the file holds ('demo' loads the bundled demo store)")
-    p.add_argument("file", nargs="?", help="CSV, JSON (an array) or JSONL file")
-    p.add_argument("--format", choices=["csv", "json", "jsonl"], help="file format (default: from the extension)")
+    p.add_argument("kind", choices=["products", "faqs", "documents", "orders", "demo"],
+                   help="what the file holds ('demo' loads the bundled demo store)")
+    p.add_argument("file", nargs="?", help="CSV, JSON (an array) or JSONL file, a Shopify, WooCommerce or Google "
+                                           "Merchant export, or (products) the http(s) URL of one")
+    p.add_argument("--format", choices=["csv", "json", "jsonl", "shopify", "woocommerce", "merchant"],
+                   help="file format (default: from the header, else the extension)")
     p.add_argument("--strict", action="store_true", help="reject the whole file if any row is bad")
     p.add_argument("--prune", action="store_true", help="remove stored items that are absent from the file")
     p.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -85,11 +85,20 @@ def ingest(args: argparse.Namespace) -> int:
     try:
         if args.kind == "demo":
             reports = load_demo_store(kb, progress_bar("Embedding"))
+        elif args.kind == "orders":
+            from knowledge.order_ingest import ingest_orders
+
+            try:
+                reports = [ingest_orders(kb.store, Path(args.file))]
+            except IngestError as exc:
+                print(f"shopguide: error: {exc}", file=sys.stderr)
+                return 2
         else:
             kind = {"products": "product", "faqs": "faq", "documents": "document"}[args.kind]
             try:
                 reports = [ingest_file(kb, kind, Path(args.file), fmt=args.format, strict=args.strict,
-                                       prune=args.prune, progress=progress_bar(f"Embedding {args.kind}"))]
+                                       prune=args.prune, progress=progress_bar(f"Embedding {args.kind}"),
+                                       currency=settings.currency and settings.currency.upper())]
             except IngestError as exc:
                 print(f"shopguide: error: {exc}", file=sys.stderr)
                 if args.json:

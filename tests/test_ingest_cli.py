@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
-REPORT_KEYS = {"kind", "file", "rows", "added", "updated", "unchanged", "removed", "rejected", "embedded_chunks",
+REPORT_KEYS = {"kind", "file", "rows", "added", "updated", "unchanged", "removed", "rejected", "skipped", "embedded_chunks",
                "problems", "notes"}
 
 

@@ -34,6 +34,7 @@ _COMMAND_MAP: dict[str, tuple[str, str | None]] = {
     "export": ("export my data", None),
     "human": ("", "human"),
     "language": ("/language {args}", None),
+    "link": ("/link {args}", None),  # link this chat to one's orders: /link ORDER-NUMBER EMAIL
 }
 
 # Message content the bot can't read: attribute name on `Message` -> a word for the log.
