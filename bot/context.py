@@ -13,6 +13,7 @@ from bot.types import IncomingMessage
 from bot.writer import Writer
 
 if TYPE_CHECKING:
+    from bot.handoff import Handoffs
     from bot.understanding import IntentClassifier
     from bot.recommend import Recommender
     from knowledge.base import KnowledgeBase
@@ -42,6 +43,7 @@ class Services:
     speller: "Speller | None" = None  # typo correction; None when off
     thesaurus: "Thesaurus | None" = None  # the catalog's names for other names; None when off
     intents: "IntentClassifier | None" = None  # intents learned from example utterances
+    handoffs: "Handoffs | None" = None  # handing conversations to staff; None: requests are only recorded
 
 
 # What a reply left waiting for the next message (`ConversationState.pending`), besides "confirm_forget":

@@ -85,18 +85,25 @@ class Assistant:
         pending = turn.state.pending
         turn.state.pending = None
         typed = text  # as the user wrote it (logged), where `text` gets its typing errors corrected
+        held: list[Reply] | None = None
         if msg.action:
-            replies = await self._action(turn, msg.action, pending)
+            held = s.handoffs.hold(turn, pending) if s.handoffs else None  # a person holds the conversation
+            replies = held if held is not None else await self._action(turn, msg.action, pending)
         else:
             foreign = other_language(typed)
             u = await self._read(turn, pending, foreign)
             turn.intent = u.intent
             lang = foreign if s.settings.english_only_notice and u.intent not in _UNIVERSAL else None
-            if lang:
+            held = s.handoffs.hold(turn, pending) if s.handoffs else None
+            if held is not None:
+                replies = held
+            elif lang:
                 turn.state.pending = pending  # an offer still stands for the "yes" that may follow in English
                 replies = talk.other_language(s, turn, lang)
             else:
                 replies = await self._dispatch(turn, u, pending)
+        if s.handoffs is not None:  # staff see what the assistant answers; two unanswered questions go to staff
+            replies = s.handoffs.after_turn(s, turn, replies, held is not None)
         if not turn.forgotten:
             memory.save_state(msg.user_key, turn.state)
             memory.log_event(msg.user_key, msg.platform, turn.intent, typed, turn.results, turn.answered)
