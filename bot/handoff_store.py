@@ -198,8 +198,8 @@ class HandoffStore:
         """Switch who answers; the switch is a transcript event (told to the staff desk)."""
         assert mode in MODES
         with self.lock, transaction(self.db):
-            self.db.execute("UPDATE handoffs SET mode = ?, taken_by = coalesce(taken_by, ?), told = 0 WHERE id = ?",
-                            [mode, by, handoff.id])
+            self.db.execute("UPDATE handoffs SET told = CASE WHEN mode = ? THEN told ELSE 0 END, mode = ?, "
+                            "taken_by = coalesce(taken_by, ?) WHERE id = ?", [mode, mode, by, handoff.id])
             self._add(handoff.id, "system", "mode", by, mode, desk_target(handoff.desk))
         if handoff.desk:
             self._wake(desk_target(handoff.desk))  # type: ignore[arg-type]
