@@ -14,6 +14,7 @@ from bot.writer import Writer
 
 if TYPE_CHECKING:
     from bot.language import LanguageDetector
+    from bot.handoff import Handoffs
     from bot.understanding import IntentClassifier
     from bot.recommend import Recommender
     from knowledge.base import KnowledgeBase
@@ -44,6 +45,7 @@ class Services:
     thesaurus: "Thesaurus | None" = None  # the catalog's names for other names; None when off
     intents: "IntentClassifier | None" = None  # intents learned from example utterances
     language: "LanguageDetector | None" = None  # tells a message's language; None: the bundled data's detector
+    handoffs: "Handoffs | None" = None  # handing conversations to staff; None: requests are only recorded
 
 
 # What a reply left waiting for the next message (`ConversationState.pending`), besides "confirm_forget":

@@ -7,6 +7,7 @@ import json
 
 from bot.context import Reroute, Services, Turn, offer
 from bot.filtering import apply_preferences, filters_from
+from bot.handoff import TEXTS as handoff_texts
 from bot.memory import Memory
 from bot.nlu import Understanding, about_a_purchase
 from bot.present import format_price
@@ -50,7 +51,11 @@ def thanks(services: Services, turn: Turn, u: Understanding | None = None) -> li
 
 
 def human(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
-    """Hand the conversation to a person."""
+    """Hand the conversation to a person (asked for, or "yes" to the offer of one)."""
+    if services.handoffs is not None:
+        asked = (u is not None and u.intent == "human") or (turn.msg.action == "human" and not turn.text)
+        return services.handoffs.start(services, turn, "asked" if asked else "offer",
+                                       None if asked else services.handoffs.last_question(services, turn))
     services.memory.record(turn.user, "handoff", None, turn.text)
     return [Reply(text="I've asked a member of our team to take over. A person will reply here as soon as possible "
                        "(usually within one business day). Meanwhile I'm happy to keep helping.", intent=turn.intent)]
@@ -293,5 +298,9 @@ def ask_forget(services: Services, turn: Turn, u: Understanding | None = None) -
 def do_forget(services: Services, turn: Turn) -> list[Reply]:
     """Erase every row of the user."""
     deleted = services.memory.forget(turn.user)
+    note = ""
+    if services.handoffs is not None and (erased := services.handoffs.store.forget_handoffs(turn.user)):
+        deleted += erased
+        note = handoff_texts["erased_note"]
     turn.forgotten = True
-    return [Reply(text=f"Done. I've erased everything I had about you ({deleted} records).", intent="forget")]
+    return [Reply(text=f"Done. I've erased everything I had about you ({deleted} records).{note}", intent="forget")]

@@ -88,8 +88,10 @@ class Assistant:
         turn.state.pending = None
         typed = text  # as the user wrote it (logged), where `text` gets its typing errors corrected
         detected = self._language(turn, typed)
+        held: list[Reply] | None = None
         if msg.action:
-            replies = await self._action(turn, msg.action, pending)
+            held = s.handoffs.hold(turn, pending) if s.handoffs else None  # a person holds the conversation
+            replies = held if held is not None else await self._action(turn, msg.action, pending)
         elif typed.strip().lower().startswith(LANGUAGE_COMMAND):
             turn.state.pending = pending  # choosing a language answers nothing that was asked
             replies = self._choose_language(turn, typed.strip()[len(LANGUAGE_COMMAND):].strip())
@@ -101,7 +103,10 @@ class Assistant:
                 notices.append(f"(I understand {names}; I'll answer in English.)")
             u = await self._read(turn, pending, fix_typos=not detected.other)
             turn.intent = u.intent
-            replies = await self._dispatch(turn, u, pending)
+            held = s.handoffs.hold(turn, pending) if s.handoffs else None
+            replies = held if held is not None else await self._dispatch(turn, u, pending)
+        if s.handoffs is not None:  # staff see what the assistant answers; two unanswered questions go to staff
+            replies = s.handoffs.after_turn(s, turn, replies, held is not None)
         if not turn.forgotten:
             memory.save_state(msg.user_key, turn.state)
             memory.log_event(msg.user_key, msg.platform, turn.intent, orders.mask_emails(typed), turn.results,

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
+from bot.handoff_store import migrate_handoffs
 from shopguide.migrations import migrate, open_database, transaction
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def _m2_delivery(db: sqlite_utils.Database) -> None:
         subject TEXT, detail TEXT, created_at TEXT NOT NULL)""")
 
 
-MIGRATIONS = [_m1_memory, _m2_delivery]
+MIGRATIONS = [_m1_memory, _m2_delivery, migrate_handoffs]
 
 
 def now_iso() -> str:
@@ -192,6 +193,13 @@ class Memory:
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [user_key, platform, intent, text[:300], results, int(answered), now_iso()],
             )
+
+    def recent_events(self, user_key: str, limit: int = 6) -> list[dict[str, Any]]:
+        """The user's latest handled turns (intent, text, answered), oldest first."""
+        with self.lock:
+            rows = list(self.db.query("SELECT intent, text, answered, created_at FROM events WHERE user_key = ? "
+                                      "ORDER BY id DESC LIMIT ?", [user_key, limit]))
+        return rows[::-1]
 
     def events_since(self, days: int) -> list[dict[str, Any]]:
         """All events of the last `days` days."""

@@ -12,6 +12,8 @@ from pathlib import Path
 from bot.context import Services
 from bot.core import Assistant
 from bot.grounding import GroundingCheck
+from bot.handoff import Handoffs
+from bot.handoff_store import HandoffStore
 from bot.memory import Memory
 from bot.recommend import Recommender
 from bot.slots import Vocabulary
@@ -205,6 +207,7 @@ def build_runtime(
         storefront=storefront, names=CatalogNames(kb.store), speller=open_speller(settings, kb),
         thesaurus=open_store_thesaurus(settings, kb), intents=open_intent_classifier(settings, kb),
         language=bundled_detector(),
+        handoffs=Handoffs.build(HandoffStore(memory.db, memory.lock), settings),
     )
     return Runtime(settings=settings, kb=kb, memory=memory, assistant=Assistant(services), services=services,
                    worker=worker if use_llm else None, owned=owned)

@@ -147,6 +147,29 @@ def _add_platforms(sub) -> None:
     s.add_argument("--port", type=int, default=3000)
     s.add_argument("--host", default="0.0.0.0")
     s.set_defaults(func="adapters.slack.run:main")
+    v = sub.add_parser("serve", help="run every configured platform (Telegram, Slack) in one process",
+                       description="Runs the Telegram bot when SHOPGUIDE_TELEGRAM_TOKEN is set and the Slack app when "
+                                   "SHOPGUIDE_SLACK_BOT_TOKEN and SHOPGUIDE_SLACK_SIGNING_SECRET are, with one core, "
+                                   "model and store; handoffs go from customers' chats to SHOPGUIDE_SLACK_HANDOFF_CHANNEL.")
+    v.add_argument("--telegram-webhook-url", help="public URL Telegram should call; enables webhook mode")
+    v.add_argument("--telegram-listen", default="0.0.0.0", help="address of the Telegram webhook server")
+    v.add_argument("--telegram-port", type=int, default=8443, help="port of the Telegram webhook server")
+    v.add_argument("--slack-http", action="store_true", help="serve Slack's /slack/events over HTTP, not Socket Mode")
+    v.add_argument("--port", type=int, default=3000, help="the Slack HTTP port")
+    v.add_argument("--host", default="0.0.0.0", help="the Slack HTTP address")
+    v.set_defaults(func="adapters.serve:main")
+    h = sub.add_parser("handoffs", help="list, answer and close conversations handed to staff",
+                       description="For a shop without Slack (set SHOPGUIDE_HANDOFF_CONSOLE=true): the running bot "
+                                   "delivers replies written here.")
+    hsub = h.add_subparsers(dest="handoff_action", metavar="{list,reply,close}")
+    hsub.add_parser("list", help="open handoffs with their latest messages (the default)")
+    r = hsub.add_parser("reply", help="answer a customer")
+    r.add_argument("id", type=int)
+    r.add_argument("text")
+    r.add_argument("--name", default=None, help="the name the customer sees (default: a member of our team)")
+    c = hsub.add_parser("close", help="hand a conversation back to the assistant")
+    c.add_argument("id", type=int)
+    h.set_defaults(func="adapters.console_handoffs:main", handoff_action="list")
 
 
 def _add_misc(sub) -> None:

@@ -126,7 +126,21 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
-    slack_staff: str = Field("", description="Comma-separated Slack user or channel ids allowed to use /shop.")
+    slack_staff: str = Field("", description="Comma-separated Slack user or channel ids allowed to use /shop; "
+                                             "only the user ids may answer customers in handoff threads.")
+    slack_handoff_channel: str | None = Field(
+        None, description="Slack channel id where a customer's request for a person becomes a thread staff answer in.")
+
+    # Handoff to staff
+    handoff_console: bool = Field(
+        False, description="Staff answer handoffs with `shopguide handoffs` (for a shop without Slack).")
+    handoff_timeout_h: float = Field(
+        24.0, gt=0, description="Hours without a staff reply after which a handoff goes back to the assistant.")
+    staff_hours: str | None = Field(
+        None, description="When staff answer, e.g. `Mon-Fri 09:00-17:00 Europe/Berlin`; outside them a customer "
+                          "asking for a person is told when someone will see it. Default: always.")
+    shop_contact: str | None = Field(
+        None, description="How to reach the shop otherwise (e-mail, phone), told when no one can answer in the chat.")
 
     # Logging
     log_level: str = "INFO"
@@ -162,6 +176,10 @@ class Settings(BaseSettings):
     def chroma_dir(self) -> Path:
         """Directory of the Chroma persistent store."""
         return self.data_dir / "chroma"
+
+    def staff_users(self) -> set[str]:
+        """Slack user ids of staff (a listed channel does not make its members staff for handoff replies)."""
+        return {i for i in self.staff_ids() if i[:1] in ("U", "W")}
 
     def staff_ids(self) -> set[str]:
         """Slack user or channel ids allowed to run staff commands."""

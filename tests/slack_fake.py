@@ -50,6 +50,7 @@ class FakeSlack:
         self.port = 0
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_acks: list[dict[str, Any]] = []
+        self.users: dict[str, str] = {"U111": "Anna"}  # users.info display names
 
     # ----- lifecycle --------------------------------------------------------------------------
     async def start(self) -> "FakeSlack":
@@ -144,6 +145,12 @@ class FakeSlack:
             ts = params.get("ts") or f"1700001000.{next(self._ts):06d}"
             return {"ok": True, "channel": params.get("channel"), "ts": ts,
                     "message": {"text": params.get("text"), "ts": ts, "bot_id": "BBOT"}}
+        if method == "users.info":
+            user = str(params.get("user"))
+            if user not in self.users:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": {"id": user, "name": self.users[user].lower(),
+                                         "profile": {"display_name": self.users[user]}}}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._files):04d}"
             return {"ok": True, "file_id": file_id, "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}"}

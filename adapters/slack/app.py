@@ -20,6 +20,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import convert
+from adapters.slack.handoff import HandoffDesk
 from adapters.slack.render import render_reply
 from adapters.slack.staff import REFUSAL, StaffOutput, StaffTools
 from bot.types import IncomingMessage, Reply
@@ -57,6 +58,8 @@ class SlackBot:
         self.app = AsyncApp(client=self.client, signing_secret=self.signing_secret, name="shopguide",
                             logger=logging.getLogger("slack_bolt"))
         self._tasks: set[asyncio.Task] = set()
+        handoffs = runtime.services.handoffs
+        self.desk = HandoffDesk(self, handoffs) if handoffs is not None and settings.slack_handoff_channel else None
         self._register()
 
     # ----- background work ----------------------------------------------------------------
@@ -95,6 +98,9 @@ class SlackBot:
         @app.event("message", matchers=[is_dm])
         async def on_dm(body: dict, event: dict) -> None:
             self._start_event(body, event)
+
+        if self.desk is not None:  # staff replies in handoff threads, before the catch-all below
+            self.desk.register(app)
 
         @app.event(re.compile(".*"))
         async def on_other_event(event: dict) -> None:

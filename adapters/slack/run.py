@@ -57,12 +57,17 @@ async def _serve(runtime, args: argparse.Namespace, http: bool) -> int:
 
     await warm_up(runtime)  # models and indexes load now, not on the first customer's message
     bot = create_bot(runtime)
+    stop = asyncio.Event()
+    outboxes = [asyncio.create_task(o.run(stop)) for o in (bot.desk.outboxes() if bot.desk else [])]
     try:
         if http:
             await _serve_http(bot, args.host, args.port)
         else:
             await _serve_socket_mode(bot, runtime.settings.slack_app_token.get_secret_value())
     finally:
+        stop.set()
+        if outboxes:
+            await asyncio.wait(outboxes, timeout=10)
         await bot.drain(timeout=10)
     return 0
 

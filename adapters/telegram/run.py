@@ -52,7 +52,8 @@ async def _run(runtime, token: str, settings: Settings, webhook: WebhookConfig |
     from shopguide.warmup import warm_up
 
     await warm_up(runtime)  # models and indexes load now, not on the first customer's message
-    app = build_application(TelegramBot(runtime.assistant, runtime.memory), token, settings.telegram_api_url)
+    behaviour = TelegramBot(runtime.assistant, runtime.memory)
+    app = build_application(behaviour, token, settings.telegram_api_url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -60,7 +61,17 @@ async def _run(runtime, token: str, settings: Settings, webhook: WebhookConfig |
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # not the main thread, or no signals here
             pass
-    await serve(app, stop, webhook=webhook)
+    relay = None
+    if runtime.services.handoffs is not None:  # staff replies for Telegram customers, from this or another process
+        from adapters.telegram.relay import telegram_outbox
+
+        relay = asyncio.create_task(telegram_outbox(runtime.services.handoffs, behaviour, app.bot).run(stop))
+    try:
+        await serve(app, stop, webhook=webhook)
+    finally:
+        stop.set()
+        if relay is not None:
+            await relay
 
 
 def main(args: argparse.Namespace) -> int:

@@ -1,0 +1,93 @@
+"""The core's handoff behaviour with the real runtime (no platforms): honest texts, hours, timeouts, modes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bot.handoff import TEXTS
+from bot.types import IncomingMessage
+from shopguide.app import build_runtime
+from shopguide.settings import Settings
+
+
+def make(demo_kb, tmp_path, **settings):
+    s = Settings(data_dir=tmp_path / "data", _env_file=None, llm_enabled=False, **settings)
+    return build_runtime(s, kb=demo_kb, load_llm=False, memory_path=tmp_path / "m.db")
+
+
+def msg(text="", action=None, user="7"):
+    return IncomingMessage(platform="telegram", user_id=user, chat_id=user, text=text, action=action, user_name="Eve")
+
+
+@pytest.fixture
+def desk(demo_kb, tmp_path):
+    rt = make(demo_kb, tmp_path, slack_handoff_channel="CHAND", shop_contact="help@shop.example")
+    yield rt
+    rt.close()
+
+
+async def test_without_a_desk_the_customer_is_told_the_truth(demo_kb, tmp_path):
+    rt = make(demo_kb, tmp_path, shop_contact="help@shop.example")
+    try:
+        [reply] = await rt.assistant.handle(msg(action="human"))
+        assert reply.text == TEXTS["no_staff"].format(contact=TEXTS["contact"].format(contact="help@shop.example"))
+        assert "will reply here" not in reply.text
+        assert rt.services.handoffs.store.active("telegram:7") is None
+    finally:
+        rt.close()
+
+
+async def test_outside_staff_hours_the_assistant_keeps_helping(demo_kb, tmp_path):
+    today = datetime.now(timezone.utc).strftime("%a")
+    other = "Mon" if today != "Mon" else "Tue"
+    rt = make(demo_kb, tmp_path, slack_handoff_channel="CHAND", staff_hours=f"{other} 09:00-17:00 UTC")
+    try:
+        [reply] = await rt.assistant.handle(msg(action="human"))
+        assert "no one is in right now" in reply.text and f"{other} 09:00" in reply.text
+        handoff = rt.services.handoffs.store.active("telegram:7")
+        assert handoff.mode == "bot"
+        replies = await rt.assistant.handle(msg("waterproof hiking boots"))
+        assert replies and replies[0].products, "the assistant answers while no one is in"
+        roles = [m["role"] for m in rt.services.handoffs.store.transcript(handoff.id)]
+        assert roles[-2:] == ["customer", "assistant"], "staff will see both in the thread"
+    finally:
+        rt.close()
+
+
+async def test_yes_to_the_offer_hands_over_with_the_unanswered_question(desk):
+    first = await desk.assistant.handle(msg("do you offer a student discount on birthdays in Antarctica?"))
+    assert "person" in first[0].text
+    [started] = await desk.assistant.handle(msg("yes"))
+    assert started.text == TEXTS["started"]
+    handoff = desk.services.handoffs.store.active("telegram:7")
+    assert handoff.origin == "offer" and "student discount" in handoff.reason
+    assert await desk.assistant.handle(msg("/human", action="human")) == [], "held: it goes to the thread"
+
+
+async def test_a_timed_out_handoff_goes_back_to_the_assistant(desk):
+    await desk.assistant.handle(msg(action="human"))
+    store = desk.services.handoffs.store
+    handoff = store.active("telegram:7")
+    old = (datetime.now(timezone.utc) - timedelta(hours=25)).isoformat(timespec="seconds")
+    store.db.execute("UPDATE handoffs SET created_at = ? WHERE id = ?", [old, handoff.id])
+    assert desk.services.handoffs.expire() == 1
+    assert store.active("telegram:7") is None
+    told = [m["text"] for m in store.transcript(handoff.id) if m["role"] == "assistant"]
+    assert told and told[0].startswith("No one from the shop has answered for 24 hours")
+    replies = await desk.assistant.handle(msg("waterproof hiking boots"))
+    assert replies[0].products
+
+
+async def test_bot_mode_lets_the_assistant_answer_and_data_rights_always_work(desk):
+    await desk.assistant.handle(msg(action="human"))
+    store = desk.services.handoffs.store
+    assert await desk.assistant.handle(msg("hello?")) == []
+    store.set_mode(store.active("telegram:7"), "bot", "U111")
+    assert (await desk.assistant.handle(msg("waterproof hiking boots")))[0].products
+    store.set_mode(store.active("telegram:7"), "person", "U111")
+    [ask] = await desk.assistant.handle(msg("forget me"))
+    assert ask.intent == "forget", "a person holding the chat never blocks erasure"
+    [done] = await desk.assistant.handle(msg("yes"))
+    assert TEXTS["erased_note"] in done.text and store.active("telegram:7") is None
