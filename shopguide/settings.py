@@ -114,6 +114,13 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     slack_staff: str = Field("", description="Comma-separated Slack user or channel ids allowed to use /shop.")
 
+    # Privacy
+    retention_days: int = Field(
+        90, ge=1, description="Days that conversation text is kept (messages, events, conversation state, the text of "
+                              "searches); older text is purged daily while a bot runs, and by `shopguide privacy purge`.")
+    preference_retention_days: int = Field(
+        365, ge=1, description="Days without any visit after which a customer's preferences and product history go.")
+
     # Logging
     log_level: str = "INFO"
 
