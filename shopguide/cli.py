@@ -160,7 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="FILE", help="TOML settings file (also SHOPGUIDE_CONFIG)")
     parser.add_argument("--log-level", help="log level (default: SHOPGUIDE_LOG_LEVEL or INFO)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_console, _add_ingest, _add_search, _add_faq, _add_eval, _add_platforms, _add_misc):
+    from shopguide.privacycli import add_parser as _add_privacy
+
+    for add in (_add_console, _add_ingest, _add_search, _add_faq, _add_eval, _add_platforms, _add_misc, _add_privacy):
         add(sub)
     return parser
 

@@ -53,16 +53,19 @@ def _build_runtime(settings):
 
 async def _serve(runtime, args: argparse.Namespace, http: bool) -> int:
     from adapters.slack.app import create_bot
+    from bot.privacy import start_daily_purge
     from shopguide.warmup import warm_up
 
     await warm_up(runtime)  # models and indexes load now, not on the first customer's message
     bot = create_bot(runtime)
+    purging = start_daily_purge(runtime.memory, runtime.settings)  # retention: conversation text past its days goes
     try:
         if http:
             await _serve_http(bot, args.host, args.port)
         else:
             await _serve_socket_mode(bot, runtime.settings.slack_app_token.get_secret_value())
     finally:
+        purging.cancel()
         await bot.drain(timeout=10)
     return 0
 

@@ -49,6 +49,7 @@ def _api_host(base_url: str) -> str:
 
 
 async def _run(runtime, token: str, settings: Settings, webhook: WebhookConfig | None) -> None:
+    from bot.privacy import start_daily_purge
     from shopguide.warmup import warm_up
 
     await warm_up(runtime)  # models and indexes load now, not on the first customer's message
@@ -60,7 +61,11 @@ async def _run(runtime, token: str, settings: Settings, webhook: WebhookConfig |
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # not the main thread, or no signals here
             pass
-    await serve(app, stop, webhook=webhook)
+    purging = start_daily_purge(runtime.memory, settings)  # retention: conversation text past its days goes
+    try:
+        await serve(app, stop, webhook=webhook)
+    finally:
+        purging.cancel()
 
 
 def main(args: argparse.Namespace) -> int:
