@@ -142,7 +142,7 @@ def _add_misc(sub) -> None:
     c.add_argument("--json", action="store_true")
     c.set_defaults(func="shopguide.commands:config")
     b = sub.add_parser("bench", help="measure latency, throughput and memory",
-                       description="Benchmarks: turn, llm, concurrency, search, ingest, memory, startup, telegram.")
+                       description="Benchmarks: turn, llm, concurrency, search, ingest, memory, startup, telegram, privacy.")
     b.add_argument("sections", nargs="*", help="sections to run (default: all)")
     b.add_argument("--store", choices=["demo", "homedepot"], default="demo", help="store for search/ingest/memory")
     b.add_argument("--users", type=int, default=20, help="simulated users for the concurrency section")
