@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -37,7 +38,7 @@ def scrub_database(db: sqlite_utils.Database) -> None:
     touch them), merge every FTS5 index (dropping deleted entries), then checkpoint the WAL and truncate it,
     so no copy of a deleted row is left in the index or the log. Pair with `PRAGMA secure_delete = ON`."""
     rows = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql LIKE '%USING fts5%'").fetchall()
-    with transaction(db):
+    with transaction(db) if rows else nullcontext():
         for name, sql in rows:
             quoted = '"' + name.replace('"', '""') + '"'
             if "content=" in sql.replace(" ", "").lower() and "content=''" not in sql.replace(" ", "").lower():
