@@ -1,5 +1,6 @@
 """Per-user memory in SQLite (sqlite-utils, with migrations): conversation state, preferences,
-interactions and events. Survives restarts; a user can see, export and erase all of it."""
+interactions, events and last visits. Survives restarts; a user can see, export and erase all of it,
+and what outlives its retention period is purged here (bot/privacy.py decides when)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import logging
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -16,12 +17,13 @@ from typing import Any
 import sqlite_utils
 
 from bot.handoff_store import migrate_handoffs
-from shopguide.migrations import migrate, open_database, transaction
+from shopguide.migrations import migrate, open_database, scrub_database, transaction
 
 log = logging.getLogger(__name__)
 
 # Tables holding a user's data, each keyed by `user_key`; forget/export cover exactly these.
-USER_TABLES = ("conversations", "preferences", "interactions", "events")
+USER_TABLES = ("conversations", "preferences", "interactions", "events", "last_seen")
+Clock = Callable[[], datetime]
 
 
 def _m1_memory(db: sqlite_utils.Database) -> None:
@@ -49,12 +51,36 @@ def _m2_delivery(db: sqlite_utils.Database) -> None:
         subject TEXT, detail TEXT, created_at TEXT NOT NULL)""")
 
 
-MIGRATIONS = [_m1_memory, _m2_delivery, migrate_handoffs]
+def _m4_retention(db: sqlite_utils.Database) -> None:
+    """The day of each customer's last visit (which purging conversation text keeps), and per-day counts
+    of purged events (for `/shop stats`, without any text); existing customers get their latest row's day."""
+    db.execute("CREATE TABLE last_seen (user_key TEXT PRIMARY KEY, day TEXT NOT NULL)")
+    db.execute("""INSERT INTO last_seen (user_key, day)
+        SELECT user_key, substr(max(at), 1, 10) FROM (
+            SELECT user_key, created_at AS at FROM events UNION ALL SELECT user_key, updated_at FROM conversations
+            UNION ALL SELECT user_key, created_at FROM preferences UNION ALL SELECT user_key, created_at FROM interactions)
+        GROUP BY user_key""")
+    db.execute("""CREATE TABLE event_counts (
+        day TEXT NOT NULL, platform TEXT NOT NULL, turns INTEGER NOT NULL, conversations INTEGER NOT NULL,
+        zero_result INTEGER NOT NULL, unanswered INTEGER NOT NULL, PRIMARY KEY (day, platform))""")
+
+
+MIGRATIONS = [_m1_memory, _m2_delivery, migrate_handoffs, _m4_retention]
+
+
+def utc_now() -> datetime:
+    """The current time in UTC (the default clock)."""
+    return datetime.now(timezone.utc)
+
+
+def iso(moment: datetime) -> str:
+    """A moment as the ISO-8601 text stored in every `created_at` column."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
 def now_iso() -> str:
     """Current UTC time as ISO-8601."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return iso(utc_now())
 
 
 @dataclass
@@ -98,10 +124,17 @@ class Preference:
 class Memory:
     """All per-user storage; safe to call from several threads."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, clock: Clock = utc_now) -> None:
+        self.path = Path(path)
         self.db = open_database(path)
+        self.db.execute("PRAGMA secure_delete = ON")  # deleted rows are overwritten, not left in free pages
+        self.clock = clock  # tests pass one to write rows dated in the past
         self.lock = threading.RLock()
         migrate(self.db, MIGRATIONS)
+
+    def now(self) -> str:
+        """The clock's time as stored text."""
+        return iso(self.clock())
 
     # ----- conversation state ------------------------------------------------------------
     def load_state(self, user_key: str) -> ConversationState:
@@ -115,7 +148,7 @@ class Memory:
         with self.lock:
             self.db.execute(
                 "INSERT OR REPLACE INTO conversations (user_key, state, updated_at) VALUES (?, ?, ?)",
-                [user_key, state.to_json(), now_iso()],
+                [user_key, state.to_json(), self.now()],
             )
 
     # ----- preferences ------------------------------------------------------------------
@@ -124,7 +157,7 @@ class Memory:
         with self.lock:
             self.db.execute(
                 "INSERT OR REPLACE INTO preferences (user_key, key, value, source, created_at) VALUES (?, ?, ?, ?, ?)",
-                [user_key, key, json.dumps(value), source[:300], now_iso()],
+                [user_key, key, json.dumps(value), source[:300], self.now()],
             )
 
     def remove_preference(self, user_key: str, key: str) -> bool:
@@ -147,12 +180,12 @@ class Memory:
         with self.lock:
             self.db.execute(
                 "INSERT INTO interactions (user_key, kind, product_id, query, created_at) VALUES (?, ?, ?, ?, ?)",
-                [user_key, kind, product_id, (query or "")[:500] or None, now_iso()],
+                [user_key, kind, product_id, (query or "")[:500] or None, self.now()],
             )
 
     def record_many(self, user_key: str, kind: str, product_ids: Iterable[str], query: str | None = None) -> None:
         """Note several interactions of one kind in one transaction."""
-        now = now_iso()
+        now = self.now()
         with self.lock, transaction(self.db):
             for pid in product_ids:
                 self.db.execute(
@@ -186,13 +219,15 @@ class Memory:
         return Counter({r[0]: r[1] for r in rows if r[0] not in ids})
 
     def log_event(self, user_key: str, platform: str, intent: str, text: str, results: int | None, answered: bool) -> None:
-        """Record one handled turn, for staff statistics."""
-        with self.lock:
+        """Record one handled turn, for staff statistics, and the day of the customer's visit."""
+        now = self.now()
+        with self.lock, transaction(self.db):
             self.db.execute(
                 "INSERT INTO events (user_key, platform, intent, text, results, answered, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [user_key, platform, intent, text[:300], results, int(answered), now_iso()],
+                [user_key, platform, intent, text[:300], results, int(answered), now],
             )
+            self.db.execute("INSERT OR REPLACE INTO last_seen (user_key, day) VALUES (?, ?)", [user_key, now[:10]])
 
     def recent_events(self, user_key: str, limit: int = 6) -> list[dict[str, Any]]:
         """The user's latest handled turns (intent, text, answered), oldest first."""
@@ -203,14 +238,14 @@ class Memory:
 
     def events_since(self, days: int) -> list[dict[str, Any]]:
         """All events of the last `days` days."""
-        since = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="seconds")
+        since = iso(self.clock() - timedelta(days=days))
         with self.lock:
             return list(self.db.query("SELECT * FROM events WHERE created_at >= ? ORDER BY id", [since]))
 
     # ----- the user's rights -------------------------------------------------------------
     def export(self, user_key: str) -> dict[str, Any]:
         """Every stored row about the user, table by table."""
-        out: dict[str, Any] = {"user": user_key, "exported_at": now_iso()}
+        out: dict[str, Any] = {"user": user_key, "exported_at": self.now()}
         with self.lock:
             for table in USER_TABLES:
                 rows = list(self.db.query(f"SELECT * FROM {table} WHERE user_key = ?", [user_key]))
@@ -225,13 +260,73 @@ class Memory:
         return out
 
     def forget(self, user_key: str) -> int:
-        """Delete every row of the user in every table; returns how many rows went."""
+        """Delete every row of the user in every table, leaving no copy in the WAL; returns how many rows went."""
         deleted = 0
-        with self.lock, transaction(self.db):
-            for table in USER_TABLES:
-                deleted += self.db.execute(f"DELETE FROM {table} WHERE user_key = ?", [user_key]).rowcount
+        with self.lock:
+            with transaction(self.db):
+                for table in USER_TABLES:
+                    deleted += self.db.execute(f"DELETE FROM {table} WHERE user_key = ?", [user_key]).rowcount
+            self.scrub()
         log.info("forgot a user: %d rows deleted", deleted)
         return deleted
+
+    # ----- retention ------------------------------------------------------------------------
+    def purge_text(self, before: str) -> dict[str, int]:
+        """Delete conversation text older than `before` (ISO): events (counted per day and platform first,
+        without text), conversation states, and the query text kept with interactions."""
+        with self.lock, transaction(self.db):
+            self.db.execute("""INSERT INTO event_counts (day, platform, turns, conversations, zero_result, unanswered)
+                SELECT substr(created_at, 1, 10), coalesce(platform, ''), count(*), count(DISTINCT user_key),
+                       sum(results IS NOT NULL AND results = 0), sum(answered = 0)
+                FROM events WHERE created_at < ? GROUP BY 1, 2 ORDER BY 1, 2 LIMIT -1
+                ON CONFLICT (day, platform) DO UPDATE SET turns = turns + excluded.turns,
+                    conversations = conversations + excluded.conversations,
+                    zero_result = zero_result + excluded.zero_result, unanswered = unanswered + excluded.unanswered""",
+                            [before])
+            removed = {
+                "events": self.db.execute("DELETE FROM events WHERE created_at < ?", [before]).rowcount,
+                "conversation states": self.db.execute(
+                    "DELETE FROM conversations WHERE updated_at < ?", [before]).rowcount,
+                # a search or question with no product is nothing but its text: the row goes
+                "interaction texts": self.db.execute(
+                    "DELETE FROM interactions WHERE created_at < ? AND query IS NOT NULL AND product_id IS NULL",
+                    [before]).rowcount,
+            }
+            removed["interaction texts"] += self.db.execute(
+                "UPDATE interactions SET query = NULL WHERE created_at < ? AND query IS NOT NULL", [before]).rowcount
+        return removed
+
+    def purge_idle(self, before_day: str) -> dict[str, int]:
+        """Delete the preferences and product history of customers not seen since before `before_day`
+        (YYYY-MM-DD), with their last-seen day; a customer without one is dated by their rows."""
+        idle = """user_key IN (SELECT user_key FROM last_seen WHERE day < :day)
+                  OR (user_key NOT IN (SELECT user_key FROM last_seen) AND substr({col}, 1, 10) < :day)"""
+        with self.lock, transaction(self.db):
+            removed = {
+                "preferences": self.db.execute(
+                    "DELETE FROM preferences WHERE " + idle.format(col="created_at"), {"day": before_day}).rowcount,
+                "interactions": self.db.execute(
+                    "DELETE FROM interactions WHERE " + idle.format(col="created_at"), {"day": before_day}).rowcount,
+            }
+            # the last visit outlives the text it dated, and goes with the profile it kept alive
+            self.db.execute("""DELETE FROM last_seen WHERE day < ? AND user_key NOT IN (
+                SELECT user_key FROM preferences UNION SELECT user_key FROM interactions
+                UNION SELECT user_key FROM conversations UNION SELECT user_key FROM events)""", [before_day])
+        return removed
+
+    def purged_counts(self, days: int) -> dict[str, int]:
+        """Counts kept for purged events of the last `days` days (no text), in `/shop stats` terms."""
+        since = iso(self.clock() - timedelta(days=days))[:10]
+        with self.lock:
+            row = self.db.execute("SELECT coalesce(sum(turns), 0), coalesce(sum(conversations), 0), "
+                                  "coalesce(sum(zero_result), 0), coalesce(sum(unanswered), 0) "
+                                  "FROM event_counts WHERE day >= ?", [since]).fetchone()
+        return dict(zip(("turns", "conversations", "zero_result_count", "unanswered_count"), row))
+
+    def scrub(self) -> None:
+        """Leave no copy of deleted rows: FTS5 indexes rebuilt and merged, the WAL checkpointed and truncated."""
+        with self.lock:
+            scrub_database(self.db)
 
     def count_rows(self, user_key: str) -> int:
         """Rows stored about the user, over all user tables."""
@@ -246,7 +341,7 @@ class Memory:
         """True the first time `key` (e.g. a platform update id) is seen, False after."""
         with self.lock:
             cur = self.db.execute(
-                "INSERT OR IGNORE INTO seen_updates (key, created_at) VALUES (?, ?)", [key, now_iso()]
+                "INSERT OR IGNORE INTO seen_updates (key, created_at) VALUES (?, ?)", [key, self.now()]
             )
         return cur.rowcount == 1
 
@@ -255,7 +350,7 @@ class Memory:
         with self.lock:
             self.db.execute(
                 "INSERT INTO audit (actor, action, subject, detail, created_at) VALUES (?, ?, ?, ?, ?)",
-                [actor, action, subject, detail, now_iso()],
+                [actor, action, subject, detail, self.now()],
             )
 
     def audit_log(self, subject: str | None = None) -> list[dict[str, Any]]:

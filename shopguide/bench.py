@@ -24,7 +24,7 @@ from shopguide.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 
-SECTIONS = ("turn", "llm", "concurrency", "search", "ingest", "memory", "startup", "telegram")
+SECTIONS = ("turn", "llm", "concurrency", "search", "ingest", "memory", "startup", "telegram", "privacy")
 GB = 1_500_000_000  # "1.5 GB" of the target, in bytes (stricter than 1.5 GiB)
 
 
@@ -37,6 +37,7 @@ _RUNNERS = {
     "memory": ("shopguide.bench_process", "run_memory"),
     "startup": ("shopguide.bench_process", "run_startup"),
     "telegram": ("shopguide.bench_telegram", "run_telegram"),
+    "privacy": ("shopguide.bench_privacy", "run_privacy"),
 }
 
 
@@ -247,6 +248,10 @@ def rows(name: str, r: dict[str, Any]) -> list[tuple[str, str]]:
         from shopguide.bench_telegram import rows as telegram_rows
 
         return telegram_rows(r)
+    if name == "privacy":
+        from shopguide.bench_privacy import rows as privacy_rows
+
+        return privacy_rows(r)
     return [(k, str(v)) for k, v in r.items()]
 
 

@@ -178,7 +178,7 @@ def _add_misc(sub) -> None:
     c.add_argument("--json", action="store_true")
     c.set_defaults(func="shopguide.commands:config")
     b = sub.add_parser("bench", help="measure latency, throughput and memory",
-                       description="Benchmarks: turn, llm, concurrency, search, ingest, memory, startup, telegram.")
+                       description="Benchmarks: turn, llm, concurrency, search, ingest, memory, startup, telegram, privacy.")
     b.add_argument("sections", nargs="*", help="sections to run (default: all)")
     b.add_argument("--store", choices=["demo", "homedepot"], default="demo", help="store for search/ingest/memory")
     b.add_argument("--users", type=int, default=20, help="simulated users for the concurrency section")
@@ -196,7 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="FILE", help="TOML settings file (also SHOPGUIDE_CONFIG)")
     parser.add_argument("--log-level", help="log level (default: SHOPGUIDE_LOG_LEVEL or INFO)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_console, _add_ingest, _add_search, _add_faq, _add_eval, _add_platforms, _add_misc):
+    from shopguide.privacycli import add_parser as _add_privacy
+
+    for add in (_add_console, _add_ingest, _add_search, _add_faq, _add_eval, _add_platforms, _add_misc, _add_privacy):
         add(sub)
     return parser
 

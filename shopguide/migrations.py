@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -30,6 +31,23 @@ def open_database(path: Path | str) -> sqlite_utils.Database:
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA synchronous = NORMAL")
     return db
+
+
+def scrub_database(db: sqlite_utils.Database) -> None:
+    """After deleting personal data: rebuild external-content FTS5 indexes (deleting a source row does not
+    touch them), merge every FTS5 index (dropping deleted entries), then checkpoint the WAL and truncate it,
+    so no copy of a deleted row is left in the index or the log. Pair with `PRAGMA secure_delete = ON`."""
+    rows = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql LIKE '%USING fts5%'").fetchall()
+    with transaction(db) if rows else nullcontext():
+        for name, sql in rows:
+            quoted = '"' + name.replace('"', '""') + '"'
+            if "content=" in sql.replace(" ", "").lower() and "content=''" not in sql.replace(" ", "").lower():
+                db.execute(f"INSERT INTO {quoted}({quoted}) VALUES ('rebuild')")
+            db.execute(f"INSERT INTO {quoted}({quoted}) VALUES ('optimize')")
+    if str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            log.warning("the WAL could not be truncated now (another connection is reading); the next checkpoint does it")
 
 
 def migrate(db: sqlite_utils.Database, steps: Sequence[Migration]) -> int:

@@ -142,6 +142,13 @@ class Settings(BaseSettings):
     shop_contact: str | None = Field(
         None, description="How to reach the shop otherwise (e-mail, phone), told when no one can answer in the chat.")
 
+    # Privacy
+    retention_days: int = Field(
+        90, ge=1, description="Days that conversation text is kept (messages, events, conversation state, the text of "
+                              "searches); older text is purged daily while a bot runs, and by `shopguide privacy purge`.")
+    preference_retention_days: int = Field(
+        365, ge=1, description="Days without any visit after which a customer's preferences and product history go.")
+
     # Logging
     log_level: str = "INFO"
 

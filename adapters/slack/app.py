@@ -19,7 +19,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import convert
+from adapters.slack import convert, privacy
 from adapters.slack.handoff import HandoffDesk
 from adapters.slack.render import render_reply
 from adapters.slack.staff import REFUSAL, StaffOutput, StaffTools
@@ -54,6 +54,7 @@ class SlackBot:
         self.runtime = runtime
         self.client = client or make_client(settings)
         self.staff = StaffTools(runtime)
+        self.privacy = privacy.PrivacyTools(runtime)
         self.signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
         self.app = AsyncApp(client=self.client, signing_secret=self.signing_secret, name="shopguide",
                             logger=logging.getLogger("slack_bolt"))
@@ -126,7 +127,7 @@ class SlackBot:
             self.spawn("button", self.converse(msg, channel, thread),  # type: ignore[arg-type]
                        lambda: self.client.chat_postMessage(channel=channel, thread_ts=thread, text=APOLOGY))
 
-        @app.action(re.compile(r"^staff_(approve|regenerate)$"))
+        @app.action(re.compile(r"^staff_(approve|regenerate|forget|forget_cancel)$"))
         async def on_staff_action(ack, body: dict, action: dict, respond) -> None:
             await ack()
             user, channel = (body.get("user") or {}).get("id"), convert.action_channel(body)
@@ -166,8 +167,12 @@ class SlackBot:
                                               filename=str(data["filename"]), title=str(data["filename"]))
 
     async def _shop(self, command: dict, respond) -> None:
-        channel = command.get("channel_id")
-        out = await self.staff.run(command.get("text") or "", f"slack:{command.get('user_id')}")
+        channel, actor = command.get("channel_id"), f"slack:{command.get('user_id')}"
+        sub, rest = convert.parse_command(command.get("text"))
+        if sub in privacy.SUBCOMMANDS:
+            out = await self.privacy.run(sub, rest, actor, channel)
+        else:
+            out = await self.staff.run(command.get("text") or "", actor)
         shared = channel in self.runtime.settings.staff_ids()  # answers stay private outside staff channels
         await self._respond(respond, out, response_type="in_channel" if shared else "ephemeral")
         if out.chart is not None and channel:
@@ -175,12 +180,14 @@ class SlackBot:
                 await self.client.files_upload_v2(channel=channel, file=out.chart, filename=out.chart_name,
                                                   title=out.chart_title, initial_comment=out.chart_title)
             except Exception:
-                log.warning("could not upload the chart to %s", channel, exc_info=True)
-                await respond(text="I couldn't upload the chart to this channel (is the app a member?).",
+                log.warning("could not upload %s to %s", out.chart_name, channel, exc_info=True)
+                await respond(text="I couldn't upload the file to this channel (is the app a member?).",
                               response_type="ephemeral")
 
     async def _staff_action(self, action: dict, user: str, respond) -> None:
-        if action["action_id"] == "staff_approve":
+        if action["action_id"] in privacy.ACTIONS:
+            out = await self.privacy.action(action["action_id"], str(action.get("value") or ""), f"slack:{user}")
+        elif action["action_id"] == "staff_approve":
             out = await self.staff.approve(str(action.get("value") or ""), f"slack:{user}")
         else:
             out = await self.staff.regenerate(str(action.get("value") or ""))

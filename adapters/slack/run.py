@@ -53,12 +53,14 @@ def _build_runtime(settings):
 
 async def _serve(runtime, args: argparse.Namespace, http: bool) -> int:
     from adapters.slack.app import create_bot
+    from bot.privacy import start_daily_purge
     from shopguide.warmup import warm_up
 
     await warm_up(runtime)  # models and indexes load now, not on the first customer's message
     bot = create_bot(runtime)
     stop = asyncio.Event()
     outboxes = [asyncio.create_task(o.run(stop)) for o in (bot.desk.outboxes() if bot.desk else [])]
+    purging = start_daily_purge(runtime.memory, runtime.settings)  # retention: conversation text past its days goes
     try:
         if http:
             await _serve_http(bot, args.host, args.port)
@@ -68,6 +70,7 @@ async def _serve(runtime, args: argparse.Namespace, http: bool) -> int:
         stop.set()
         if outboxes:
             await asyncio.wait(outboxes, timeout=10)
+        purging.cancel()
         await bot.drain(timeout=10)
     return 0
 

@@ -35,6 +35,7 @@ HELP = "\n".join([
     "• `/shop faq QUESTION` — the FAQ entry that answers a question",
     "• `/shop describe ID` — draft a marketing description from the record, to approve or regenerate",
     "• `/shop stats [days]` — conversations, top queries, zero-result and unanswered questions, with a chart (default 7 days)",
+    "• `/shop export PLATFORM USER` — a customer's data as a JSON file; `/shop forget PLATFORM USER` erases it (confirmed)",
     "• `/shop help` — this text",
 ])
 DESCRIBE_SYSTEM = (
@@ -323,8 +324,8 @@ class StaffTools:
         if not arg.isdigit() or not 1 <= int(arg) <= MAX_DAYS:
             return _text_output(f"`/shop stats [days]` takes a whole number of days from 1 to {MAX_DAYS}.")
         days = int(arg)
-        rows = self.memory.events_since(days)
-        summary = summarize(rows)
+        summary = summarize(self.memory.events_since(days))
+        summary.update({k: summary[k] + n for k, n in self.memory.purged_counts(days).items()})  # purged: counts only
         chart = await asyncio.to_thread(stats_chart, summary, days)
         text = stats_text(summary, days)
         return StaffOutput(render.plain_messages(text), chart=chart, chart_name=f"shop-stats-{days}d.png",

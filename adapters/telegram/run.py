@@ -49,6 +49,7 @@ def _api_host(base_url: str) -> str:
 
 
 async def _run(runtime, token: str, settings: Settings, webhook: WebhookConfig | None) -> None:
+    from bot.privacy import start_daily_purge
     from shopguide.warmup import warm_up
 
     await warm_up(runtime)  # models and indexes load now, not on the first customer's message
@@ -66,10 +67,12 @@ async def _run(runtime, token: str, settings: Settings, webhook: WebhookConfig |
         from adapters.telegram.relay import telegram_outbox
 
         relay = asyncio.create_task(telegram_outbox(runtime.services.handoffs, behaviour, app.bot).run(stop))
+    purging = start_daily_purge(runtime.memory, settings)  # retention: conversation text past its days goes
     try:
         await serve(app, stop, webhook=webhook)
     finally:
         stop.set()
+        purging.cancel()
         if relay is not None:
             await relay
 

@@ -1,0 +1,171 @@
+"""`shopguide privacy ...`: purge, export, forget, find and report, on memory.db alone (no model is loaded)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sqlite3
+import sys
+from typing import Any
+
+from shopguide.errors import UserFacingError
+
+
+def add_parser(sub) -> None:
+    """The `privacy` subcommand and its own subcommands."""
+    p = sub.add_parser("privacy", help="retention purge, and a customer's data exported, erased or found",
+                       description="What the shop holds about customers (docs/privacy.md).")
+    psub = p.add_subparsers(dest="privacy_command", required=True, metavar="{purge,export,forget,find,report}")
+    purge = psub.add_parser("purge", help="delete conversation text past retention now (also runs daily in a bot)")
+    purge.add_argument("--older-than", type=_days, metavar="DAYS",
+                       help="text older than DAYS days (default SHOPGUIDE_RETENTION_DAYS; 0: all of it)")
+    purge.add_argument("--json", action="store_true")
+    export = psub.add_parser("export", help="everything held about one customer (as the in-chat export)")
+    forget = psub.add_parser("forget", help="erase one customer (as the in-chat \"forget me\"), with an audit entry")
+    for q in (export, forget):
+        q.add_argument("--platform", required=True, help="telegram, slack, console, ...")
+        q.add_argument("--user", required=True, help="the customer's user id on that platform")
+    export.add_argument("--json", action="store_true", help="print the export as one JSON document")
+    forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    forget.add_argument("--by", help="who asks for the erasure, for the audit entry (default: the login name)")
+    find = psub.add_parser("find", help="customers whose messages, searches, preferences or id contain TEXT")
+    find.add_argument("text")
+    find.add_argument("--json", action="store_true")
+    report = psub.add_parser("report", help="how many rows of each kind of personal data are held, and the oldest")
+    report.add_argument("--json", action="store_true")
+    for q in (purge, export, forget, find, report):
+        q.set_defaults(func="shopguide.privacycli:main")
+
+
+def _days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of days: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more days, got {value}")
+    return value
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run one `privacy` subcommand; a store that cannot be written is exit code 1."""
+    from bot.memory import Memory
+    from shopguide.commands import start
+
+    settings = start(args, stderr_level="WARNING")
+    try:
+        memory = Memory(settings.memory_db_path)
+    except sqlite3.Error as exc:
+        raise UserFacingError(f"cannot open {settings.memory_db_path}: {exc}") from None
+    try:
+        return COMMANDS[args.privacy_command](args, settings, memory)
+    except sqlite3.Error as exc:
+        raise UserFacingError(f"the store {settings.memory_db_path} could not be changed: {exc}") from None
+    finally:
+        memory.close()
+
+
+def purge(args, settings, memory) -> int:
+    from bot.privacy import run_purge
+
+    report = run_purge(memory, settings, args.older_than)
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        print(report.summary())
+        for kind, n in report.removed.items():
+            print(f"  {kind}: {n}")
+    return 0
+
+
+def export(args, settings, memory) -> int:
+    from bot.privacy import customer_key, export_customer, no_data
+
+    key = customer_key(args.platform, args.user)
+    data = export_customer(memory, key)
+    if data is None:
+        print(no_data(key), file=sys.stderr)
+        if args.json:
+            _print_json({"user": key, "found": False})
+        return 0  # nothing to export is an answer
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    print(f"Everything held about {key} (exported {data['exported_at']}):")
+    for table, rows in data.items():
+        if isinstance(rows, list):
+            print(f"\n{table} ({len(rows)}):")
+            for row in rows:
+                print("  " + json.dumps({k: v for k, v in row.items() if k not in ("user_key", "id")}, ensure_ascii=False))
+    return 0
+
+
+def forget(args, settings, memory) -> int:
+    from bot.privacy import customer_key, erase_customer, no_data
+
+    key = customer_key(args.platform, args.user)
+    rows = memory.count_rows(key)
+    if rows == 0:
+        print(no_data(key))
+        return 0
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print(f"shopguide: erasing {key} ({rows} records) needs --yes when not run on a terminal; "
+                  "nothing was erased", file=sys.stderr)
+            return 2
+        answer = input(f"Erase everything held about {key} ({rows} records)? This cannot be undone. [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing was erased.")
+            return 0
+    actor = f"cli:{args.by or _login()}"
+    deleted = erase_customer(memory, key, actor)
+    print(f"Erased {key}: {deleted} records deleted (audited as erased by {actor}).")
+    return 0
+
+
+def find(args, settings, memory) -> int:
+    from bot.privacy import find_customers
+
+    found = find_customers(memory, args.text)
+    if args.json:
+        _print_json({"text": args.text, "customers": found})
+        return 0
+    if not found:
+        print(f"no customer's data contains {args.text!r}")
+        return 0
+    for entry in found:
+        where = ", ".join(f"{n} in {kind}" for kind, n in entry["matches"].items())
+        print(f"{entry['user']}  ({where}; last seen {entry['last_seen'] or 'unknown'})")
+    return 0
+
+
+def report(args, settings, memory) -> int:
+    from bot.privacy import held_report
+
+    rows = held_report(memory, settings)
+    if args.json:
+        _print_json({"held": rows})
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("what", "where", "rows", "oldest", "kept")
+    for row in rows:
+        table.add_row(row["what"], row["where"], str(row["rows"]), row["oldest"] or "-", row["kept"])
+    Console(width=140).print(table)
+    return 0
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in a container: still audited
+        return "unknown"
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False))
+
+
+COMMANDS = {"purge": purge, "export": export, "forget": forget, "find": find, "report": report}
