@@ -82,7 +82,17 @@ async def start_all(runtime, stop: asyncio.Event, *, assistant=None, telegram_we
             served.tasks.append(asyncio.create_task(_close_on_stop(handler, stop)))
         if bot.desk is not None:
             served.tasks += [asyncio.create_task(o.run(stop)) for o in bot.desk.outboxes()]
+    if use_telegram or use_slack:  # retention: conversation text past its days goes, daily
+        from bot.privacy import start_daily_purge
+
+        purging = start_daily_purge(runtime.memory, settings)
+        served.tasks.append(asyncio.create_task(_cancel_on_stop(purging, stop)))
     return served
+
+
+async def _cancel_on_stop(task: asyncio.Task, stop: asyncio.Event) -> None:
+    await stop.wait()
+    task.cancel()
 
 
 async def _close_on_stop(handler, stop: asyncio.Event) -> None:
