@@ -13,6 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from bot.i18n import tr
 from bot.present import card_stock_text, format_price
 from bot.types import IncomingMessage, ProductCard, Reply
 
@@ -39,8 +40,8 @@ def render_card(position: int, card: ProductCard) -> Panel:
     table = Table.grid(padding=(0, 1))
     table.add_column(style="bold")
     table.add_column()
-    table.add_row("Price", Text(format_price(card.price, card.currency), style="bold cyan"))
-    table.add_row("Stock", _stock_label(card))
+    table.add_row(tr(card.lang, "Price"), Text(format_price(card.price, card.currency, card.lang), style="bold cyan"))
+    table.add_row(tr(card.lang, "Stock"), _stock_label(card))
     for key, value in card.attributes.items():
         table.add_row(key.capitalize(), escape(str(value)))
     table.add_row("SKU", Text(card.id, style="dim"))

@@ -17,20 +17,20 @@ def should_clarify(services: Services, u: Understanding) -> bool:
             and u.intent in offers and u.runner_up in offers and u.runner_up != u.intent)
 
 
-def _choice(services: Services, intent: str, u: Understanding) -> str:
-    """An intent's choice in words: "see rain jackets", "ask about the one shown"."""
+def _choice(services: Services, turn: Turn, intent: str, u: Understanding) -> str:
+    """An intent's choice in words, in the turn's language: "see rain jackets", "ask about the one shown"."""
     offer = services.intents.examples.offers[intent]  # type: ignore[union-attr]
-    return offer.replace("{what}", search_query(u) or "products")
+    return turn.t(offer).replace("{what}", search_query(u) or turn.t("products"))  # the offers are catalog entries too
 
 
 def clarify(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
     """Ask which of the two likeliest readings was meant; a button (or a typed answer) carries on with it."""
     first, second = u.intent, u.runner_up or "search"
-    a, b = _choice(services, first, u), _choice(services, second, u)
+    a, b = _choice(services, turn, first, u), _choice(services, turn, second, u)
     turn.intent = "clarify"
     turn.answered = False
     turn.state.pending = f"{CLARIFY_PREFIX}{first}|{second}|{u.text[:400]}"
-    return [Reply(text=f"Do you want to {a}, or {b}?",
+    return [Reply(text=turn.t("Do you want to {first}, or {second}?", first=a, second=b),
                   buttons=(Button(a[:1].upper() + a[1:40], f"c:{first}"), Button(b[:1].upper() + b[1:40], f"c:{second}")),
                   intent="clarify")]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from bot.i18n import money, ntr, tr
 from bot.memory import ConversationState, Memory, Preference
 from bot.slots import Vocabulary
 from bot.names import CatalogNames
@@ -106,3 +107,15 @@ class Turn:
     def user(self) -> str:
         """The memory key of the user."""
         return self.msg.user_key
+
+    def t(self, msgid: str, /, **kw: object) -> str:
+        """A fixed text in this turn's language (`bot.i18n.tr`)."""
+        return tr(self.lang, msgid, **kw)
+
+    def tn(self, singular: str, plural: str, n: int, /, **kw: object) -> str:
+        """A counted text in this turn's language (`bot.i18n.ntr`)."""
+        return ntr(self.lang, singular, plural, n, **kw)
+
+    def price(self, amount: float | None, currency: str | None) -> str:
+        """A price written as this turn's language writes prices."""
+        return money(self.lang, amount, currency)

@@ -8,9 +8,9 @@ import json
 from bot.context import Reroute, Services, Turn, offer
 from bot.filtering import apply_preferences, filters_from
 from bot.handoff import TEXTS as handoff_texts
+from bot.i18n import N_, joined
 from bot.memory import Memory
 from bot.nlu import Understanding, about_a_purchase
-from bot.present import format_price
 from bot.products import Unresolved, resolve_refs
 from bot.shopping import results_reply
 from bot.storefront import MAX_ACTION_BYTES, MAX_LABEL_CHARS
@@ -19,35 +19,54 @@ from knowledge.faq import FaqHit
 from knowledge.filters import SearchFilters
 
 FAQ_UNSURE = 0.35
+# a stored preference's key → its name in "show my data"
+PREFERENCE_NAMES = {"shoe_size": N_("shoe size"), "clothing_size": N_("clothing size"), "budget": N_("budget"),
+                    "liked_brands": N_("liked brands"), "disliked_brands": N_("disliked brands"),
+                    "liked_colors": N_("liked colors"), "disliked_colors": N_("disliked colors")}
+# what "forget my ..." names → (done, nothing stored)
+_FORGOTTEN = {
+    "size": (N_("Done, I've forgotten your size."), N_("I didn't have a size stored for you.")),
+    "budget": (N_("Done, I've forgotten your budget."), N_("I didn't have a budget stored for you.")),
+    "brand": (N_("Done, I've forgotten your brand."), N_("I didn't have a brand stored for you.")),
+    "color": (N_("Done, I've forgotten your colour."), N_("I didn't have a colour stored for you.")),
+}
+
+
+def person_button(turn: Turn) -> Button:
+    """The button that hands the conversation to a person."""
+    return Button(turn.t("Talk to a person"), "human")
 
 
 def greeting(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
     """Hello, and what the assistant can do."""
-    name = f", {turn.msg.user_name}" if turn.msg.user_name else ""
     shop = services.storefront
-    return [Reply(text=f"Hello{name}! I'm the shop's assistant. {shop.capabilities}", buttons=shop.examples,
-                  intent=turn.intent)]
+    help_text = shop.capabilities_in(turn.lang)
+    text = (turn.t("Hello, {name}! I'm the shop's assistant. {help}", name=turn.msg.user_name, help=help_text)
+            if turn.msg.user_name else turn.t("Hello! I'm the shop's assistant. {help}", help=help_text))
+    return [Reply(text=text, buttons=shop.examples, intent=turn.intent)]
 
 
 def help_reply(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
     """What the assistant can do."""
-    return [Reply(text=services.storefront.capabilities, buttons=services.storefront.examples, intent=turn.intent)]
+    return [Reply(text=services.storefront.capabilities_in(turn.lang), buttons=services.storefront.examples,
+                  intent=turn.intent)]
 
 
 def empty_reply(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
     """A short prompt for an empty message."""
     turn.answered = False
     shop = services.storefront
-    return [Reply(text=f"Tell me what you're looking for, e.g. “{shop.search_example}”, or ask about returns or "
-                       "shipping. Type “help” to see everything I can do.",
+    return [Reply(text=turn.t("Tell me what you're looking for, e.g. “{example}”, or ask about returns or "
+                              "shipping. Type “help” to see everything I can do.", example=shop.search_example_in(turn.lang)),
                   buttons=shop.examples, intent=turn.intent)]
 
 
 def thanks(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
     """You're welcome, or goodbye when the message ends the conversation."""
     if u is not None and u.goodbye:
-        return [Reply(text="Thanks for stopping by, and goodbye! I'm here whenever you need something.", intent=turn.intent)]
-    return [Reply(text="You're welcome! Anything else I can find for you?", intent=turn.intent)]
+        return [Reply(text=turn.t("Thanks for stopping by, and goodbye! I'm here whenever you need something."),
+                      intent=turn.intent)]
+    return [Reply(text=turn.t("You're welcome! Anything else I can find for you?"), intent=turn.intent)]
 
 
 def human(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
@@ -57,8 +76,8 @@ def human(services: Services, turn: Turn, u: Understanding | None = None) -> lis
         return services.handoffs.start(services, turn, "asked" if asked else "offer",
                                        None if asked else services.handoffs.last_question(services, turn))
     services.memory.record(turn.user, "handoff", None, turn.text)
-    return [Reply(text="I've asked a member of our team to take over. A person will reply here as soon as possible "
-                       "(usually within one business day). Meanwhile I'm happy to keep helping.", intent=turn.intent)]
+    return [Reply(text=turn.t("I've asked a member of our team to take over. A person will reply here as soon as possible "
+                              "(usually within one business day). Meanwhile I'm happy to keep helping."), intent=turn.intent)]
 
 
 def out_of_scope(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
@@ -66,7 +85,7 @@ def out_of_scope(services: Services, turn: Turn, u: Understanding | None = None)
     turn.intent = "out_of_scope"
     turn.answered = False
     shop = services.storefront
-    return [Reply(text=shop.out_of_scope, buttons=(*shop.examples[:2], Button("Talk to a person", "human")),
+    return [Reply(text=shop.out_of_scope_in(turn.lang), buttons=(*shop.examples[:2], person_button(turn)),
                   intent=turn.intent)]
 
 
@@ -77,13 +96,16 @@ def catalog_overview(services: Services, turn: Turn, u: Understanding | None = N
     brands = sorted(vocab.brands, key=str.lower)
     if not kinds and not brands:
         turn.answered = False
-        return [Reply(text="Our catalog is empty at the moment, so there is nothing I can show yet.", intent=turn.intent)]
+        return [Reply(text=turn.t("Our catalog is empty at the moment, so there is nothing I can show yet."),
+                      intent=turn.intent)]
     lines = []
     if kinds:
-        lines.append(f"We sell {len(kinds)} kinds of product: {', '.join(kinds)}.")
+        lines.append(turn.tn("We sell {n} kind of product: {kinds}.", "We sell {n} kinds of product: {kinds}.", len(kinds),
+                             kinds=", ".join(kinds)))
     if brands:
-        lines.append(f"Our brands ({len(brands)}): {', '.join(brands)}.")
-    lines.append("Name one to see what we have, e.g. “" + services.storefront.search_example + "”.")
+        lines.append(turn.t("Our brands ({n}): {brands}.", n=len(brands), brands=", ".join(brands)))
+    lines.append(turn.t("Name one to see what we have, e.g. “{example}”.",
+                        example=services.storefront.search_example_in(turn.lang)))
     buttons = tuple(Button(k[:1].upper() + k[1:], f"q:{k}") for k in kinds
                     if len(k) <= MAX_LABEL_CHARS and len(f"q:{k}".encode()) <= MAX_ACTION_BYTES)[:6]
     return [Reply(text="\n".join(lines), buttons=buttons, intent=turn.intent)]
@@ -95,10 +117,11 @@ def not_in_catalog(services: Services, turn: Turn, u: Understanding) -> list[Rep
     turn.answered = False
     turn.results = 0
     brands = sorted(services.vocab.brands, key=str.lower)
-    carry = f", from brands such as {', '.join(brands[:6])}" if brands else ""
-    return [Reply(text=f"Sorry, I couldn't find that in our catalog. We sell {services.storefront.goods}{carry}. "
-                       "What else can I look for?",
-                  buttons=(*services.storefront.examples[:2], Button("Talk to a person", "human")), intent=turn.intent)]
+    goods = services.storefront.goods_in(turn.lang)
+    text = (turn.t("Sorry, I couldn't find that in our catalog. We sell {goods}, from brands such as {brands}. "
+                   "What else can I look for?", goods=goods, brands=", ".join(brands[:6])) if brands else
+            turn.t("Sorry, I couldn't find that in our catalog. We sell {goods}. What else can I look for?", goods=goods))
+    return [Reply(text=text, buttons=(*services.storefront.examples[:2], person_button(turn)), intent=turn.intent)]
 
 
 async def handle_faq(services: Services, turn: Turn, u: Understanding) -> list[Reply]:
@@ -121,13 +144,13 @@ async def handle_faq(services: Services, turn: Turn, u: Understanding) -> list[R
     if hits and hits[0].score >= FAQ_UNSURE:
         faq = hits[0].faq
         turn.state.pending = offer("human")
-        return [Reply(text=f"I'm not sure I understood. The closest answer I have is about “{faq.question}”:\n{faq.answer}\n\n"
-                           "If that doesn't answer it, I can ask a person.",
-                      buttons=(Button("Talk to a person", "human"),), intent=turn.intent,
+        return [Reply(text=turn.t("I'm not sure I understood. The closest answer I have is about “{question}”:\n{answer}\n\n"
+                                  "If that doesn't answer it, I can ask a person.", question=faq.question, answer=faq.answer),
+                      buttons=(person_button(turn),), intent=turn.intent,
                       data={"faq_id": faq.id, "question": faq.question, "unsure": True})]
     turn.state.pending = offer("human")
-    return [Reply(text="I'm not sure about that one, and I don't want to guess. Would you like me to ask a person?",
-                  buttons=(Button("Talk to a person", "human"),), intent=turn.intent)]
+    return [Reply(text=turn.t("I'm not sure about that one, and I don't want to guess. Would you like me to ask a person?"),
+                  buttons=(person_button(turn),), intent=turn.intent)]
 
 
 def _tied_faqs(turn: Turn, shown: list[FaqHit]) -> list[Reply]:
@@ -135,9 +158,9 @@ def _tied_faqs(turn: Turn, shown: list[FaqHit]) -> list[Reply]:
     turn.answered = False
     turn.state.pending = offer("human")
     answers = "\n\n".join(f"“{h.faq.question}”\n{h.faq.answer}" for h in shown)
-    return [Reply(text=f"I'm not sure which of these you mean, so here are both:\n\n{answers}\n\n"
-                       "If neither answers it, I can ask a person.",
-                  buttons=(Button("Talk to a person", "human"),), intent=turn.intent,
+    return [Reply(text=turn.t("I'm not sure which of these you mean, so here are both:\n\n{answers}\n\n"
+                              "If neither answers it, I can ask a person.", answers=answers),
+                  buttons=(person_button(turn),), intent=turn.intent,
                   data={"faq_id": shown[0].faq.id, "question": shown[0].faq.question, "unsure": True,
                         "faq_ids": [h.faq.id for h in shown]})]
 
@@ -164,7 +187,7 @@ async def handle_similar(services: Services, turn: Turn, u: Understanding | None
         anchor = services.kb.store.get_product(product_id)
     if anchor is None:
         turn.answered = False
-        return [Reply(text="Similar to which product? Pick one of the results, or name it.", intent=turn.intent)]
+        return [Reply(text=turn.t("Similar to which product? Pick one of the results, or name it."), intent=turn.intent)]
     services.memory.record(turn.user, "clicked", anchor.id)
     base = SearchFilters(categories=(anchor.category,)) if anchor.category else SearchFilters()
     filters, notes = apply_preferences(turn, base, u, services)
@@ -178,16 +201,17 @@ def _recommendation_reply(services, turn, products, personalised, notes, filters
     turn.results = len(products)
     if not products:
         turn.answered = False
-        return [Reply(text="I couldn't find anything to suggest with your current preferences. Tell me what you need.", intent=turn.intent)]
+        return [Reply(text=turn.t("I couldn't find anything to suggest with your current preferences. Tell me what you need."),
+                      intent=turn.intent)]
     turn.state.results = [p.id for p in products]
     turn.state.offset = 0
     turn.state.filters = filters.to_dict()
     if anchor:
-        intro = f"Similar to {anchor}:"
+        intro = turn.t("Similar to {title}:", title=anchor)
     elif personalised:
-        intro = "Based on what you've looked at and liked, you might like:"
+        intro = turn.t("Based on what you've looked at and liked, you might like:")
     else:
-        intro = "Our best rated picks:"
+        intro = turn.t("Our best rated picks:")
     return [results_reply(services, turn, products, intro, notes=notes)]
 
 
@@ -195,32 +219,35 @@ async def handle_preference(services: Services, turn: Turn, u: Understanding) ->
     """Store a stated preference, with the words it came from."""
     kind = u.pref_kind or ""
     memory = services.memory
-    source = f"you said: “{u.text[:120]}”"
+    source = turn.t("you said: “{text}”", text=u.text[:120])
     if kind.startswith("forget:"):
         what = kind.split(":", 1)[1]
         keys = {"size": ["shoe_size", "clothing_size"], "budget": ["budget"], "brand": ["disliked_brands", "liked_brands"],
                 "color": ["liked_colors", "disliked_colors"]}.get(what, [])
         removed = [k for k in keys if memory.remove_preference(turn.user, k)]
         turn.prefs = memory.preferences(turn.user)
-        what = "colour" if what == "color" else what
-        return [Reply(text=f"Done, I've forgotten your {what}." if removed else f"I didn't have a {what} stored for you.", intent=turn.intent)]
+        done, none = _FORGOTTEN.get(what, (N_("Done, I've forgotten that."), N_("I didn't have that stored for you.")))
+        return [Reply(text=turn.t(done if removed else none), intent=turn.intent)]
     if kind == "size" and u.size:
         key = "shoe_size" if u.size.replace(".", "").isdigit() else "clothing_size"
         memory.set_preference(turn.user, key, u.size, source)
-        what = "footwear" if key == "shoe_size" else "clothing and jackets"
-        text = f"Got it: size {u.size}. I'll show {what} in your size from now on (just name another size to override)."
+        text = (turn.t("Got it: size {size}. I'll show footwear in your size from now on (just name another size to override).",
+                       size=u.size) if key == "shoe_size" else
+                turn.t("Got it: size {size}. I'll show clothing and jackets in your size from now on (just name another size "
+                       "to override).", size=u.size))
     elif kind == "budget" and u.price and u.price.max is not None:
         memory.set_preference(turn.user, "budget", u.price.max, source)
-        budget = format_price(u.price.max, services.storefront.currency)
-        text = f"Noted: a budget of {budget}. I'll keep suggestions within it unless you ask otherwise."
+        budget = turn.price(u.price.max, services.storefront.currency)
+        text = turn.t("Noted: a budget of {budget}. I'll keep suggestions within it unless you ask otherwise.", budget=budget)
     elif kind == "dislike_brand" and u.exclude_brands:
         _add_to_list(memory, turn.user, "disliked_brands", u.exclude_brands, source)
-        text = f"Understood, I'll leave out {', '.join(u.exclude_brands)} from now on."
+        text = turn.t("Understood, I'll leave out {brands} from now on.", brands=", ".join(u.exclude_brands))
     elif kind == "dislike_color" and u.exclude_colors:
         _add_to_list(memory, turn.user, "disliked_colors", u.exclude_colors, source)
         _remove_from_list(memory, turn.user, "liked_colors", u.exclude_colors, source)  # no longer liked
-        text = (f"Understood, I'll leave out products that only come in {' or '.join(u.exclude_colors)} from now on "
-                f"(ask for a colour by name to see it anyway, or say “forget my colour”).")
+        text = turn.t("Understood, I'll leave out products that only come in {colours} from now on "
+                      "(ask for a colour by name to see it anyway, or say “forget my colour”).",
+                      colours=joined(turn.lang, u.exclude_colors, "or"))
     elif kind == "like":
         parts = []
         if u.brands:
@@ -230,10 +257,10 @@ async def handle_preference(services: Services, turn: Turn, u: Understanding) ->
             memory.set_preference(turn.user, "liked_colors", u.colors, source)
             _remove_from_list(memory, turn.user, "disliked_colors", u.colors, source)  # liked now
             parts.append(", ".join(u.colors))
-        text = f"Nice, I'll keep {' and '.join(parts)} in mind for suggestions."
+        text = turn.t("Nice, I'll keep {liked} in mind for suggestions.", liked=joined(turn.lang, parts, "and"))
     else:
         turn.answered = False
-        text = "I didn't catch that preference. Try “I wear size 42”, “my budget is 80” or “I don't like <brand>”."
+        text = turn.t("I didn't catch that preference. Try “I wear size 42”, “my budget is 80” or “I don't like <brand>”.")
     turn.prefs = memory.preferences(turn.user)
     return [Reply(text=text, intent=turn.intent)]
 
@@ -259,22 +286,23 @@ def show_data(services: Services, turn: Turn, u: Understanding | None = None) ->
     """What is stored about the user, in words."""
     prefs = services.memory.preferences(turn.user)
     interactions = services.memory.interactions(turn.user, limit=1000)
-    lines = ["Here is what I remember about you:"]
+    lines = [turn.t("Here is what I remember about you:")]
     if prefs:
         for p in prefs.values():
             value = ", ".join(map(str, p.value)) if isinstance(p.value, list) else p.value
             if p.key == "budget":
-                value = format_price(float(p.value), services.storefront.currency)
-            lines.append(f"• {p.key.replace('_', ' ')}: {value} ({p.source})")
+                value = turn.price(float(p.value), services.storefront.currency)
+            name = turn.t(PREFERENCE_NAMES[p.key]) if p.key in PREFERENCE_NAMES else p.key.replace("_", " ")
+            lines.append(f"• {name}: {value} ({p.source})")
     else:
-        lines.append("• no preferences yet")
+        lines.append(turn.t("• no preferences yet"))
     saved_ids = list(dict.fromkeys(r["product_id"] for r in interactions if r["kind"] == "liked" and r["product_id"]))
     if saved_ids:
         records = services.kb.store.get_products(saved_ids)
-        lines.append("• saved products: " + ", ".join(records[i].title for i in saved_ids if i in records))
-    lines.append(f"• {len(interactions)} interaction{'' if len(interactions) == 1 else 's'} "
-                 "(searches, products viewed, saved or asked about)")
-    lines.append("Say “export my data” for a full copy, or “forget me” to erase everything.")
+        lines.append(turn.t("• saved products: {titles}", titles=", ".join(records[i].title for i in saved_ids if i in records)))
+    lines.append(turn.tn("• {n} interaction (searches, products viewed, saved or asked about)",
+                         "• {n} interactions (searches, products viewed, saved or asked about)", len(interactions)))
+    lines.append(turn.t("Say “export my data” for a full copy, or “forget me” to erase everything."))
     return [Reply(text="\n".join(lines), intent=turn.intent, data={"preferences": {k: v.value for k, v in prefs.items()}})]
 
 
@@ -282,7 +310,8 @@ def export_data(services: Services, turn: Turn, u: Understanding | None = None) 
     """Everything stored about the user, as JSON."""
     data = services.memory.export(turn.user)
     rows = sum(len(v) for v in data.values() if isinstance(v, list))
-    return [Reply(text=f"Here is a copy of everything I store about you ({rows} records) as JSON.",
+    return [Reply(text=turn.tn("Here is a copy of everything I store about you ({n} records) as JSON.",
+                               "Here is a copy of everything I store about you ({n} records) as JSON.", rows),
                   intent=turn.intent, data={"export": data, "filename": "shopguide-export.json",
                                             "json": json.dumps(data, ensure_ascii=False, indent=2)})]
 
@@ -291,8 +320,12 @@ def ask_forget(services: Services, turn: Turn, u: Understanding | None = None) -
     """Ask before erasing."""
     turn.state.pending = "confirm_forget"
     rows = services.memory.count_rows(turn.user)
-    return [Reply(text=f"This erases everything I remember about you ({rows} records): preferences, history and this conversation. Are you sure?",
-                  buttons=(Button("Yes, erase everything", "forget:yes"), Button("Cancel", "forget:no")), intent="forget")]
+    return [Reply(text=turn.tn("This erases everything I remember about you ({n} records): preferences, history and this "
+                               "conversation. Are you sure?",
+                               "This erases everything I remember about you ({n} records): preferences, history and this "
+                               "conversation. Are you sure?", rows),
+                  buttons=(Button(turn.t("Yes, erase everything"), "forget:yes"), Button(turn.t("Cancel"), "forget:no")),
+                  intent="forget")]
 
 
 def do_forget(services: Services, turn: Turn) -> list[Reply]:
@@ -303,4 +336,6 @@ def do_forget(services: Services, turn: Turn) -> list[Reply]:
         deleted += erased
         note = handoff_texts["erased_note"]
     turn.forgotten = True
-    return [Reply(text=f"Done. I've erased everything I had about you ({deleted} records).{note}", intent="forget")]
+    return [Reply(text=turn.tn("Done. I've erased everything I had about you ({n} records).",
+                               "Done. I've erased everything I had about you ({n} records).", deleted) + note,
+                  intent="forget")]

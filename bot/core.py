@@ -15,6 +15,7 @@ from bot import shopping as shop
 from bot.clarify import clarified, clarify, should_clarify
 from bot.context import Reroute, Services, Turn, asked_question, offered_action
 from bot.extract import read_command
+from bot.i18n import N_, number, tr
 from bot.language import NAMES, SUPPORTED, Detected, choose
 from bot.nlu import Understanding, understand
 from bot.ordering import handle_buy
@@ -24,7 +25,7 @@ from knowledge.synonyms import read_as_catalog
 
 log = logging.getLogger(__name__)
 
-APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
+APOLOGY = N_("Sorry, something went wrong on my side. Please try again in a moment.")
 LANGUAGE_COMMAND = "/language"
 Handler = Callable[[Services, Turn, Understanding], Awaitable[list[Reply]] | list[Reply]]
 
@@ -71,7 +72,7 @@ class Assistant:
                 return await self._handle(msg)
         except Exception:
             log.exception("failed to handle a %s message", msg.platform)
-            return [Reply(text=APOLOGY, intent="error")]
+            return [Reply(text=tr(msg.locale, APOLOGY), intent="error")]  # the platform's language: the turn's is lost
 
     async def _handle(self, msg: IncomingMessage) -> list[Reply]:
         s = self.services
@@ -79,9 +80,9 @@ class Assistant:
         text = (msg.text or "").replace("\x00", "")
         notices: list[str] = []
         limit = s.settings.max_message_chars
-        if len(text) > limit:
+        cut = len(text) > limit
+        if cut:
             text = text[:limit]
-            notices.append(f"(Your message was very long, so I read only the first {limit:,} characters.)")
         turn = Turn(msg=msg, text=text, state=memory.load_state(msg.user_key), prefs=memory.preferences(msg.user_key),
                     notices=notices)
         pending = turn.state.pending
@@ -100,7 +101,7 @@ class Assistant:
         else:
             if detected.other:  # a language outside the five: read as it comes, answered in English, said so
                 names = ", ".join(NAMES[code] for code in SUPPORTED)
-                notices.append(f"(I understand {names}; I'll answer in English.)")
+                notices.append(turn.t("(I understand {languages}; I'll answer in English.)", languages=names))
             u = await self._read(turn, pending, fix_typos=not detected.other)
             turn.intent = u.intent
             held = s.handoffs.hold(turn, pending) if s.handoffs else None
@@ -111,6 +112,9 @@ class Assistant:
             memory.save_state(msg.user_key, turn.state)
             memory.log_event(msg.user_key, msg.platform, turn.intent, orders.mask_emails(typed), turn.results,
                              turn.answered)
+        if cut:  # worded once the turn's language is known
+            notices.insert(0, turn.t("(Your message was very long, so I read only the first {limit} characters.)",
+                                     limit=number(turn.lang, limit)))
         if notices and replies:
             first = replies[0]
             notice = "\n".join(notices) + "\n\n"
@@ -143,9 +147,10 @@ class Assistant:
         if code not in SUPPORTED:
             turn.answered = False
             choices = ", ".join(f"{c} ({NAMES[c]})" for c in SUPPORTED)
-            return [Reply(text=f"I can answer in {choices}. Say, for example, “/language de”.", intent="language")]
+            return [Reply(text=turn.t("I can answer in {languages}. Say, for example, “/language de”.", languages=choices),
+                          intent="language")]
         turn.state.lang = turn.lang = code
-        return [Reply(text=f"From now on I'll answer in {NAMES[code]}.", intent="language")]
+        return [Reply(text=turn.t("From now on I'll answer in {language}.", language=NAMES[code]), intent="language")]
 
     async def _read(self, turn: Turn, pending: str | None, *, fix_typos: bool = True) -> Understanding:
         """Normalise the turn's text (typos, other names, another language's words) and understand it in context."""
@@ -155,7 +160,8 @@ class Assistant:
             text, fixes = read_as_catalog(text, s.speller, s.thesaurus)
             turn.text = said = text
             if fixes:
-                turn.notices.append("(I read " + ", ".join(f'"{a}" as "{b}"' for a, b in fixes) + ".)")
+                read = ", ".join(turn.t('"{typed}" as "{meant}"', typed=a, meant=b) for a, b in fixes)
+                turn.notices.append(turn.t("(I read {corrections}.)", corrections=read))
         elif turn.lang != "en":  # the general words in English for the slot readers; the catalog's own names stay
             text = gloss_for(turn.lang).render(text, s.vocab.own_words)
         u = understand(text, s.vocab, s.intents, has_results=bool(turn.state.shown), has_focus=bool(turn.state.focus),
@@ -174,10 +180,10 @@ class Assistant:
             return await self._action(turn, action, None)
         if action and u.intent == "cancel":
             turn.intent = "cancel"
-            return [Reply(text="Okay. What else can I find for you?", intent="cancel")]
+            return [Reply(text=turn.t("Okay. What else can I find for you?"), intent="cancel")]
         if u.intent in ("confirm", "cancel"):
             turn.intent = "cancel"
-            return [Reply(text="Okay, I've left everything as it was.", intent="cancel")]
+            return [Reply(text=turn.t("Okay, I've left everything as it was."), intent="cancel")]
         question = asked_question(pending)
         if question is not None and u.intent == "reference":  # "the second one" answers "which one do you mean?"
             return await prod.answer_pending(s, turn, u, question)
@@ -229,12 +235,12 @@ class Assistant:
             if arg == "yes":
                 return talk.ask_forget(s, turn)
             turn.intent = "cancel"
-            return [Reply(text="Okay, nothing was erased.", intent="cancel")]
+            return [Reply(text=turn.t("Okay, nothing was erased."), intent="cancel")]
         if kind == "human":
             return talk.human(s, turn)
         if kind == "help":
             return talk.help_reply(s, turn)
         turn.answered = False
         log.info("unknown or stale button action %r", action[:80])
-        return [Reply(text="Sorry, that button has expired or I don't recognise it. Tell me what you're looking for.",
+        return [Reply(text=turn.t("Sorry, that button has expired or I don't recognise it. Tell me what you're looking for."),
                       intent="unknown_action")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.i18n import tr
 from bot.names import singular
 from knowledge.schema import Product
 from knowledge.text import STOPWORDS, tokens
@@ -32,7 +33,7 @@ def _holds(text: str, word: str) -> bool:
     return word in {_word(w) for w in tokens(text, drop_stopwords=False)}
 
 
-def either_or_answer(product: Product, question: str) -> str | None:
+def either_or_answer(product: Product, question: str, lang: str = "en") -> str | None:
     """Which of two options the record names, with the field that says so; None unless exactly one is named."""
     m = _CHOICE.search(question)
     if not m:
@@ -49,13 +50,13 @@ def either_or_answer(product: Product, question: str) -> str | None:
     option = re.sub(r"['’]s$", "", options[i])
     said = option[:1].upper() + option[1:]
     if label == "name":
-        return f"{said}: it is the {product.title}."
+        return tr(lang, "{option}: it is the {title}.", option=said, title=product.title)
     if label == "material":
-        return f"{said}: {product.title} is made of {text}."
+        return tr(lang, "{option}: {title} is made of {value}.", option=said, title=product.title, value=text)
     if label == "type":
-        return f"{said}: {product.title} is a {text}."
+        return tr(lang, "{option}: {title} is a {value}.", option=said, title=product.title, value=text)
     if label == "gender":
-        return f"{said}: {product.title} is for {text}."
+        return tr(lang, "{option}: {title} is for {value}.", option=said, title=product.title, value=text)
     if label == "colours":
-        return f"{said}: {product.title} comes in {text}."
-    return f"{said}: {product.title} has {label} {text}."
+        return tr(lang, "{option}: {title} comes in {value}.", option=said, title=product.title, value=text)
+    return tr(lang, "{option}: {title} has {field} {value}.", option=said, title=product.title, field=label, value=text)

@@ -9,6 +9,7 @@ from dataclasses import replace
 from bot.context import Services, Turn
 from bot.nlu import NEGATION, RECIPIENTS, Understanding
 from bot.slots import COLOR_SYNONYMS
+from bot.i18n import N_, joined, tr
 from bot.present import format_price
 from knowledge.currency import PATTERN as CURRENCY
 from knowledge.filters import SearchFilters
@@ -131,91 +132,98 @@ def apply_preferences(turn: Turn, f: SearchFilters, u: Understanding | None, ser
     budget = prefs.get("budget")
     if budget and f.max_price is None and f.min_price is None and not (u and u.price):
         f = replace(f, max_price=float(budget.value))
-        notes.append(f"within your budget of {format_price(float(budget.value), services.storefront.currency)}")
+        notes.append(turn.t("within your budget of {budget}", budget=turn.price(float(budget.value), services.storefront.currency)))
     disliked = prefs.get("disliked_brands")
     if disliked and disliked.value:
         asked = {b.lower() for b in f.brands}
         skip = [b for b in disliked.value if b.lower() not in asked and b not in f.exclude_brands]
         if skip:
             f = replace(f, exclude_brands=tuple((*f.exclude_brands, *skip)))
-            notes.append("leaving out " + ", ".join(skip) + ", as you asked")
+            notes.append(turn.t("leaving out {brands}, as you asked", brands=", ".join(skip)))
     disliked_colors = prefs.get("disliked_colors")
     if disliked_colors and disliked_colors.value:
         skip = [c for c in disliked_colors.value if c not in f.colors and c not in f.avoid_colors]
         if skip:
             f = replace(f, avoid_colors=tuple((*f.avoid_colors, *skip)))
-            notes.append("leaving out what only comes in " + " or ".join(skip) + ", as you asked")
+            notes.append(turn.t("leaving out what only comes in {colours}, as you asked", colours=joined(turn.lang, skip, "or")))
     if not f.sizes and not (u and (u.size or u.gift)):  # the user's own sizes are not a gift's
         shoe = prefs.get("shoe_size")
         clothing = prefs.get("clothing_size")
         if shoe and _is_footwear(f, services):
             f = replace(f, sizes=(str(shoe.value),))
-            notes.append(f"showing size {shoe.value}, as you told me")
+            notes.append(turn.t("showing size {size}, as you told me", size=shoe.value))
         elif clothing and _uses_letter_sizes(f, services):
             f = replace(f, sizes=(str(clothing.value),))
-            notes.append(f"showing size {clothing.value}, as you told me")
+            notes.append(turn.t("showing size {size}, as you told me", size=clothing.value))
     return f, notes
 
 
-def describe_filters(f: SearchFilters, currency: str | None) -> str:
-    """The filters in words, prices in the catalog's `currency`: "up to €150.00, waterproof, in black"."""
+def describe_filters(f: SearchFilters, currency: str | None, lang: str = "en") -> str:
+    """The filters in words, in `lang`, prices in the catalog's `currency`: "up to €150.00, waterproof, in black"."""
     parts: list[str] = []
+    price = lambda amount: format_price(amount, currency, lang)  # noqa: E731
     if f.target_price is not None:
-        parts.append(f"around {format_price(f.target_price, currency)}")
+        parts.append(tr(lang, "around {price}", price=price(f.target_price)))
     elif f.min_price is not None and f.max_price is not None:
-        parts.append(f"between {format_price(f.min_price, currency)} and {format_price(f.max_price, currency)}")
+        parts.append(tr(lang, "between {low} and {high}", low=price(f.min_price), high=price(f.max_price)))
     elif f.max_price is not None:
-        parts.append(f"up to {format_price(f.max_price, currency)}")
+        parts.append(tr(lang, "up to {price}", price=price(f.max_price)))
     elif f.min_price is not None:
-        parts.append(f"from {format_price(f.min_price, currency)}")
+        parts.append(tr(lang, "from {price}", price=price(f.min_price)))
     for key, value in f.attributes.items():
         name = key.replace("_", " ")
         if key == "gender" and isinstance(value, (list, tuple)) and value:
-            parts.append(f"for {value[0]}")  # ("women", "unisex"): women's and unisex products
+            parts.append(tr(lang, "for {who}", who=value[0]))  # ("women", "unisex"): women's and unisex products
         elif isinstance(value, (list, tuple)):
-            parts.append(f"{name} {' or '.join(map(str, value))}")
+            parts.append(f"{name} {joined(lang, [str(v) for v in value], 'or')}")
+        elif value is True:
+            parts.append(name)
         else:
-            parts.append(name if value is True else (f"not {name}" if value is False else f"{name} {value}"))
+            parts.append(tr(lang, "not {what}", what=name) if value is False else f"{name} {value}")
     if f.colors:
-        parts.append("in " + " or ".join(f.colors))
+        parts.append(tr(lang, "in {colours}", colours=joined(lang, list(f.colors), "or")))
     if f.exclude_colors:
-        parts.append("not " + " or ".join(f.exclude_colors))
+        parts.append(tr(lang, "not {what}", what=joined(lang, list(f.exclude_colors), "or")))
     if f.avoid_colors:
-        parts.append("not only in " + " or ".join(f.avoid_colors))
+        parts.append(tr(lang, "not only in {colours}", colours=joined(lang, list(f.avoid_colors), "or")))
     if f.sizes:
-        parts.append("size " + "/".join(f.sizes))
+        parts.append(tr(lang, "size {sizes}", sizes="/".join(f.sizes)))
     if f.brands:
-        parts.append("by " + " or ".join(f.brands))
+        parts.append(tr(lang, "by {brands}", brands=joined(lang, list(f.brands), "or")))
     if f.exclude_brands:
-        parts.append("not " + ", ".join(f.exclude_brands))
+        parts.append(tr(lang, "not {what}", what=", ".join(f.exclude_brands)))
     if f.in_stock:
-        parts.append("in stock")
-    return ", ".join(parts)
+        parts.append(tr(lang, "in stock"))
+    return tr(lang, ", ").join(parts)
 
 
 # filter name -> (button label to drop it, how a sentence names it)
 FILTER_WORDS = {
-    "price": ("Drop the price limit", "the price limit"), "colors": ("Any colour", "the colour"),
-    "sizes": ("Any size", "the size"), "brands": ("Any brand", "the brand"),
-    "exclude_brands": ("Include all brands", "the excluded brands"),
-    "exclude_colors": ("Include all colours", "the excluded colours"),
-    "avoid_colors": ("Any colour", "your disliked colours"),
-    "in_stock": ("Include out of stock", "the in-stock filter"), "types": ("Any type", "the product type"),
-    "categories": ("Any category", "the category"),
+    "price": (N_("Drop the price limit"), N_("the price limit")), "colors": (N_("Any colour"), N_("the colour")),
+    "sizes": (N_("Any size"), N_("the size")), "brands": (N_("Any brand"), N_("the brand")),
+    "exclude_brands": (N_("Include all brands"), N_("the excluded brands")),
+    "exclude_colors": (N_("Include all colours"), N_("the excluded colours")),
+    "avoid_colors": (N_("Any colour"), N_("your disliked colours")),
+    "in_stock": (N_("Include out of stock"), N_("the in-stock filter")), "types": (N_("Any type"), N_("the product type")),
+    "categories": (N_("Any category"), N_("the category")),
 }
 
 
-def relax_label(name: str) -> str:
+def relax_label(name: str, lang: str = "en") -> str:
     """Button label for dropping one filter."""
     if name == "attr:gender":
-        return "Any gender"
+        return tr(lang, "Any gender")
     if name.startswith("attr:"):
-        return f"Not only {name[5:].replace('_', ' ')}"
-    return FILTER_WORDS.get(name, (f"Drop {name}", ""))[0]
+        return tr(lang, "Not only {what}", what=name[5:].replace("_", " "))
+    if name in FILTER_WORDS:
+        return tr(lang, FILTER_WORDS[name][0])
+    return tr(lang, "Drop {name}", name=name)
 
 
-def filter_phrase(name: str) -> str:
+def filter_phrase(name: str, lang: str = "en") -> str:
     """A filter named in a sentence: "the price limit", "the waterproof filter"."""
     if name.startswith("attr:"):
-        return f"the {name[5:].replace('_', ' ')} filter"
-    return FILTER_WORDS.get(name, ("", f"the {name} filter"))[1]
+        return tr(lang, "the {name} filter", name=name[5:].replace("_", " "))
+    if name in FILTER_WORDS:
+        return tr(lang, FILTER_WORDS[name][1])
+    return tr(lang, "the {name} filter", name=name)

@@ -13,7 +13,10 @@ from bot.filtering import apply_preferences, filters_from, search_query
 from bot.names import singular
 from bot.nlu import Understanding, mentions_policy, read_slots
 from bot.understanding.references import pick_shown, quantity
-from bot.present import comparison_text, details_text, format_price, product_card, stock_text, temperature_phrase
+from bot.i18n import N_, joined, ntr, number, tr
+from bot.present import (
+    attr_value, comparison_text, details_text, format_price, product_card, rating_text, stock_text, temperature_phrase,
+)
 from bot.types import Button, Reply
 from knowledge.schema import Product
 from knowledge.specs import weight_grams
@@ -30,7 +33,7 @@ def resolve_refs(services: Services, turn: Turn, u: Understanding, *, allow_focu
     ids: list[str] = []
     for n in u.ordinals:
         if not state.shown:
-            raise Unresolved("I haven't shown you any products yet. Tell me what you're looking for.")
+            raise Unresolved(turn.t("I haven't shown you any products yet. Tell me what you're looking for."))
         index = len(state.shown) - 1 if n == -1 else n - 1
         paged = state.offset and state.shown == state.results[state.offset:state.offset + len(state.shown)]
         if paged and 1 <= n <= state.offset:  # a number from an earlier page of the same results
@@ -39,13 +42,13 @@ def resolve_refs(services: Services, turn: Turn, u: Understanding, *, allow_focu
         if state.offset and state.offset < n <= state.offset + len(state.shown):
             index = n - state.offset - 1  # the number as displayed on a later page
         if not 0 <= index < len(state.shown):
-            raise Unresolved(f"I only showed {len(state.shown)} product{'s' if len(state.shown) != 1 else ''}: "
-                             f"pick a number from 1 to {len(state.shown)}.")
+            raise Unresolved(turn.tn("I only showed {n} product: pick a number from 1 to {n}.",
+                                     "I only showed {n} products: pick a number from 1 to {n}.", len(state.shown)))
         ids.append(state.shown[index])
     if u.skus:
         found = services.kb.store.products_by_code(u.skus)
         if not found and not ids:
-            raise Unresolved(f"I couldn't find a product with the code {u.skus[0]}.")
+            raise Unresolved(turn.t("I couldn't find a product with the code {code}.", code=u.skus[0]))
         ids.extend(found)
     if not ids and state.shown:  # "the blue one", "the cheaper of the two", "both"
         records = services.kb.store.get_products(state.shown)
@@ -94,9 +97,9 @@ def _by_name(services: Services, turn: Turn, text: str, asked: set[str] = frozen
 
 def _details_reply(services: Services, turn: Turn, product: Product) -> Reply:
     turn.state.focus = product.id
-    card = product_card(product)
-    return Reply(text=details_text(product), products=(card,), intent=turn.intent,
-                 buttons=(Button("More like this", f"m:{product.id}"), Button("♥ Save", f"s:{product.id}")),
+    card = product_card(product, lang=turn.lang)
+    return Reply(text=details_text(product, turn.lang), products=(card,), intent=turn.intent,
+                 buttons=(Button(turn.t("More like this"), f"m:{product.id}"), Button(turn.t("♥ Save"), f"s:{product.id}")),
                  image=product.image)
 
 
@@ -111,7 +114,8 @@ async def handle_details(services: Services, turn: Turn, u: Understanding) -> li
         return await which_of_kind(services, turn, u, "")
     if not products:
         turn.answered = False
-        return [Reply(text="Which product do you mean? Say “the second one”, or give me its name or SKU.", intent=turn.intent)]
+        return [Reply(text=turn.t("Which product do you mean? Say “the second one”, or give me its name or SKU."),
+                      intent=turn.intent)]
     services.memory.record(turn.user, "viewed", products[0].id)
     return [_details_reply(services, turn, products[0])]
 
@@ -121,7 +125,7 @@ async def show_product(services: Services, turn: Turn, product_id: str, kind: st
     product = services.kb.store.get_product(product_id)
     if product is None:
         turn.answered = False
-        return [Reply(text="Sorry, that product is no longer in our catalog. Ask me to search again.", intent=turn.intent)]
+        return [Reply(text=turn.t("Sorry, that product is no longer in our catalog. Ask me to search again."), intent=turn.intent)]
     services.memory.record(turn.user, kind, product.id)
     return [_details_reply(services, turn, product)]
 
@@ -149,7 +153,7 @@ async def answer_about_list(services: Services, turn: Turn, u: Understanding) ->
     for n, pid in enumerate(turn.state.shown, start=turn.state.offset + 1):
         if pid not in shown:
             continue
-        answer = answer_from_record(shown[pid], u)
+        answer = answer_from_record(shown[pid], u, turn.lang)
         if not answer:
             good = await asyncio.to_thread(services.evidence.answers, pid, u.said, 1)
             answer = f"{shown[pid].title}: “{good[0].text}”" if good else None
@@ -159,10 +163,11 @@ async def answer_about_list(services: Services, turn: Turn, u: Understanding) ->
     if not lines:
         turn.answered = False
         turn.state.pending = offer("human")
-        return [Reply(text="I couldn't find that in the information we have on these products. Would you like me to ask a person?",
-                      buttons=(Button("Talk to a person", "human"),), intent=turn.intent)]
-    return [Reply(text="Here is what we have on that:\n" + "\n".join(lines),
-                  products=tuple(product_card(p) for p in answered), intent=turn.intent)]
+        return [Reply(text=turn.t("I couldn't find that in the information we have on these products. "
+                                  "Would you like me to ask a person?"),
+                      buttons=(Button(turn.t("Talk to a person"), "human"),), intent=turn.intent)]
+    return [Reply(text=turn.t("Here is what we have on that:") + "\n" + "\n".join(lines),
+                  products=tuple(product_card(p, lang=turn.lang) for p in answered), intent=turn.intent)]
 
 
 def only_shown(services: Services, turn: Turn) -> list[Product]:
@@ -190,11 +195,11 @@ def which_one(services: Services, turn: Turn, question: str) -> list[Reply]:
     shown = services.kb.store.get_products(turn.state.shown)
     products = [shown[pid] for pid in turn.state.shown if pid in shown]
     if not products:
-        return [Reply(text="Which product do you mean? Tell me its name, or search for it first.", intent=turn.intent)]
+        return [Reply(text=turn.t("Which product do you mean? Tell me its name, or search for it first."), intent=turn.intent)]
     turn.state.pending = ask(question)
     first = turn.state.offset + 1
     listing = "\n".join(f"{first + i}. {p.title}" for i, p in enumerate(products))
-    return [Reply(text=f"Which one do you mean? Say its number, or tap it:\n{listing}",
+    return [Reply(text=turn.t("Which one do you mean? Say its number, or tap it:\n{listing}", listing=listing),
                   buttons=tuple(Button(f"{first + i}. {p.title}", f"a:{p.id}") for i, p in enumerate(products)),
                   intent=turn.intent)]
 
@@ -220,7 +225,7 @@ async def answer_pending_for(services: Services, turn: Turn, product_id: str, qu
     product = services.kb.store.get_product(product_id)
     if product is None:
         turn.answered = False
-        return [Reply(text="Sorry, that product is no longer in our catalog. Tell me what you're looking for.",
+        return [Reply(text=turn.t("Sorry, that product is no longer in our catalog. Tell me what you're looking for."),
                       intent=turn.intent)]
     turn.intent = "product_question"
     u = read_slots(question, services.vocab)
@@ -232,11 +237,11 @@ async def answer_about(services: Services, turn: Turn, product: Product, u: Unde
     turn.state.focus = product.id
     services.memory.record(turn.user, "asked", product.id, u.text)
     if _ASKS_REVIEWS.search(u.text):
-        return [Reply(text=await _reviews_answer(services, product, u.text), products=(product_card(product),),
-                      intent=turn.intent)]
-    answer = answer_from_record(product, u)
+        return [Reply(text=await _reviews_answer(services, turn, product, u.text),
+                      products=(product_card(product, lang=turn.lang),), intent=turn.intent)]
+    answer = answer_from_record(product, u, turn.lang)
     if answer:
-        return [Reply(text=answer, products=(product_card(product),), intent=turn.intent)]
+        return [Reply(text=answer, products=(product_card(product, lang=turn.lang),), intent=turn.intent)]
     good = await asyncio.to_thread(services.evidence.answers, product.id, u.said, 2)
     if not good:
         if mentions_policy(u.text):  # "can I return it?" is answered by the store's policy, not the product's documents
@@ -245,36 +250,45 @@ async def answer_about(services: Services, turn: Turn, product: Product, u: Unde
         turn.answered = False
         turn.state.pending = offer("human")
         return [Reply(
-            text=f"I couldn't find that in the information we have on {product.title}. Would you like me to ask a person?",
-            buttons=(Button("Talk to a person", "human"),), intent=turn.intent)]
-    lines = [f"Here is what we have on {product.title}:"]
+            text=turn.t("I couldn't find that in the information we have on {title}. Would you like me to ask a person?",
+                        title=product.title),
+            buttons=(Button(turn.t("Talk to a person"), "human"),), intent=turn.intent)]
+    lines = [turn.t("Here is what we have on {title}:", title=product.title)]
     for e in good:
-        label = {"review": "a customer review", "qa": "customer Q&A", "spec": "the spec sheet",
-                 "description": "the product description"}.get(e.source, e.source)
-        lines.append(f"• From {label}: “{e.text}”")
-    return [Reply(text="\n".join(lines), products=(product_card(product),), intent=turn.intent)]
+        label = turn.t(_SOURCES[e.source]) if e.source in _SOURCES else e.source
+        lines.append(turn.t("• From {source}: “{text}”", source=label, text=e.text))
+    return [Reply(text="\n".join(lines), products=(product_card(product, lang=turn.lang),), intent=turn.intent)]
+
+
+_SOURCES = {"review": N_("a customer review"), "qa": N_("customer Q&A"), "spec": N_("the spec sheet"),
+            "description": N_("the product description")}
 
 
 _ASKS_REVIEWS = re.compile(r"\b(reviews?|reviewers?|what (?:do|did) (?:customers|people|others|buyers|users|owners) (?:say|think|write)|"
                            r"what (?:are|is) (?:people|customers|everyone) saying|customer (?:feedback|opinions?)|testimonials?)\b", re.I)
 
 
-async def _reviews_answer(services: Services, product: Product, question: str) -> str:
+async def _reviews_answer(services: Services, turn: Turn, product: Product, question: str) -> str:
     """What customers wrote about the product, quoted as stored (the three most about the question), with its rating."""
     ranked = await asyncio.to_thread(services.evidence.rank, product.id, question, 20, include_description=False)
     reviews = [e for e in ranked if e.source == "review"][:3]
-    rated = f"{product.title} is rated {product.rating:.1f}/5. " if product.rating is not None else ""
+    rated = (turn.t("{title} is rated {rating}.", title=product.title, rating=rating_text(product.rating, turn.lang))
+             if product.rating is not None else "")
     if not reviews:
-        return f"I don't have any customer reviews of {product.title}." + (f" {rated.strip()}" if rated else "")
+        none = turn.t("I don't have any customer reviews of {title}.", title=product.title)
+        return none + (f" {rated}" if rated else "")
     quotes = "\n".join(f"• “{e.text}”" for e in reviews)
-    return (f"{rated}What customers wrote:" if rated else f"What customers wrote about {product.title}:") + f"\n{quotes}"
+    head = (f"{rated} " + turn.t("What customers wrote:") if rated
+            else turn.t("What customers wrote about {title}:", title=product.title))
+    return f"{head}\n{quotes}"
 
 
-def answer_from_record(product: Product, u: Understanding) -> str | None:
-    """A direct answer when the question is about a field the record holds."""
+def answer_from_record(product: Product, u: Understanding, lang: str = "en") -> str | None:
+    """A direct answer when the question is about a field the record holds (in `lang`)."""
     low = u.text.lower()
     name = product.title
-    chosen = either_or_answer(product, u.text)  # "is it down or synthetic?"
+    t = lambda msgid, **kw: tr(lang, msgid, name=name, **kw)  # noqa: E731
+    chosen = either_or_answer(product, u.text, lang)  # "is it down or synthetic?"
     if chosen:
         return chosen
     if u.size:
@@ -282,55 +296,73 @@ def answer_from_record(product: Product, u: Understanding) -> str | None:
         if not product.sizes:
             return None
         if u.size.upper() in sizes:
-            return f"Yes, {name} comes in size {u.size}. Available sizes: {', '.join(product.sizes)}."
-        return f"No, {name} doesn't come in size {u.size}. Available sizes: {', '.join(product.sizes)}."
+            return t("Yes, {name} comes in size {size}. Available sizes: {sizes}.", size=u.size, sizes=", ".join(product.sizes))
+        return t("No, {name} doesn't come in size {size}. Available sizes: {sizes}.", size=u.size,
+                 sizes=", ".join(product.sizes))
     if u.colors and product.colors:  # "is it blue or black?": each colour asked about
         have = [c for c in u.colors if c in product.colors]
         if have:
-            return f"Yes, {name} comes in {' and '.join(have)}. Colours: {', '.join(product.colors)}."
-        return f"No, {name} isn't available in {' or '.join(u.colors)}. Colours: {', '.join(product.colors)}."
+            return t("Yes, {name} comes in {asked}. Colours: {colours}.", asked=joined(lang, have, "and"),
+                     colours=", ".join(product.colors))
+        return t("No, {name} isn't available in {asked}. Colours: {colours}.", asked=joined(lang, u.colors, "or"),
+                 colours=", ".join(product.colors))
     if re.search(r"\b(what|which) sizes?\b|\bsizes? (does|do|is|are) (it|they|this)\b|\b(available|other|different|more) sizes\b", low) \
             and product.sizes:
-        return f"{name} comes in {'size' if len(product.sizes) == 1 else 'sizes'} {', '.join(product.sizes)}."
+        return ntr(lang, "{name} comes in size {sizes}.", "{name} comes in sizes {sizes}.", len(product.sizes), name=name,
+                   sizes=", ".join(product.sizes))
     if re.search(r"\b(what|which) colou?rs?\b|\bcolou?rs? (does|do|is|are) (it|they|this)\b|\b(available|other|different|more) colou?rs\b",
                  low) \
             and product.colors:
-        return f"{name} comes in {', '.join(product.colors)}."
+        return t("{name} comes in {colours}.", colours=", ".join(product.colors))
     for flag, wanted in u.flags.items():
         if flag in product.attributes:
             value = product.attributes[flag]
             label = flag.replace("_", " ")
             if isinstance(value, bool):
-                return _yes_no(name, label, value, low)
+                return _yes_no(name, label, value, low, lang)
             return f"{name}: {label} {value}."
     grams = weight_grams(product.attributes)  # weight_g, weight_kg, "1.2 kg", ... as grams
-    weight = f"{name} weighs {int(grams) if grams.is_integer() else round(grams, 1)} g." if grams is not None else None
+    weight = t("{name} weighs {weight} g.", weight=_grams(grams, lang)) if grams is not None else None
     weighing = re.search(r"\b(weigh|weighs|weight|heavy)\b", low)  # before "how much": "how much does it weigh?"
     if weighing and weight:
         return weight
     if re.search(r"\b(how warm|warm enough|temperature|rated to|comfort rating|how cold|summer|winter|seasons?|cold|freezing)\b", low):
-        rated = temperature_phrase(product)
+        rated = temperature_phrase(product, lang)
         if rated:
-            return f"{name} is rated to {rated}."
+            return t("{name} is rated to {rating}.", rating=rated)
     if re.search(r"\b(how much|price|cost)\b", low) and not weighing:
-        return f"{name} costs {format_price(product.price, product.currency)} ({stock_text(product)})."
+        return t("{name} costs {price} ({stock}).", price=format_price(product.price, product.currency, lang),
+                 stock=stock_text(product, lang))
     if re.search(r"\b(in stock|available|availability|stock)\b", low):
-        return f"{name} is {stock_text(product)}."
+        return t("{name} is {stock}.", stock=stock_text(product, lang))
     if re.search(r"\b(made of|material|fabric)\b", low) and product.material:
-        return f"{name} is made of {product.material}."
+        return t("{name} is made of {material}.", material=product.material)
     if re.search(r"\blight\b", low) and weight:  # "is it light?", once stock and material are ruled out
         return weight
     if re.search(r"\b(rating|rated|reviews?)\b", low) and product.rating is not None and "review" not in low:
-        return f"{name} is rated {product.rating:.1f}/5."
-    return attribute_answer(product, u.text)
+        return t("{name} is rated {rating}.", rating=rating_text(product.rating, lang))
+    return attribute_answer(product, u.text, lang)
 
 
-def _yes_no(name: str, label: str, value: bool, question: str) -> str:
+def _yes_no(name: str, label: str, value: bool, question: str, lang: str = "en") -> str:
     """A yes or no in the question's own terms: "has a hood" for "do they have a hood?", "is waterproof" else."""
     if re.search(r"\b(have|has|with|got|come with|comes with|include|includes)\b", question):
-        thing = label if label.endswith("s") else f"a {label}"
-        return f"Yes, {name} has {thing}." if value else f"No, {name} doesn't have {thing}."
-    return f"{'Yes' if value else 'No'}, {name} is {'' if value else 'not '}{label}."
+        if label.endswith("s"):
+            if value:
+                return tr(lang, "Yes, {name} has {feature}.", name=name, feature=label)
+            return tr(lang, "No, {name} doesn't have {feature}.", name=name, feature=label)
+        if value:
+            return tr(lang, "Yes, {name} has a {feature}.", name=name, feature=label)
+        return tr(lang, "No, {name} doesn't have a {feature}.", name=name, feature=label)
+    if value:
+        return tr(lang, "Yes, {name} is {feature}.", name=name, feature=label)
+    return tr(lang, "No, {name} is not {feature}.", name=name, feature=label)
+
+
+def _grams(grams: float, lang: str) -> str:
+    """A record's weight in grams as a number: "850", "1.5" / "1,5"."""
+    value = int(grams) if grams.is_integer() else round(grams, 1)
+    return str(value) if lang == "en" else number(lang, value, "#,##0.#")
 
 
 UNIT_WORDS = {"litre": "l", "liter": "l", "gram": "g", "kilo": "kg", "kilogram": "kg", "millimetre": "mm",
@@ -338,7 +370,7 @@ UNIT_WORDS = {"litre": "l", "liter": "l", "gram": "g", "kilo": "kg", "kilogram":
 UNITS = {"g", "kg", "mm", "cm", "m", "l", "ml", "w", "v", "mah", "h", "in", "oz", "lb", "lbs"}
 
 
-def attribute_answer(product: Product, question: str) -> str | None:
+def attribute_answer(product: Product, question: str, lang: str = "en") -> str | None:
     """The record's value for an attribute the question names ("what battery does it use?" → battery: 3x AAA)."""
     asked = {singular(w) for w in tokens(question, drop_stopwords=False)}
     units = {UNIT_WORDS[w] for w in asked if w in UNIT_WORDS} if re.search(r"\bhow many\b", question, re.I) else set()
@@ -350,7 +382,7 @@ def attribute_answer(product: Product, question: str) -> str | None:
             continue  # "how many litres is it?" asks for the value in litres
         if len(named) == 1 and re.search(rf"\b(?:it|they|this|that|one|these|those)\s+{re.escape(named[0])}\b", question, re.I):
             continue  # "does it fit a laptop?" uses the key as a verb: not a question about its "fit"
-        shown = "yes" if value is True else "no" if value is False else f"{value} {unit}" if unit else str(value)
+        shown = attr_value(value, lang) if isinstance(value, bool) else f"{value} {unit}" if unit else str(value)
         return f"{product.title}: {' '.join(named)} {shown}."
     return None
 
@@ -377,7 +409,8 @@ async def handle_compare(services: Services, turn: Turn, u: Understanding) -> li
         products = products[:want]
     if len(products) < 2:
         turn.answered = False
-        return [Reply(text="Tell me which products to compare, e.g. “compare the first and the third”. Search for something first.", intent=turn.intent)]
+        return [Reply(text=turn.t("Tell me which products to compare, e.g. “compare the first and the third”. "
+                                  "Search for something first."), intent=turn.intent)]
     return _comparison(services, turn, products[:3])
 
 
@@ -386,7 +419,8 @@ def _comparison(services: Services, turn: Turn, products: list[Product]) -> list
     for p in products:
         services.memory.record(turn.user, "viewed", p.id)
     turn.state.shown = [p.id for p in products]
-    return [Reply(text=comparison_text(products), products=tuple(product_card(p) for p in products), intent=turn.intent)]
+    return [Reply(text=comparison_text(products, turn.lang), products=tuple(product_card(p, lang=turn.lang) for p in products),
+                  intent=turn.intent)]
 
 
 _COMPARE_FRAME = re.compile(r"\b(compare|comparison|versus|vs\.?|(the )?difference between|which is better|both|top|two|three|2|3)\b",
@@ -409,8 +443,8 @@ async def handle_save(services: Services, turn: Turn, product_id: str) -> list[R
     product = services.kb.store.get_product(product_id)
     if product is None:
         turn.answered = False
-        return [Reply(text="Sorry, I can't find that product any more.", intent=turn.intent)]
+        return [Reply(text=turn.t("Sorry, I can't find that product any more."), intent=turn.intent)]
     services.memory.record(turn.user, "liked", product.id)
     turn.state.focus = product.id
-    return [Reply(text=f"Saved {product.title} to your favourites. I'll use it for recommendations.",
-                  buttons=(Button("More like this", f"m:{product.id}"),), intent=turn.intent)]
+    return [Reply(text=turn.t("Saved {title} to your favourites. I'll use it for recommendations.", title=product.title),
+                  buttons=(Button(turn.t("More like this"), f"m:{product.id}"),), intent=turn.intent)]

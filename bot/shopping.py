@@ -12,7 +12,8 @@ from bot.filtering import (
     apply_preferences, describe_filters, filter_phrase, filters_from, relax_label, search_query, shown_query,
 )
 from bot.nlu import Understanding, asks_for_products, is_question
-from bot.present import format_price, numbered_list, product_card, temperature_phrase
+from bot.i18n import N_, number
+from bot.present import numbered_list, product_card, temperature_phrase
 from bot.types import Button, Reply
 from knowledge.filters import SearchFilters
 from knowledge.schema import Product
@@ -34,14 +35,14 @@ def results_reply(
     note = ""
     if notes:
         note = "\n(" + "; ".join(notes) + ")"
-    text = f"{intro}{note}\n\n{numbered_list(products, start)}"
+    text = f"{intro}{note}\n\n{numbered_list(products, start, turn.lang)}"
     buttons: tuple[Button, ...] = ()
     if len(turn.state.results) > turn.state.offset + len(products):
-        buttons = (Button("Show more", "more"),)
+        buttons = (Button(turn.t("Show more"), "more"),)
     turn.state.shown = [p.id for p in products]
     # "it" now means the one product listed, or nothing until the user picks one of several
     turn.state.focus = products[0].id if len(products) == 1 else None
-    return Reply(text=text, products=tuple(product_card(p) for p in products), buttons=buttons,
+    return Reply(text=text, products=tuple(product_card(p, lang=turn.lang) for p in products), buttons=buttons,
                  intent=turn.intent, data={"intro": intro + note, "start": start})
 
 
@@ -121,11 +122,13 @@ def gift_question(services: Services, turn: Turn, missing: str | None = None) ->
     shop = services.storefront
     if missing:
         turn.results = 0
-        return Reply(text=f"Sorry, I couldn't find anything for “{missing}” in our catalog: we sell {shop.goods}. "
-                          f"What else do they enjoy? For example: {shop.example_searches}.",
+        return Reply(text=turn.t("Sorry, I couldn't find anything for “{missing}” in our catalog: we sell {goods}. "
+                                 "What else do they enjoy? For example: {examples}.", missing=missing,
+                                 goods=shop.goods_in(turn.lang), examples=shop.searches_in(turn.lang)),
                      buttons=shop.examples[:2], intent=turn.intent)
-    return Reply(text=f"Happy to help you find a gift! What do they enjoy, or what did you have in mind? "
-                      f"For example: {shop.example_searches}.", buttons=shop.examples[:2], intent=turn.intent)
+    return Reply(text=turn.t("Happy to help you find a gift! What do they enjoy, or what did you have in mind? "
+                             "For example: {examples}.", examples=shop.searches_in(turn.lang)),
+                 buttons=shop.examples[:2], intent=turn.intent)
 
 
 async def _about_named(services: Services, turn: Turn, u: Understanding, named: list[str]) -> list[Reply]:
@@ -150,8 +153,24 @@ async def _not_a_product_search(services: Services, turn: Turn, u: Understanding
     raise Reroute("out_of_scope")
 
 
-_ORDER_WORDS = {"price_asc": "cheapest first", "price_desc": "most expensive first", "rating": "best rated first",
-                "weight_asc": "lightest first", "weight_desc": "heaviest first", "warmth": "warmest first"}
+_ORDER_WORDS = {"price_asc": N_("cheapest first"), "price_desc": N_("most expensive first"),
+                "rating": N_("best rated first"), "weight_asc": N_("lightest first"), "weight_desc": N_("heaviest first"),
+                "warmth": N_("warmest first")}
+
+
+_SORTED = {"price_asc": N_("Sorted by price, lowest first:"), "price_desc": N_("Sorted by price, highest first:"),
+           "rating": N_("Sorted by rating, best first:")}
+
+
+def _found_lead(turn: Turn, what: str, described: str, order: str | None) -> str:
+    """"Here is what I found for “tents” (up to €200.00), cheapest first:"."""
+    if described and order:
+        return turn.t("Here is what I found for “{what}” ({filters}), {order}:", what=what, filters=described, order=order)
+    if described:
+        return turn.t("Here is what I found for “{what}” ({filters}):", what=what, filters=described)
+    if order:
+        return turn.t("Here is what I found for “{what}”, {order}:", what=what, order=order)
+    return turn.t("Here is what I found for “{what}”:", what=what)
 
 
 async def present_results(
@@ -160,20 +179,21 @@ async def present_results(
 ) -> list[Reply]:
     """Show the first page of results, or explain that nothing matched and offer to relax a filter."""
     if not products:
-        return [no_results(turn, query, filters, notes, examples=services.storefront.example_searches,
+        return [no_results(turn, query, filters, notes, examples=services.storefront.searches_in(turn.lang),
                            currency=services.storefront.currency)]
     page = products[: services.settings.results_per_page]
-    what = query or "products"
-    described = describe_filters(filters, services.storefront.currency)
-    order = _ORDER_WORDS.get(turn.state.sort or "")
+    what = query or turn.t("products")
+    described = describe_filters(filters, services.storefront.currency, turn.lang)
+    order = turn.t(_ORDER_WORDS[turn.state.sort]) if turn.state.sort in _ORDER_WORDS else None
     if turn.state.sort == "warmth":
-        rated = temperature_phrase(page[0])
-        order = (f"warmest first; {page[0].title} is rated to {rated}" if rated
-                 else "in the usual order, as I don't have temperature ratings for these")
-    template = lead or (f"Here is what I found for “{what}”" + (f" ({described})" if described else "")
-                        + (f", {order}" if order else "") + ":")
-    facts = f"{len(page)} products found for: {what}. {described}".strip()
-    intro = await services.writer.sentence(user_text, facts, template, topic=what if query else "")
+        rated = temperature_phrase(page[0], turn.lang)
+        order = (turn.t("warmest first; {title} is rated to {rating}", title=page[0].title, rating=rated) if rated
+                 else turn.t("in the usual order, as I don't have temperature ratings for these"))
+    template = lead or _found_lead(turn, what, described, order)
+    intro = template
+    if turn.lang == "en":  # the model writes (and the check reads) English only: other languages get the template
+        facts = f"{len(page)} products found for: {what}. {described}".strip()
+        intro = await services.writer.sentence(user_text, facts, template, topic=what if query else "")
     if intro != template:
         intro = f"{intro}\n{template}"
     return [results_reply(services, turn, page, intro, notes=notes)]
@@ -184,19 +204,20 @@ def no_results(turn: Turn, query: str, filters: SearchFilters, notes: list[str] 
     """Nothing matched: say so, name the filters (prices in `currency`), offer to drop each (a typed "yes" drops
     the first)."""
     turn.results = 0  # the last shown list stays, so "the second one" still means what the user saw
-    described = describe_filters(filters, currency)
-    what = f"“{query}”" if query else "that"
+    described = describe_filters(filters, currency, turn.lang)
+    what = turn.t("“{query}”", query=query) if query else turn.t("that")
     if not described:
-        hint = f", or ask me for {examples}" if examples else ""
-        return Reply(text=f"Sorry, I couldn't find anything for {what} in our catalog. Try other words{hint}.",
-                     intent=turn.intent)
+        text = (turn.t("Sorry, I couldn't find anything for {what} in our catalog. Try other words, or ask me for {examples}.",
+                       what=what, examples=examples) if examples else
+                turn.t("Sorry, I couldn't find anything for {what} in our catalog. Try other words.", what=what))
+        return Reply(text=text, intent=turn.intent)
     active = [n for n in filters.active() if n not in ("types", "categories")] or filters.active()
-    buttons = tuple(Button(relax_label(n), f"relax:{n}") for n in active[:4])
-    text = f"Sorry, nothing matches {what} ({described})."
+    buttons = tuple(Button(relax_label(n, turn.lang), f"relax:{n}") for n in active[:4])
+    text = turn.t("Sorry, nothing matches {what} ({filters}).", what=what, filters=described)
     if notes:
-        text += " I applied your saved preferences: " + "; ".join(notes) + "."
+        text += turn.t(" I applied your saved preferences: {notes}.", notes="; ".join(notes))
     if active:
-        text += f" Shall I drop {filter_phrase(active[0])}?"
+        text += turn.t(" Shall I drop {filter}?", filter=filter_phrase(active[0], turn.lang))
         turn.state.pending = offer(f"relax:{active[0]}")
     return Reply(text=text, buttons=buttons, intent=turn.intent)
 
@@ -219,8 +240,10 @@ async def handle_refine(services: Services, turn: Turn, u: Understanding) -> lis
         else:
             filters = replace(filters, min_price=anchor.price, max_price=None, target_price=None)
         exclude = set(state.shown)
-        word = "Cheaper than" if u.cheaper else "Pricier than"
-        lead = f"{word} {anchor.title} ({format_price(anchor.price, anchor.currency)}), the {'cheapest' if u.cheaper else 'dearest'} I showed:"
+        price = turn.price(anchor.price, anchor.currency)
+        lead = (turn.t("Cheaper than {title} ({price}), the cheapest I showed:", title=anchor.title, price=price)
+                if u.cheaper else
+                turn.t("Pricier than {title} ({price}), the dearest I showed:", title=anchor.title, price=price))
     filters, notes = apply_preferences(turn, filters, u, services)
     sort = u.sort or ("warmth" if u.cold else None) or state.sort or "relevance"
     before = replace(state)
@@ -231,9 +254,8 @@ async def handle_refine(services: Services, turn: Turn, u: Understanding) -> lis
     if not lead and _cold_but_unrated(u, sort, products):
         turn.state.sort = sort = state.sort or "relevance"  # a cold-weather word, but nothing here is rated
     elif not lead and (u.sort or sort == "warmth"):
-        lead = {"price_asc": "Sorted by price, lowest first:", "price_desc": "Sorted by price, highest first:",
-                "rating": "Sorted by rating, best first:"}.get(u.sort) or _weight_lead(u.sort, products) \
-            or _attribute_lead(u.sort, products) or _warmth_lead(sort, products)
+        lead = (turn.t(_SORTED[u.sort]) if u.sort in _SORTED else None) or _weight_lead(turn, u.sort, products) \
+            or _attribute_lead(turn, u.sort, products) or _warmth_lead(turn, sort, products)
     replies = await present_results(services, turn, products, quoted(state), filters, notes, u.text, lead=lead)
     _focus_the_one(turn, u, products)
     return replies
@@ -248,7 +270,7 @@ async def _best_for(services: Services, turn: Turn, u: Understanding) -> list[Re
     products = await run_search(services, turn, f"{query} {need}".strip(), filters, "relevance",
                                 within=set(state.results), label=label)
     state.query = query  # the next need replaces this one rather than adding to it
-    lead = f"Of the {label or 'products'} I found, these match “{u.need}” best:"
+    lead = turn.t("Of the {what} I found, these match “{need}” best:", what=label or turn.t("products"), need=u.need)
     return await present_results(services, turn, products, label, filters, notes, u.text, lead=lead)
 
 
@@ -257,7 +279,7 @@ def _cold_but_unrated(u: Understanding, sort: str, products: list[Product]) -> b
     return sort == "warmth" and not u.sort and bool(products) and temperature_phrase(products[0]) is None
 
 
-def _attribute_lead(sort: str | None, products: list[Product]) -> str | None:
+def _attribute_lead(turn: Turn, sort: str | None, products: list[Product]) -> str | None:
     """The lead of a list sorted by a record's number ("Sorted by lumens, highest first; X has 400:")."""
     parsed = attribute_sort(sort or "")
     if parsed is None or not products:
@@ -265,46 +287,56 @@ def _attribute_lead(sort: str | None, products: list[Product]) -> str | None:
     keys, descending = parsed
     value = attribute_value(products[0].attributes, keys)
     if value is None:
-        return "I don't have that figure for these, so they are in the usual order:"
-    key = next(k for k in keys if attribute_value(products[0].attributes, [k]) is not None)
-    return (f"Sorted by {key.replace('_', ' ')}, {'highest' if descending else 'lowest'} first; "
-            f"{products[0].title} has {value:g}:")
+        return turn.t("I don't have that figure for these, so they are in the usual order:")
+    key = next(k for k in keys if attribute_value(products[0].attributes, [k]) is not None).replace("_", " ")
+    shown = f"{value:g}" if turn.lang == "en" else number(turn.lang, value, "#,##0.###")
+    if descending:
+        return turn.t("Sorted by {key}, highest first; {title} has {value}:", key=key, title=products[0].title, value=shown)
+    return turn.t("Sorted by {key}, lowest first; {title} has {value}:", key=key, title=products[0].title, value=shown)
 
 
-def _weight_lead(sort: str, products: list[Product]) -> str | None:
+def _weight_lead(turn: Turn, sort: str, products: list[Product]) -> str | None:
     """The lead of a list sorted by weight, naming the first product's weight from its record."""
     if sort not in ("weight_asc", "weight_desc") or not products:
         return None
-    order = "lightest" if sort == "weight_asc" else "heaviest"
     grams = weight_grams(products[0].attributes)
     if grams is None:
-        return "I don't have weights for these, so they are in the usual order:"
-    shown = f"{grams / 1000:.2f} kg" if grams >= 1000 else f"{grams:.0f} g"
-    return f"Sorted by weight, {order} first; {products[0].title} weighs {shown}:"
+        return turn.t("I don't have weights for these, so they are in the usual order:")
+    if turn.lang == "en":
+        shown = f"{grams / 1000:.2f} kg" if grams >= 1000 else f"{grams:.0f} g"
+    else:
+        shown = f"{number(turn.lang, grams / 1000, '0.00')} kg" if grams >= 1000 else f"{number(turn.lang, grams, '0')} g"
+    if sort == "weight_asc":
+        return turn.t("Sorted by weight, lightest first; {title} weighs {weight}:", title=products[0].title, weight=shown)
+    return turn.t("Sorted by weight, heaviest first; {title} weighs {weight}:", title=products[0].title, weight=shown)
 
 
-def _warmth_lead(sort: str, products: list[Product]) -> str | None:
+def _warmth_lead(turn: Turn, sort: str, products: list[Product]) -> str | None:
     """The lead of a list sorted by warmth, naming the first product's temperature rating from its record."""
     if sort != "warmth" or not products:
         return None
-    rated = temperature_phrase(products[0])
+    rated = temperature_phrase(products[0], turn.lang)
     if rated is None:
-        return "I don't have temperature ratings for these, so they are in the usual order:"
-    return f"Sorted by warmth, warmest first; {products[0].title} is rated to {rated}:"
+        return turn.t("I don't have temperature ratings for these, so they are in the usual order:")
+    return turn.t("Sorted by warmth, warmest first; {title} is rated to {rating}:", title=products[0].title, rating=rated)
 
 
 def _already_extreme(turn: Turn, query: str, filters: SearchFilters, anchor: Product, cheaper: bool) -> Reply:
     """"cheaper" when the cheapest shown is the cheapest there is: say so, and offer to drop another filter."""
     turn.results = 0
     others = [n for n in filters.active() if n not in ("price", "types", "categories")]
-    described = describe_filters(filters.without("price"), anchor.currency)
-    what = f"“{query}”" if query else "this search"
-    text = (f"{anchor.title} ({format_price(anchor.price, anchor.currency)}) is already the "
-            f"{'cheapest' if cheaper else 'dearest'} match for {what}" + (f" ({described})" if described else "") + ".")
+    described = describe_filters(filters.without("price"), anchor.currency, turn.lang)
+    what = turn.t("“{query}”", query=query) if query else turn.t("this search")
+    what += turn.t(" ({filters})", filters=described) if described else ""
+    price = turn.price(anchor.price, anchor.currency)
+    text = (turn.t("{title} ({price}) is already the cheapest match for {what}.", title=anchor.title, price=price, what=what)
+            if cheaper else
+            turn.t("{title} ({price}) is already the dearest match for {what}.", title=anchor.title, price=price, what=what))
     if others:
-        text += f" Shall I drop {filter_phrase(others[0])} to look further?"
+        text += turn.t(" Shall I drop {filter} to look further?", filter=filter_phrase(others[0], turn.lang))
         turn.state.pending = offer(f"relax:{others[0]}")
-    return Reply(text=text, buttons=tuple(Button(relax_label(n), f"relax:{n}") for n in others[:4]), intent=turn.intent)
+    return Reply(text=text, buttons=tuple(Button(relax_label(n, turn.lang), f"relax:{n}") for n in others[:4]),
+                 intent=turn.intent)
 
 
 async def handle_more(services: Services, turn: Turn, u: Understanding | None = None) -> list[Reply]:
@@ -315,12 +347,13 @@ async def handle_more(services: Services, turn: Turn, u: Understanding | None = 
     ids = state.results[start:start + per_page]
     if not ids:
         turn.results = 0
-        return [Reply(text="That's everything I found for that search. Try different words or fewer filters.", intent=turn.intent)]
+        return [Reply(text=turn.t("That's everything I found for that search. Try different words or fewer filters."),
+                      intent=turn.intent)]
     records = services.kb.store.get_products(ids)
     products = [records[i] for i in ids if i in records]
     state.offset = start
     turn.results = len(products)
-    intro = f"More results for “{quoted(state) or 'your search'}”:"
+    intro = turn.t("More results for “{query}”:", query=quoted(state) or turn.t("your search"))
     return [results_reply(services, turn, products, intro, start=start + 1)]
 
 
@@ -329,8 +362,8 @@ async def handle_relax(services: Services, turn: Turn, name: str) -> list[Reply]
     state = turn.state
     filters = SearchFilters.from_dict(state.filters)
     if name not in filters.active():
-        return [Reply(text="That filter is no longer active. Tell me what you are looking for.", intent=turn.intent)]
+        return [Reply(text=turn.t("That filter is no longer active. Tell me what you are looking for."), intent=turn.intent)]
     filters = filters.without(name)
     products = await run_search(services, turn, state.query, filters, state.sort or "relevance")
-    lead = f"Without that filter, here is what I found for “{quoted(state) or 'your search'}”:"
+    lead = turn.t("Without that filter, here is what I found for “{query}”:", query=quoted(state) or turn.t("your search"))
     return await present_results(services, turn, products, quoted(state), filters, [], state.query, lead=lead)

@@ -45,6 +45,7 @@ class ProductCard:
     image: str | None = None
     attributes: dict[str, str] = field(default_factory=dict)
     buttons: tuple[Button, ...] = ()
+    lang: str = "en"  # the language of its labels and stock wording (renderers follow it)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""

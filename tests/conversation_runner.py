@@ -30,9 +30,18 @@ import yaml
 from bot.types import IncomingMessage, Reply
 
 CONVERSATION_DIR = Path(__file__).parent / "conversations"
+# Money as any of the five languages writes it (Babel's CLDR formats and the English one): "€1,299.00",
+# "1.299,00 €" (de, es), "1 299,00 €" (fr, narrow no-break space), "¥12,999.00" / "CN¥12,999.00" (zh), "5.00 CHF",
+# "CHF5.00". A sign after the number is joined by a no-break space or nothing, as Babel writes it, so "size 42 €"
+# typed words are no amount; digits are grouped by ",", "." or a no-break space, never by a plain space.
+_SIGN = r"(?:CN¥|JP¥|US\$|A\$|C\$|R\$|[€$£¥₹₩₽₺])"
+_CODE = r"(?:EUR|USD|GBP|CHF|CNY|JPY|INR)"
+_NUM = r"\d{1,3}(?:[.,\u202f\xa0]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
 MONEY = re.compile(
-    r"(?:€|\$|£)\s?(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)"
-    r"|(\d+(?:\.\d{1,2})?)\s?(?:EUR|USD|GBP|euros?|dollars?)\b",
+    rf"{_SIGN}[\s\xa0\u202f]?({_NUM})"
+    rf"|({_NUM})[\xa0\u202f]?{_SIGN}"
+    rf"|({_NUM})[\s\xa0\u202f]?(?:{_CODE}|euros?|dollars?)\b"
+    rf"|\b{_CODE}[\xa0\u202f]?({_NUM})",
     re.I,
 )
 
@@ -49,11 +58,16 @@ def load_conversations() -> list[dict[str, Any]]:
 
 def money_amounts(text: str) -> list[float]:
     """Every money amount written in `text`."""
-    found = []
-    for m in MONEY.finditer(text):
-        raw = m.group(1) or m.group(2)
-        found.append(float(raw.replace(",", "")))
-    return found
+    return [amount_value(next(g for g in m.groups() if g)) for m in MONEY.finditer(text)]
+
+
+def amount_value(raw: str) -> float:
+    """A written amount's value in any of the formats: a last "," or "." before one or two digits is the decimal
+    mark; every other ",", "." or no-break space groups digits ("1.299,00" and "1,299.00" are both 1299.0)."""
+    raw = raw.replace("\xa0", "").replace("\u202f", "")
+    decimals = re.search(r"[.,](\d{1,2})$", raw)
+    whole, cents = (raw[:decimals.start()], decimals.group(1)) if decimals else (raw, "0")
+    return float(re.sub(r"[.,]", "", whole) + "." + cents)
 
 
 @dataclass

@@ -105,3 +105,19 @@ def test_bad_filters_are_reported_not_guessed():
     assert parse_search('tent "unbalanced').query == 'tent "unbalanced'
     assert parse_search("http://x.example").query == "http://x.example"  # an unknown key is just a word
 
+
+
+# Payloads of an app that opted in to locales (`include_locale`): the user's locale rides on the event or the user.
+DM_WITH_LOCALE = {"type": "message", "channel_type": "im", "text": "Necesito una chaqueta", "user": "U3", "ts": "1.2",
+                  "channel": "D3", "locale": "es-ES"}
+BLOCK_ACTIONS_WITH_LOCALE = {**BLOCK_ACTIONS, "user": {**BLOCK_ACTIONS["user"], "locale": "de-DE"}}
+
+
+def test_the_users_slack_locale_is_a_hint_on_the_message():
+    from adapters.slack.convert import user_locale
+
+    assert from_event(DM_WITH_LOCALE).locale == "es-ES"
+    assert from_event({**APP_MENTION["event"], "user_profile": {"locale": "fr-FR"}}).locale == "fr-FR"
+    assert from_action(BLOCK_ACTIONS_WITH_LOCALE).locale == "de-DE"
+    assert from_event(APP_MENTION["event"]).locale is None and from_action(BLOCK_ACTIONS).locale is None
+    assert user_locale({"locale": 7}) is None and user_locale({"locale": "x" * 100}) is None  # malformed: no hint

@@ -23,6 +23,7 @@ from adapters.slack import convert, privacy
 from adapters.slack.handoff import HandoffDesk
 from adapters.slack.render import render_reply
 from adapters.slack.staff import REFUSAL, StaffOutput, StaffTools
+from bot.i18n import N_, tr
 from bot.types import IncomingMessage, Reply
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
+APOLOGY = N_("Sorry, something went wrong on my side. Please try again in a moment.")  # in the user's locale, if known
 EVENTS_PATH = "/slack/events"
 MAX_RESPONSES = 5  # a response_url takes five messages
 CORE_ACTIONS = re.compile(r"^(details|more_like_this|save|act_\d+)$")
@@ -115,7 +116,7 @@ class SlackBot:
                 return
             await ack()
             self.spawn("command", self._shop(command, respond),
-                       lambda: respond(text=APOLOGY, response_type="ephemeral"))
+                       lambda: respond(text=tr(None, APOLOGY), response_type="ephemeral"))
 
         @app.action(CORE_ACTIONS)
         async def on_core_action(ack, body: dict) -> None:
@@ -125,7 +126,7 @@ class SlackBot:
                 return
             channel, thread = convert.action_channel(body), convert.action_thread(body)
             self.spawn("button", self.converse(msg, channel, thread),  # type: ignore[arg-type]
-                       lambda: self.client.chat_postMessage(channel=channel, thread_ts=thread, text=APOLOGY))
+                       lambda: self.client.chat_postMessage(channel=channel, thread_ts=thread, text=tr(msg.locale, APOLOGY)))
 
         @app.action(re.compile(r"^staff_(approve|regenerate|forget|forget_cancel)$"))
         async def on_staff_action(ack, body: dict, action: dict, respond) -> None:
@@ -136,7 +137,7 @@ class SlackBot:
                 await respond(text=REFUSAL, response_type="ephemeral", replace_original=False)
                 return
             self.spawn(action["action_id"], self._staff_action(action, str(user), respond),
-                       lambda: respond(text=APOLOGY, response_type="ephemeral", replace_original=False))
+                       lambda: respond(text=tr(None, APOLOGY), response_type="ephemeral", replace_original=False))
 
     def _start_event(self, body: dict, event: dict) -> None:
         key = convert.event_key(body)
@@ -148,7 +149,7 @@ class SlackBot:
             return
         channel, thread = event["channel"], convert.thread_ts(event)
         self.spawn(event.get("type", "event"), self.converse(msg, channel, thread),
-                   lambda: self.client.chat_postMessage(channel=channel, thread_ts=thread, text=APOLOGY))
+                   lambda: self.client.chat_postMessage(channel=channel, thread_ts=thread, text=tr(msg.locale, APOLOGY)))
 
     # ----- the work ---------------------------------------------------------------------------
     async def converse(self, msg: IncomingMessage, channel: str, thread: str | None) -> None:

@@ -66,7 +66,21 @@ def from_event(event: dict[str, Any]) -> IncomingMessage | None:
     if not user or not channel:
         return None
     return IncomingMessage(platform=PLATFORM, user_id=str(user), chat_id=str(channel),
-                           text=clean_text(event.get("text")))
+                           text=clean_text(event.get("text")), locale=user_locale(event))
+
+
+def user_locale(payload: dict[str, Any]) -> str | None:
+    """The user's Slack locale ("de-DE") where the payload carries one, else None; a hint, never looked up.
+
+    Slack adds a `locale` only to payloads of apps that opted in (`include_locale`): on the event or body itself,
+    on its `user` object, or on a `user_profile`. Nothing here calls the Web API.
+    """
+    user = payload.get("user")
+    for source in (payload, user if isinstance(user, dict) else {}, payload.get("user_profile") or {}):
+        value = source.get("locale") if isinstance(source, dict) else None
+        if isinstance(value, str) and value.strip() and len(value) <= 35:
+            return value.strip()
+    return None
 
 
 def action_string(action: dict[str, Any]) -> str | None:
@@ -94,7 +108,7 @@ def from_action(body: dict[str, Any]) -> IncomingMessage | None:
     if action is None:
         return None
     return IncomingMessage(platform=PLATFORM, user_id=str(user), chat_id=str(channel), action=action,
-                           user_name=(body.get("user") or {}).get("username"))
+                           user_name=(body.get("user") or {}).get("username"), locale=user_locale(body))
 
 
 def action_channel(body: dict[str, Any]) -> str | None:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.i18n import tr
 from bot.present import card_stock_text, format_price, stock_text
 from bot.types import Button, ProductCard, Reply
 from knowledge.schema import Product
@@ -153,7 +154,8 @@ def card_unit(card: ProductCard, position: int | None, index: int) -> Unit:
     """One product card: a section with fields (and image), then its buttons."""
     title = escape(card.title)
     heading = f"*{position}. {title}*" if position is not None else f"*{title}*"
-    fields = [f"*Price*\n{escape(format_price(card.price, card.currency))}", f"*Stock*\n{card_stock_text(card)}"]
+    fields = [f"*{tr(card.lang, 'Price')}*\n{escape(format_price(card.price, card.currency, card.lang))}",
+              f"*{tr(card.lang, 'Stock')}*\n{card_stock_text(card)}"]
     for key, value in card.attributes.items():
         if len(fields) >= MAX_FIELDS - 1:
             break
@@ -169,7 +171,7 @@ def card_unit(card: ProductCard, position: int | None, index: int) -> Unit:
         blocks.append(actions(elements, block_id=f"a{index}:{card.id}"))
     blocks.append({"type": "divider"})
     plain_head = f"{position}. {card.title}" if position is not None else card.title
-    plain = f"{plain_head} — {format_price(card.price, card.currency)} · {card_stock_text(card)}"
+    plain = f"{plain_head} — {format_price(card.price, card.currency, card.lang)} · {card_stock_text(card)}"
     return Unit(blocks, plain)
 
 

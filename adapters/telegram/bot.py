@@ -41,14 +41,23 @@ from adapters.telegram.convert import (
     update_to_message,
 )
 from adapters.telegram.render import OutgoingMessage, render_reply, render_text
+from bot.i18n import N_, tr
 from bot.types import IncomingMessage, Reply
 
 log = logging.getLogger(__name__)
 
-APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
-TEXT_ONLY = "Sorry, I can only read text messages. Tell me what you're looking for, e.g. “rain jacket under 100”."
-UNKNOWN_COMMAND = "I don't know that command. Try /help to see what I can do."
-STALE_BUTTON = "Sorry, that button is no longer valid."
+# The adapter's own texts, in the language Telegram says the user's app is set to (the core's replies follow the
+# conversation's language; these are sent where there is no conversation turn).
+APOLOGY = N_("Sorry, something went wrong on my side. Please try again in a moment.")
+TEXT_ONLY = N_("Sorry, I can only read text messages. Tell me what you're looking for, e.g. “rain jacket under 100”.")
+UNKNOWN_COMMAND = N_("I don't know that command. Try /help to see what I can do.")
+STALE_BUTTON = N_("Sorry, that button is no longer valid.")
+
+
+def _hint(update: object) -> str | None:
+    """The language code of the user's Telegram app, if the update names a user."""
+    user = update.effective_user if isinstance(update, Update) else None
+    return user.language_code if user is not None else None
 ALLOWED_UPDATES = ["message", "edited_message", "channel_post", "edited_channel_post", "callback_query"]
 
 
@@ -170,7 +179,8 @@ class TelegramBot:
         """Answer a callback query as soon as it arrives, so the button stops spinning even while the chat is busy."""
         if isinstance(update, Update) and update.callback_query is not None:
             query = update.callback_query
-            await self.answer_query(query, None if callback_to_message(update) is not None else STALE_BUTTON)
+            await self.answer_query(query, None if callback_to_message(update) is not None
+                                    else tr(_hint(update), STALE_BUTTON))
             self._answered.add(query.id)
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -196,7 +206,7 @@ class TelegramBot:
         me = self.identity(context.bot)
         if is_private(message) or (target and me.username and target.lower() == me.username.lower()):
             log.info("unknown command /%s", name[:32])
-            await self.send_replies(context.bot, message.chat.id, [Reply(text=UNKNOWN_COMMAND)])
+            await self.send_replies(context.bot, message.chat.id, [Reply(text=tr(_hint(update), UNKNOWN_COMMAND))])
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A pressed inline button: always answered, then handled by the core as an action."""
@@ -206,7 +216,7 @@ class TelegramBot:
         if query.id in self._answered:
             self._answered.discard(query.id)
         else:
-            await self.answer_query(query, None if msg is not None else STALE_BUTTON)
+            await self.answer_query(query, None if msg is not None else tr(_hint(update), STALE_BUTTON))
         if msg is None:
             log.info("callback query without usable data or chat")
             return
@@ -218,7 +228,7 @@ class TelegramBot:
         message = update.message
         if kind == "unsupported" and message is not None and is_addressed(message, self.identity(context.bot)):
             log.info("unsupported message content in a %s chat", message.chat.type)
-            await self.send_replies(context.bot, message.chat.id, [Reply(text=TEXT_ONLY)])
+            await self.send_replies(context.bot, message.chat.id, [Reply(text=tr(_hint(update), TEXT_ONLY))])
             return
         log.debug("ignoring a %s update", kind)
 
@@ -229,7 +239,7 @@ class TelegramBot:
         if chat is None:
             return
         try:
-            await self.deliver(context.bot, chat, render_text(APOLOGY)[0])
+            await self.deliver(context.bot, chat, render_text(tr(_hint(update), APOLOGY))[0])
         except TelegramError as exc:
             log.warning("could not send the apology: %s", type(exc).__name__)
 

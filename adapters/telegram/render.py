@@ -154,7 +154,7 @@ def button_rows(buttons: tuple[Button, ...] | list[Button]) -> list[list[Button]
 def card_lines(card: ProductCard, position: int | None = None) -> list[tuple[str, str]]:
     """A card as (plain, html) lines: title, price and stock, then the key attributes."""
     title = f"{position}. {card.title}" if position is not None else card.title
-    price = f"{format_price(card.price, card.currency)} · {card_stock_text(card)}"
+    price = f"{format_price(card.price, card.currency, card.lang)} · {card_stock_text(card)}"
     lines = [(title, f"<b>{esc(title)}</b>"), (price, esc(price))]
     for key, value in card.attributes.items():
         line = f"{key.replace('_', ' ').capitalize()}: {value}"
