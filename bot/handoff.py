@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, time as dtime, timedelta, timezone
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_datetime
+
 from bot.handoff_store import Handoff, HandoffStore, desk_target
+from bot.i18n import DEFAULT, LOCALES, N_, language, tr
+from bot.memory import ConversationState
 from bot.present import format_price
 from bot.types import Reply
 from shopguide.errors import NotConfigured
@@ -24,26 +29,29 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Every text the customer reads about a handoff, in one place (plain strings; the i18n layer wraps them).
+# Every text the customer reads about a handoff, in one place: English message ids, worded in the customer's language
+# where they are sent (`turn.t` within a turn; `tr(self.customer_lang(handoff), ...)` for what is relayed later).
 TEXTS = {
-    "started": "I've passed your message to our team. A person from the shop will answer you here in this chat; "
-               "until they hand you back to me, I'll stay quiet.",
-    "started_away": "I've passed your message to our team, but no one is in right now: they answer {hours}, so they "
-                    "will see it from {next}. Until then I'm happy to keep helping.{contact}",
-    "no_staff": "I'm sorry: our team can't be reached through this chat, so no one would see your message here.{contact}",
-    "contact": " You can reach the shop at {contact}.",
-    "already": "Your request is already with our team; a person will answer you here.",
-    "person_with_you": "A person from the shop is looking after this conversation and will answer here. "
-                       "I'll stay quiet until they hand you back to me.",
-    "staff_says": "{name} from the shop: {text}",
-    "staff_attachment": "(sent an attachment: {name}, which can't be shown here)",
-    "handed_back": "{name} from the shop has handed you back to me, the shop's assistant. Anything else I can find "
-                   "for you?",
-    "timed_out": "No one from the shop has answered for {hours:g} hours, so I've closed your request for a person; "
-                 "I'm answering again.{contact}",
-    "erased_note": " The messages already passed to our staff's Slack are removed where our access allows.",
+    "started": N_("I've passed your message to our team. A person from the shop will answer you here in this chat; "
+                  "until they hand you back to me, I'll stay quiet."),
+    "started_away": N_("I've passed your message to our team, but no one is in right now: they answer {hours}, so "
+                       "they will see it from {next}. Until then I'm happy to keep helping.{contact}"),
+    "no_staff": N_("I'm sorry: our team can't be reached through this chat, so no one would see your message "
+                   "here.{contact}"),
+    "contact": N_(" You can reach the shop at {contact}."),
+    "already": N_("Your request is already with our team; a person will answer you here."),
+    "person_with_you": N_("A person from the shop is looking after this conversation and will answer here. "
+                          "I'll stay quiet until they hand you back to me."),
+    "staff_says": N_("{name} from the shop: {text}"),
+    "staff_attachment": N_("(sent an attachment: {name}, which can't be shown here)"),
+    "handed_back": N_("{name} from the shop has handed you back to me, the shop's assistant. Anything else I can "
+                      "find for you?"),
+    # TRANSLATORS: {hours:g} is a number of hours (24, 0.5); keep the ":g" so it is written without a needless ".0"
+    "timed_out": N_("No one from the shop has answered for {hours:g} hours, so I've closed your request for a "
+                    "person; I'm answering again.{contact}"),
+    "erased_note": N_(" The messages already passed to our staff's Slack are removed where our access allows."),
 }
-ANONYMOUS_STAFF = "A member of our team"
+ANONYMOUS_STAFF = N_("A member of our team")
 STAFF_PLATFORM_TARGET = "slack"
 _PASS_THROUGH = frozenset({"forget", "show_data", "export"})  # data rights work while a person holds the chat
 _NOT_A_QUESTION = frozenset({"empty", "other_language", "cancel", "unknown_action", "human", "forget", "confirm",
@@ -120,9 +128,25 @@ class Handoffs:
             return STAFF_PLATFORM_TARGET
         return "console" if self.settings.handoff_console else None
 
-    def contact(self) -> str:
+    def contact(self, lang: str | None = DEFAULT) -> str:
+        """" You can reach the shop at ..." in `lang`, or nothing when no contact is configured."""
         contact = self.settings.shop_contact or self.settings.shop_url
-        return TEXTS["contact"].format(contact=contact) if contact else ""
+        return tr(lang, TEXTS["contact"], contact=contact) if contact else ""
+
+    def customer_lang(self, handoff: Handoff) -> str:
+        """The language of a message sent to the customer outside a turn (a staff reply, a hand-back, a timeout):
+        the conversation's as memory keeps it (it follows the customer's latest messages), else the one recorded
+        when the handoff opened, else English."""
+        lang = None
+        if handoff.user_key:
+            try:  # the handoff store lives on the memory database: its conversation state is read where it is
+                with self.store.lock:
+                    row = self.store.db.execute("SELECT state FROM conversations WHERE user_key = ?",
+                                                [handoff.user_key]).fetchone()
+                lang = ConversationState.from_json(row[0] if row else None).lang
+            except (sqlite3.Error, ValueError, TypeError):
+                log.warning("the conversation language of handoff %d could not be read", handoff.id, exc_info=True)
+        return language(lang or handoff.lang)
 
     # ----- starting --------------------------------------------------------------------------------
     def start(self, services: "Services", turn: "Turn", origin: str, reason: str | None = None) -> list[Reply]:
@@ -130,7 +154,7 @@ class Handoffs:
         services.memory.record(turn.user, "handoff", None, turn.text)
         desk = self.desk
         if desk is None:
-            return [Reply(text=TEXTS["no_staff"].format(contact=self.contact()), intent="human")]
+            return [Reply(text=turn.t(TEXTS["no_staff"], contact=self.contact(turn.lang)), intent="human")]
         now = datetime.now(timezone.utc)
         away = self.hours is not None and not self.hours.is_open(now)
         msg = turn.msg
@@ -140,15 +164,15 @@ class Handoffs:
             lang=turn.lang or msg.locale, origin=origin, reason=words, context=self._context(services, turn),
             desk=desk, mode="bot" if away else "person")
         if not new:
-            return [Reply(text=TEXTS["already"], intent="human")]
+            return [Reply(text=turn.t(TEXTS["already"]), intent="human")]
         log.info("handoff %d opened (%s, %s)", handoff.id, origin, "away" if away else "staff in")
         if away:
             assert self.hours is not None
-            nxt = self.hours.next_open(now).strftime("%a %H:%M")
-            text = TEXTS["started_away"].format(hours=self.hours.spec, next=nxt, contact=self.contact())
+            nxt = _weekday_time(self.hours.next_open(now), turn.lang)
+            text = turn.t(TEXTS["started_away"], hours=self.hours.spec, next=nxt, contact=self.contact(turn.lang))
             return [Reply(text=text, intent="human", data={"handoff": handoff.id})]
         self.store.mark_told(handoff)
-        return [Reply(text=TEXTS["started"], intent="human", data={"handoff": handoff.id})]
+        return [Reply(text=turn.t(TEXTS["started"]), intent="human", data={"handoff": handoff.id})]
 
     def last_question(self, services: "Services", turn: "Turn") -> str | None:
         """The customer's last words before "yes, ask a person" (the question that went unanswered)."""
@@ -177,7 +201,7 @@ class Handoffs:
             return None
         if self._timed_out(handoff):
             self.store.close(handoff, "timeout", "timeout", None)
-            turn.notices.append(TEXTS["timed_out"].format(hours=self.settings.handoff_timeout_h, contact=""))
+            turn.notices.append(turn.t(TEXTS["timed_out"], hours=self.settings.handoff_timeout_h, contact=""))
             return None
         action = turn.msg.action or ""
         if pending == "confirm_forget" or action.startswith("forget") or turn.intent in _PASS_THROUGH:
@@ -189,7 +213,7 @@ class Handoffs:
         turn.state.pending = pending
         turn.intent = "handoff_held"
         if self.store.mark_told(handoff):
-            return [Reply(text=TEXTS["person_with_you"], intent="handoff_held")]
+            return [Reply(text=turn.t(TEXTS["person_with_you"]), intent="handoff_held")]
         return []
 
     def after_turn(self, services: "Services", turn: "Turn", replies: list[Reply], held: bool) -> list[Reply]:
@@ -216,24 +240,37 @@ class Handoffs:
 
     # ----- handing back ---------------------------------------------------------------------------------
     def close(self, handoff: Handoff, by: str, name: str | None, reason: str = "closed") -> bool:
-        """Staff hand the conversation back; the customer is told."""
-        return self.store.close(handoff, by, reason, TEXTS["handed_back"].format(name=name or ANONYMOUS_STAFF))
+        """Staff hand the conversation back; the customer is told (in the conversation's language)."""
+        lang = self.customer_lang(handoff)
+        return self.store.close(handoff, by, reason,
+                                tr(lang, TEXTS["handed_back"], name=name or tr(lang, ANONYMOUS_STAFF)))
 
     def expire(self) -> int:
         """Hand back every handoff without a staff reply for the timeout; each customer is told."""
         hours = self.settings.handoff_timeout_h
         count = 0
         for handoff in self.store.expired(hours):
+            lang = self.customer_lang(handoff)
             count += self.store.close(handoff, "timeout", "timeout",
-                                      TEXTS["timed_out"].format(hours=hours, contact=self.contact()))
+                                      tr(lang, TEXTS["timed_out"], hours=hours, contact=self.contact(lang)))
         return count
 
     def staff_reply(self, handoff: Handoff, staff_id: str, name: str | None, text: str, dedup: str,
                     attachments: list[str] = (), remote_id: str | None = None) -> bool:  # type: ignore[assignment]
-        """A staff member's words for the customer, marked as from a person; False for a repeat delivery."""
+        """A staff member's words for the customer, marked as from a person (in the conversation's language);
+        False for a repeat delivery."""
         if handoff.taken_by is None:  # the first staff word takes the conversation (also outside staff hours)
             handoff = self.store.take(handoff, staff_id)
         parts = [text.strip()] if text.strip() else []
-        parts += [TEXTS["staff_attachment"].format(name=a) for a in attachments]
-        body = TEXTS["staff_says"].format(name=name or ANONYMOUS_STAFF, text="\n".join(parts))
+        lang = self.customer_lang(handoff)
+        parts += [tr(lang, TEXTS["staff_attachment"], name=a) for a in attachments]
+        body = tr(lang, TEXTS["staff_says"], name=name or tr(lang, ANONYMOUS_STAFF), text="\n".join(parts))
         return self.store.staff_reply(handoff, staff_id, body, dedup, remote_id)
+
+
+def _weekday_time(when: datetime, lang: str | None) -> str:
+    """"Mon 09:00" as `lang` writes a weekday and time ("Mo. 09:00", "周一 09:00"); English as it always was."""
+    lang = language(lang)
+    if lang == DEFAULT:
+        return when.strftime("%a %H:%M")
+    return format_datetime(when, "EEE HH:mm", locale=LOCALES[lang])

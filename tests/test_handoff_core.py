@@ -91,3 +91,35 @@ async def test_bot_mode_lets_the_assistant_answer_and_data_rights_always_work(de
     assert ask.intent == "forget", "a person holding the chat never blocks erasure"
     [done] = await desk.assistant.handle(msg("yes"))
     assert TEXTS["erased_note"] in done.text and store.active("telegram:7") is None
+
+
+def test_what_staff_relay_later_speaks_the_conversations_language(tmp_path):
+    from bot.handoff import Handoffs
+    from bot.handoff_store import HandoffStore
+    from bot.memory import ConversationState, Memory
+
+    memory = Memory(tmp_path / "m.db")
+    try:
+        settings = Settings(data_dir=tmp_path / "data", _env_file=None, llm_enabled=False, slack_handoff_channel="C1")
+        handoffs = Handoffs.build(HandoffStore(memory.db, memory.lock), settings)
+        store = handoffs.store
+        kw = dict(platform="telegram", chat_id="7", user_name="Eve", origin="asked", reason="?", context={},
+                  desk="slack", mode="person")
+        handoff, _ = store.open(user_key="telegram:7", lang="fr", **kw)
+        memory.save_state("telegram:7", ConversationState(lang="de"))  # the conversation moved on to German
+        assert handoffs.customer_lang(handoff) == "de"
+        assert handoffs.staff_reply(handoff, "U1", None, "Hallo!", "d1", attachments=["a.pdf"])
+        assert handoffs.close(store.active("telegram:7"), "U1", "Anna")
+        told = [m["text"] for m in store.transcript(handoff.id) if m["role"] in ("staff", "assistant")]
+        assert told == ["Ein Mitglied unseres Teams vom Shop: Hallo!\n(hat einen Anhang geschickt: a.pdf, der hier "
+                        "nicht angezeigt werden kann)",
+                        "Anna vom Shop hat Sie wieder an mich, den Assistenten des Shops, übergeben. Kann ich noch "
+                        "etwas für Sie finden?"]
+        other, _ = store.open(user_key="telegram:8", lang="zh-Hans", **kw)  # no state: what the handoff recorded
+        assert handoffs.customer_lang(other) == "zh"
+        english, _ = store.open(user_key="telegram:9", lang=None, **kw)
+        assert handoffs.customer_lang(english) == "en"
+        assert handoffs.staff_reply(english, "U1", "Anna", "hi", "d2")
+        assert store.transcript(english.id)[-1]["text"] == TEXTS["staff_says"].format(name="Anna", text="hi")
+    finally:
+        memory.close()

@@ -76,6 +76,8 @@ def test_order_number_and_email_parsers_and_fact_age():
     assert desk.fact_age("2024-05-03T11:30:00+00:00", 3600, now) is None
     assert desk.fact_age("2024-05-03T09:00:00+00:00", 3600, now) == "09:00"
     assert desk.fact_age("2024-05-01T09:00:00+00:00", 3600, now) == "1 May 09:00"
+    assert desk.fact_age("2024-05-01T09:00:00+00:00", 3600, now, lang="de") == "1. Mai 09:00"
+    assert desk.fact_age("2024-05-01T09:00:00+00:00", 3600, now, lang="zh") == "5月1日 09:00"
 
 
 def test_order_status_in_the_chat_needs_the_orders_email_or_a_link(shop_kb, tmp_path, caplog):
