@@ -334,7 +334,7 @@ def do_forget(services: Services, turn: Turn) -> list[Reply]:
     note = ""
     if services.handoffs is not None and (erased := services.handoffs.store.forget_handoffs(turn.user)):
         deleted += erased
-        note = handoff_texts["erased_note"]
+        note = turn.t(handoff_texts["erased_note"])
     turn.forgotten = True
     return [Reply(text=turn.tn("Done. I've erased everything I had about you ({n} records).",
                                "Done. I've erased everything I had about you ({n} records).", deleted) + note,

@@ -301,7 +301,8 @@ def main(args: argparse.Namespace) -> int:
         os.environ["SHOPGUIDE_CONFIG"] = str(args.config)  # the spawned processes read the same settings
     if args.users < 1:
         raise UserFacingError("--users must be at least 1")
-    ctx = BenchContext(settings, store=args.store, users=args.users, eval_dir=Path(args.eval_dir))
+    ctx = BenchContext(settings, store=args.store, users=args.users, eval_dir=Path(args.eval_dir),
+                       lang=getattr(args, "lang", "en"))
     try:
         result = run_sections(ctx, names)
     finally:

@@ -61,6 +61,7 @@ class BenchContext:
     bench_dir: Path | None = None
     large: Catalog | None = None  # the big catalog (homedepot unless a test swaps it)
     show_progress: bool = True
+    lang: str = "en"  # the turn set of `bench turn --lang`
     embedder: Any = None
     faq_embedder: Any = None
     document_embedder: Any = None

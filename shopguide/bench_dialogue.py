@@ -78,9 +78,21 @@ async def _timed(assistant, msg: IncomingMessage) -> tuple[float, list[Reply]]:
     return time.perf_counter() - start, replies
 
 
+def script_for(lang: str) -> tuple[tuple[str, ...], ...]:
+    """The turn set of a language: English's above, the others' from bench_turns.yaml."""
+    if lang == "en":
+        return SCRIPT
+    import yaml
+
+    data = yaml.safe_load((Path(__file__).parent / "bench_turns.yaml").read_text(encoding="utf-8")) or {}
+    if lang not in data:
+        raise ValueError(f"no bench turn set for language {lang!r} (have: en, {', '.join(sorted(data))})")
+    return tuple(tuple(str(t) for t in convo) for convo in data[lang])
+
+
 def run_turn(ctx: BenchContext) -> dict[str, Any]:
-    """Whole-turn latency over the fixed mixed script, per intent and overall."""
-    turns = interleave(SCRIPT, ctx.scale.turn_limit)
+    """Whole-turn latency over the fixed mixed script of the context's language, per intent and overall."""
+    turns = interleave(script_for(ctx.lang), ctx.scale.turn_limit)
     with tempfile.TemporaryDirectory(prefix="bench-turn-") as tmp:
         rt = build_demo_runtime(ctx, Path(tmp))
         try:

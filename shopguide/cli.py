@@ -182,6 +182,7 @@ def _add_misc(sub) -> None:
     b.add_argument("sections", nargs="*", help="sections to run (default: all)")
     b.add_argument("--store", choices=["demo", "homedepot"], default="demo", help="store for search/ingest/memory")
     b.add_argument("--users", type=int, default=20, help="simulated users for the concurrency section")
+    b.add_argument("--lang", choices=["en", "de", "fr", "es", "zh"], default="en", help="the turn set of the turn section")
     b.add_argument("--eval-dir", default="../shared/eval", help="where the evaluation sets live")
     b.add_argument("--json", action="store_true")
     b.set_defaults(func="shopguide.bench:main")

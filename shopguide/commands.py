@@ -104,6 +104,14 @@ def ingest(args: argparse.Namespace) -> int:
                 if args.json:
                     print(json.dumps({"kind": kind, "file": args.file, "error": str(exc)}, ensure_ascii=False))
                 return 2
+        if args.kind in ("demo", "products"):  # the multilingual vectors follow the catalog (only what changed)
+            from knowledge import multilingual
+
+            synced = multilingual.sync(kb, kb.document_embedder, settings.multilingual_vectors,
+                                       progress_bar("Multilingual vectors"))
+            if synced.embedded or synced.removed:
+                print(f"multilingual vectors: {synced.embedded} embedded, {synced.removed} removed "
+                      f"in {synced.seconds:.1f}s", file=sys.stderr)
     finally:
         kb.close()
     code = 0
