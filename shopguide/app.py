@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -209,8 +210,29 @@ def build_runtime(
         language=bundled_detector(),
         handoffs=Handoffs.build(HandoffStore(memory.db, memory.lock), settings),
     )
+    start_order_model(services.recommender, kb, settings)
     return Runtime(settings=settings, kb=kb, memory=memory, assistant=Assistant(services), services=services,
                    worker=worker if use_llm else None, owned=owned)
+
+
+def start_order_model(recommender: Recommender, kb: KnowledgeBase, settings: Settings) -> threading.Thread | None:
+    """Load (or train, then cache) the order-history model in the background; call again after `ingest orders`.
+
+    Until it is ready the recommender uses the in-chat signals alone; a failure is logged, never raised.
+    """
+    if getattr(kb.store, "order_lines", None) is None:
+        return None
+    from knowledge.recommend_orders import orders_from_store
+
+    def work() -> None:
+        try:
+            recommender.use_orders(orders_from_store(kb.store, settings.cache_dir))
+        except Exception:
+            log.exception("the order-history recommendation model could not be built; using in-chat signals only")
+
+    thread = threading.Thread(target=work, name="order-model", daemon=True)
+    thread.start()
+    return thread
 
 
 def _store_file(path: Path, setting: str) -> Path:
