@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import numpy as np
 import scipy.sparse as sp
 
-from knowledge.order_lines import OrderLine
+from knowledge.order_lines import OrderLine, parse_timestamp
 
 DAY = 86400.0
 POP_WINDOWS = (14, 30, 90)  # days before the latest order
@@ -39,9 +39,12 @@ class Lines:
         item_index: dict[str, int] = {}
         cust, item, ts, qty = [], [], [], []
         for customer, product_id, when, quantity in lines:
+            seconds = _epoch(when)
+            if seconds is None:  # a line without a usable time cannot be placed in an order
+                continue
             cust.append(cust_index.setdefault(str(customer), len(cust_index)))
             item.append(item_index.setdefault(str(product_id), len(item_index)))
-            ts.append(_epoch(when))
+            ts.append(seconds)
             qty.append(float(quantity))
         return cls(list(cust_index), list(item_index), np.asarray(cust, dtype=np.int64),
                    np.asarray(item, dtype=np.int64), np.asarray(ts, dtype=np.float64),
@@ -157,11 +160,16 @@ class History:
         return cand, np.column_stack(cols).astype(np.float32)
 
 
-def _epoch(when) -> float:
-    """Epoch seconds of a datetime (naive means UTC) or of a number already in seconds."""
+def _epoch(when) -> float | None:
+    """Epoch seconds of a datetime or ISO-8601 text (naive means UTC) or a number of seconds; None if none."""
+    if isinstance(when, str):
+        try:
+            when = parse_timestamp(when)
+        except ValueError:
+            return None
     if isinstance(when, datetime):
         return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
-    return float(when)
+    return float(when) if isinstance(when, (int, float)) else None
 
 
 def _no_diagonal(m: sp.spmatrix) -> sp.csr_matrix:

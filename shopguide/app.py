@@ -204,7 +204,7 @@ def build_runtime(
                     sentences=settings.llm_connecting_sentence)
     services = Services(
         settings=settings, kb=kb, search=ProductSearch(kb, catalog_language=settings.catalog_language), faq=FaqMatcher(kb), evidence=EvidenceRetriever(kb),
-        memory=memory, writer=writer, vocab=build_vocabulary(kb, settings.attributes_file), recommender=Recommender(kb, memory),
+        memory=memory, writer=writer, vocab=build_vocabulary(kb, settings.attributes_file), recommender=Recommender(kb, memory, customer_of=_linked_customer(kb)),
         storefront=storefront, names=CatalogNames(kb.store), speller=open_speller(settings, kb),
         thesaurus=open_store_thesaurus(settings, kb), intents=open_intent_classifier(settings, kb),
         language=bundled_detector(),
@@ -213,6 +213,12 @@ def build_runtime(
     start_order_model(services.recommender, kb, settings)
     return Runtime(settings=settings, kb=kb, memory=memory, assistant=Assistant(services), services=services,
                    worker=worker if use_llm else None, owned=owned)
+
+
+def _linked_customer(kb: KnowledgeBase):
+    """The `/link` lookup of chat user → order-history customer, when the store keeps orders."""
+    orders = getattr(kb.store, "orders", None)
+    return getattr(orders, "linked_customer", None)
 
 
 def start_order_model(recommender: Recommender, kb: KnowledgeBase, settings: Settings) -> threading.Thread | None:

@@ -139,3 +139,11 @@ def test_eval_recommend_command_prints_metrics_and_writes_a_run(tmp_path, capsys
     assert "unknown product 'ghost'" in out.err
     first = run.read_text().splitlines()[0].split()
     assert first[0] in {"c3", "c4"} and first[1] == "Q0" and first[3] == "1" and len(first) == 6
+
+
+def test_store_shaped_lines_with_text_times_train_and_lines_without_a_time_are_skipped():
+    rows = [(f"user:{c}", f"p{(c + o) % 4}", f"2024-02-0{o + 1}T10:00:00", 1) for c in range(8) for o in range(3)]
+    rows.append(("user:x", "p1", None, 1))
+    rows.append(("user:y", "p2", "not a time", 1))
+    m = OrderRecommender.train(rows)
+    assert m.report.lines == 24 and not m.knows("user:x") and m.recommend("user:1", 2)
