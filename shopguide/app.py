@@ -232,7 +232,9 @@ def start_order_model(recommender: Recommender, kb: KnowledgeBase, settings: Set
 
     def work() -> None:
         try:
-            recommender.use_orders(orders_from_store(kb.store, settings.cache_dir))
+            model = orders_from_store(kb.store, settings.cache_dir)
+            if model is not None:  # no orders: keep whatever the recommender has
+                recommender.use_orders(model)
         except Exception:
             log.exception("the order-history recommendation model could not be built; using in-chat signals only")
 
