@@ -171,7 +171,29 @@ async def handle_recommend(services: Services, turn: Turn, u: Understanding) -> 
     liked = turn.prefs.get("liked_brands")
     rec = await asyncio.to_thread(services.recommender.recommend, turn.user, filters, services.settings.results_per_page,
                                   liked.value if liked else None)
-    return _recommendation_reply(services, turn, rec.products, rec.personalised, notes, filters)
+    return _recommendation_reply(services, turn, rec.products, rec.personalised, notes, filters, basis=rec.basis)
+
+
+async def handle_bought_with(services: Services, turn: Turn, u: Understanding | None) -> list[Reply]:
+    """What other customers ordered together with a given product (from the order history)."""
+    try:
+        refs = resolve_refs(services, turn, u, limit=1)  # type: ignore[arg-type]
+    except Unresolved as exc:
+        turn.answered = False
+        return [Reply(text=str(exc), intent=turn.intent)]
+    anchor = refs[0] if refs else None
+    if anchor is None:
+        turn.answered = False
+        return [Reply(text=turn.t("Bought with which product? Pick one of the results, or name it."), intent=turn.intent)]
+    services.memory.record(turn.user, "clicked", anchor.id)
+    pairs = await asyncio.to_thread(services.recommender.bought_with, anchor.id, services.settings.results_per_page)
+    if not pairs:
+        turn.answered = False
+        return [Reply(text=turn.t("I don't have enough orders yet to say what people buy with {title}.", title=anchor.title),
+                      intent=turn.intent, data={"anchor": anchor.id})]
+    turn.state.query = turn.state.label = anchor.title
+    return _recommendation_reply(services, turn, [p for p, _ in pairs], True, [], SearchFilters(),
+                                 anchor=anchor.title, basis="bought_with")
 
 
 async def handle_similar(services: Services, turn: Turn, u: Understanding | None, product_id: str | None = None) -> list[Reply]:
@@ -197,7 +219,8 @@ async def handle_similar(services: Services, turn: Turn, u: Understanding | None
     return _recommendation_reply(services, turn, rec.products, True, notes, filters, anchor=anchor.title)
 
 
-def _recommendation_reply(services, turn, products, personalised, notes, filters, anchor: str | None = None) -> list[Reply]:
+def _recommendation_reply(services, turn, products, personalised, notes, filters, anchor: str | None = None,
+                          basis: str = "profile") -> list[Reply]:
     turn.results = len(products)
     if not products:
         turn.answered = False
@@ -206,8 +229,14 @@ def _recommendation_reply(services, turn, products, personalised, notes, filters
     turn.state.results = [p.id for p in products]
     turn.state.offset = 0
     turn.state.filters = filters.to_dict()
-    if anchor:
+    if anchor and basis == "bought_with":
+        intro = turn.t("People who bought {title} also bought:", title=anchor)
+    elif anchor:
         intro = turn.t("Similar to {title}:", title=anchor)
+    elif basis == "orders":
+        intro = turn.t("Based on your orders and what you've looked at, you might like:")
+    elif basis == "popular":
+        intro = turn.t("I don't know your taste yet, so here is what's popular this month:")
     elif personalised:
         intro = turn.t("Based on what you've looked at and liked, you might like:")
     else:

@@ -39,6 +39,7 @@ HANDLERS: dict[str, Handler] = {
     "faq": talk.handle_faq,
     "recommend": talk.handle_recommend,
     "similar": talk.handle_similar,
+    "bought_with": talk.handle_bought_with,
     "preference": talk.handle_preference,
     "show_data": talk.show_data,
     "export": talk.export_data,

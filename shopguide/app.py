@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -203,14 +204,43 @@ def build_runtime(
                     sentences=settings.llm_connecting_sentence)
     services = Services(
         settings=settings, kb=kb, search=ProductSearch(kb, catalog_language=settings.catalog_language), faq=FaqMatcher(kb), evidence=EvidenceRetriever(kb),
-        memory=memory, writer=writer, vocab=build_vocabulary(kb, settings.attributes_file), recommender=Recommender(kb, memory),
+        memory=memory, writer=writer, vocab=build_vocabulary(kb, settings.attributes_file), recommender=Recommender(kb, memory, customer_of=_linked_customer(kb)),
         storefront=storefront, names=CatalogNames(kb.store), speller=open_speller(settings, kb),
         thesaurus=open_store_thesaurus(settings, kb), intents=open_intent_classifier(settings, kb),
         language=bundled_detector(),
         handoffs=Handoffs.build(HandoffStore(memory.db, memory.lock), settings),
     )
+    start_order_model(services.recommender, kb, settings)
     return Runtime(settings=settings, kb=kb, memory=memory, assistant=Assistant(services), services=services,
                    worker=worker if use_llm else None, owned=owned)
+
+
+def _linked_customer(kb: KnowledgeBase):
+    """The `/link` lookup of chat user → order-history customer, when the store keeps orders."""
+    orders = getattr(kb.store, "orders", None)
+    return getattr(orders, "linked_customer", None)
+
+
+def start_order_model(recommender: Recommender, kb: KnowledgeBase, settings: Settings) -> threading.Thread | None:
+    """Load (or train, then cache) the order-history model in the background; call again after `ingest orders`.
+
+    Until it is ready the recommender uses the in-chat signals alone; a failure is logged, never raised.
+    """
+    if getattr(kb.store, "order_lines", None) is None:
+        return None
+    from knowledge.recommend_orders import orders_from_store
+
+    def work() -> None:
+        try:
+            model = orders_from_store(kb.store, settings.cache_dir)
+            if model is not None:  # no orders: keep whatever the recommender has
+                recommender.use_orders(model)
+        except Exception:
+            log.exception("the order-history recommendation model could not be built; using in-chat signals only")
+
+    thread = threading.Thread(target=work, name="order-model", daemon=True)
+    thread.start()
+    return thread
 
 
 def _store_file(path: Path, setting: str) -> Path:

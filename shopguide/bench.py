@@ -1,6 +1,6 @@
 """`shopguide bench`: latency, throughput and memory of what users feel, with issue 7's and 21's targets.
 
-Sections: turn, llm, concurrency, search, ingest, memory, startup, telegram, privacy, languages. A readable table by default,
+Sections: turn, llm, concurrency, search, ingest, memory, startup, telegram, privacy, languages, recommend. A readable table by default,
 one JSON object with `--json`. Progress bars only on a terminal.
 """
 
@@ -24,7 +24,7 @@ from shopguide.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 
-SECTIONS = ("turn", "llm", "concurrency", "search", "ingest", "memory", "startup", "telegram", "privacy", "languages")
+SECTIONS = ("turn", "llm", "concurrency", "search", "ingest", "memory", "startup", "telegram", "privacy", "languages", "recommend")
 GB = 1_500_000_000  # "1.5 GB" of the target, in bytes (stricter than 1.5 GiB)
 
 
@@ -39,6 +39,7 @@ _RUNNERS = {
     "telegram": ("shopguide.bench_telegram", "run_telegram"),
     "privacy": ("shopguide.bench_privacy", "run_privacy"),
     "languages": ("shopguide.bench_languages", "run_languages"),
+    "recommend": ("shopguide.bench_recommend", "run_recommend"),
 }
 
 
@@ -181,6 +182,11 @@ def targets(result: dict[str, Any], ctx: BenchContext) -> list[dict[str, Any]]:
         i = result["ingest"]
         add("ingest vs raw encoding", ">= 0.8x", i["ratio"], i["ratio"] is not None and i["ratio"] >= 0.8)
         add(f"all {i['rows']:,} products ingest", "all", i["stored_products"], i["all_ingested"])
+    if "recommend" in result and "error" not in result["recommend"]:
+        r = result["recommend"]
+        add(f"train recommendations on {r['lines']:,} order lines", "<= 60 s", r["train_s"], r["train_s"] <= 60)
+        p95 = round(r["recommend_s"]["p95"] * 1000, 1)
+        add("one recommendation p95", "<= 30 ms", p95, p95 <= 30)
     return out
 
 
@@ -259,6 +265,10 @@ def rows(name: str, r: dict[str, Any]) -> list[tuple[str, str]]:
         from shopguide.bench_privacy import rows as privacy_rows
 
         return privacy_rows(r)
+    if name == "recommend":
+        from shopguide.bench_recommend import rows as recommend_rows
+
+        return recommend_rows(r)
     return [(k, str(v)) for k, v in r.items()]
 
 

@@ -93,7 +93,7 @@ def _add_faq(sub) -> None:
 def _add_eval(sub) -> None:
     p = sub.add_parser("eval", help="measure search, FAQ and product-QA quality on labelled data",
                        description="Builds a throwaway store in a temporary directory and prints the metrics.")
-    esub = p.add_subparsers(dest="eval_kind", required=True, metavar="{search,faq,product-qa,understand,languages}")
+    esub = p.add_subparsers(dest="eval_kind", required=True, metavar="{search,faq,product-qa,understand,languages,recommend}")
     s = esub.add_parser("search", help="nDCG@10, MRR@10, Recall@100 of product search")
     s.add_argument("--products", required=True)
     s.add_argument("--queries", required=True)
@@ -131,6 +131,17 @@ def _add_eval(sub) -> None:
     g.add_argument("--limit", type=int, help="only the first N questions of each file")
     g.add_argument("--json", action="store_true")
     g.set_defaults(func="shopguide.evallanguages:main")
+    r = esub.add_parser("recommend", help="nDCG@10, HR@10, Recall@20 of recommendations learned from orders",
+                        description="Trains on the order lines, ranks the top 100 products for each customer "
+                                    "and scores them against the held-back orders.")
+    r.add_argument("--products", required=True, help="JSONL: id, title")
+    r.add_argument("--interactions", required=True, help="CSV: user_id,product_id,timestamp,quantity")
+    r.add_argument("--users", required=True, help="JSONL: id of each customer to recommend for")
+    r.add_argument("--qrels", required=True, help="USER 0 PRODUCT 1 for each product of the held-back order")
+    r.add_argument("--no-ranker", action="store_true", help="rank with the fixed blend instead of the learned ranker")
+    r.add_argument("--run-out", metavar="FILE", help="write a TREC run file (top 100 per customer)")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func="knowledge.evalrecs:main")
 
 
 def _add_platforms(sub) -> None:
@@ -178,7 +189,7 @@ def _add_misc(sub) -> None:
     c.add_argument("--json", action="store_true")
     c.set_defaults(func="shopguide.commands:config")
     b = sub.add_parser("bench", help="measure latency, throughput and memory",
-                       description="Benchmarks: turn, llm, concurrency, search, ingest, memory, startup, telegram, privacy.")
+                       description="Benchmarks: turn, llm, concurrency, search, ingest, memory, startup, telegram, privacy, recommend.")
     b.add_argument("sections", nargs="*", help="sections to run (default: all)")
     b.add_argument("--store", choices=["demo", "homedepot"], default="demo", help="store for search/ingest/memory")
     b.add_argument("--users", type=int, default=20, help="simulated users for the concurrency section")

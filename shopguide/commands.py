@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any
 
 from shopguide.errors import UserFacingError
 from shopguide.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
 
 
 def start(args: argparse.Namespace, *, stderr_level: str | None = None) -> Settings:
@@ -71,6 +74,24 @@ def console(args: argparse.Namespace) -> int:
         runtime.close()
 
 
+def _retrain_recommendations(kb, settings) -> None:
+    """Train the order-history model into the cache now, so the assistant's next start loads it at once."""
+    import time
+
+    from knowledge.recommend_orders import orders_from_store
+
+    started = time.perf_counter()
+    try:
+        model = orders_from_store(kb.store, settings.cache_dir)
+    except Exception:
+        log.warning("recommendations could not be retrained after the order ingest", exc_info=True)
+        print("shopguide: warning: recommendations could not be retrained (see the log)", file=sys.stderr)
+        return
+    if model is not None:
+        print(f"recommendations ready: {model.report.lines} order lines, {model.report.customers} customers "
+              f"({time.perf_counter() - started:.1f}s)", file=sys.stderr)
+
+
 def ingest(args: argparse.Namespace) -> int:
     """`shopguide ingest KIND FILE`: exit 0 if every row went in, 1 if rows were rejected, 2 if the file is unusable."""
     from knowledge.ingest import ingest_file
@@ -93,6 +114,7 @@ def ingest(args: argparse.Namespace) -> int:
             except IngestError as exc:
                 print(f"shopguide: error: {exc}", file=sys.stderr)
                 return 2
+            _retrain_recommendations(kb, settings)
         else:
             kind = {"products": "product", "faqs": "faq", "documents": "document"}[args.kind]
             try:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from adapters.slack import render
+from adapters.slack import render, staff_recs
 from adapters.slack.convert import FILTER_HELP, parse_command, parse_search
 from bot.grounding import GroundingCheck
 from bot.present import attr_value, format_price, product_card, stock_text
@@ -34,8 +34,9 @@ HELP = "\n".join([
     "• `/shop sku ID` — the full record of one product, including stock",
     "• `/shop faq QUESTION` — the FAQ entry that answers a question",
     "• `/shop describe ID` — draft a marketing description from the record, to approve or regenerate",
-    "• `/shop stats [days]` — conversations, top queries, zero-result and unanswered questions, with a chart (default 7 days)",
+    "• `/shop stats [days]` — conversations, top queries, top sellers, zero-result and unanswered questions, with a chart (default 7 days)",
     "• `/shop export PLATFORM USER` — a customer's data as a JSON file; `/shop forget PLATFORM USER` erases it (confirmed)",
+    "• `/shop recs SKU` — the products most often ordered together with one, with counts",
     "• `/shop help` — this text",
 ])
 DESCRIBE_SYSTEM = (
@@ -168,7 +169,7 @@ class StaffTools:
         """Answer one `/shop` command (the caller has checked `allowed`)."""
         sub, rest = parse_command(text)
         handlers = {"search": self.search, "sku": self.sku, "faq": self.faq_answer, "describe": self.describe,
-                    "stats": self.stats}
+                    "stats": self.stats, "recs": lambda a: staff_recs.recs(self, a)}
         handler = handlers.get(sub)
         if handler is None:
             note = "" if sub == "help" else f"I don't know `{render.escape(sub[:40])}`.\n\n"
@@ -327,9 +328,10 @@ class StaffTools:
         summary = summarize(self.memory.events_since(days))
         summary.update({k: summary[k] + n for k, n in self.memory.purged_counts(days).items()})  # purged: counts only
         chart = await asyncio.to_thread(stats_chart, summary, days)
-        text = stats_text(summary, days)
+        sales = staff_recs.sellers(self, days)
+        text = stats_text(summary, days) + "\n" + staff_recs.sellers_text(sales, summary, days)
         return StaffOutput(render.plain_messages(text), chart=chart, chart_name=f"shop-stats-{days}d.png",
-                           chart_title=f"Shop assistant, last {days} days", notes=summary)
+                           chart_title=f"Shop assistant, last {days} days", notes={**summary, **sales})
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
