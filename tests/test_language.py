@@ -3,6 +3,8 @@ words through the word files, and answering in the customer's language end to en
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.language import SUPPORTED, Detected, choose
@@ -125,3 +127,23 @@ async def test_the_customer_chooses_a_language_and_a_message_that_tells_none_kee
 async def test_mixed_right_to_left_and_letterless_messages_get_a_reply(runtime_no_llm, text):
     replies = await runtime_no_llm.assistant.handle(_msg(text))
     assert replies and replies[0].intent != "error"
+
+
+def test_an_english_question_finds_products_in_a_german_catalog(tmp_path, embedder, document_embedder):
+    from knowledge import multilingual
+    from knowledge.base import KnowledgeBase
+    from knowledge.ingest import ingest_file
+    from knowledge.search import ProductSearch
+
+    kb = KnowledgeBase(tmp_path / "de-store", embedder, None, document_embedder)
+    try:
+        ingest_file(kb, "product", Path(__file__).parent / "fixtures" / "catalog_de.jsonl")
+        assert multilingual.sync(kb, document_embedder, "auto").embedded == kb.store.count("product")
+        assert multilingual.sync(kb, document_embedder, "auto").embedded == 0  # by id and hash: nothing twice
+        search = ProductSearch(kb, catalog_language="de")
+        for question, kind in [("a warm down jacket", "Daunenjacke"), ("hiking boots", "schuhe"),  # e5-small tells footwear, not always which kind
+                               ("a tent", "zelt"), ("a headlamp", "Stirnlampe")]:
+            types = [(h.product.type or "").lower() for h in search.search(question, lang="en", top_k=5).hits]
+            assert any(kind.lower() in t for t in types), (question, types)
+    finally:
+        kb.close()
