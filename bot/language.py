@@ -121,7 +121,8 @@ class LanguageDetector:
         second_hits = ranked[1][1] if len(ranked) > 1 else 0
         ours = self._statistics(text) if len(text) >= 3 else []
         top, confidence = ours[0] if ours else (None, 0.0)
-        if len(words) >= 3 and best_hits <= 1 and confidence < 0.9:
+        unknown = sum(1 for w in words if w not in self.known)
+        if len(words) >= 3 and best_hits <= 1 and confidence < 0.9 and unknown * 2 > len(words):
             wide = self._statistics(text, wide=True)
             if wide and wide[0][0] not in SUPPORTED and wide[0][1] >= 0.8:
                 return Detected(other=wide[0][0])  # "Preciso de uma jaqueta": one shared-looking word is no evidence

@@ -33,8 +33,15 @@ def test_there_are_enough_conversations_covering_every_intent():
     assert required <= intents, f"missing intents: {required - intents}"
 
 
+def _param(conv):
+    """A conversation; one with a `known_gap:` (what the assistant cannot do yet, and why) is expected to fail."""
+    gap = conv.get("known_gap")
+    marks = [pytest.mark.xfail(reason=f"known gap: {gap}", strict=False)] if gap else []
+    return pytest.param(conv, marks=marks, id=f"{conv['file']}:{conv['name']}")
+
+
 @pytest.mark.e2e
-@pytest.mark.parametrize("conv", CONVERSATIONS, ids=[f"{c['file']}:{c['name']}" for c in CONVERSATIONS])
+@pytest.mark.parametrize("conv", [_param(c) for c in CONVERSATIONS])
 async def test_conversation(conv, settings, demo_kb, chat_worker, tmp_path):
     """Every turn meets its expectations, and every money amount in every reply is grounded."""
     memory_path = tmp_path / "memory.db"
