@@ -50,6 +50,7 @@ _COMPLAINT = (r"\b(?:broke|broken|faulty|defective|damaged|leaks?|leaking|ripped
 _AFTER_SALE = re.compile(r"\b(?:refund|return|send back|exchange|repair|warranty|guarantee|cancel|track)\b.*\bmy\b"
                          r"|\bmy\b.*(?:\b(?:arrived|came)\b|" + _COMPLAINT + ")"
                          r"|\b(?:bought|ordered|purchased|received|got)\b.*" + _COMPLAINT, re.I)
+_HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _SKU = re.compile(r"\b([A-Z]{2,}-[A-Z0-9]{1,}-?[A-Z0-9]*\d[A-Z0-9-]*)\b", re.I)
 
 
@@ -104,10 +105,11 @@ class Understanding:
         slot_words = {c.lower() for c in vocab.colors} | {f.lower() for f in vocab.flags}
         slot_words |= {w for b in vocab.brands for w in tokens(b, drop_stopwords=False)}
         slot_words |= set(COLOR_SYNONYMS) | set(LETTER_SIZES)
-        return [
+        words = [
             w for w in tokens(self.text)
             if w not in _FILLER and w not in slot_words and not re.fullmatch(r"[\d.,/]+[a-z]{0,3}", w)
         ]
+        return words + _HAN_RUN.findall(self.text)  # Chinese words have no spaces and no Latin letters to tokenise
 
 
 # who a gift is for, and how the message says what they like: none of it describes the products

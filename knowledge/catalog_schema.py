@@ -68,7 +68,8 @@ def _m3_fts_rowids(db: sqlite_utils.Database) -> None:
 
 def _m5_faq_language(db: sqlite_utils.Database) -> None:
     """FAQ entries carry the language they are written in (a store may have them in several)."""
-    db.execute("ALTER TABLE faqs ADD COLUMN lang TEXT")
+    if "lang" not in {c.name for c in db["faqs"].columns}:  # a store made at d65dd74 had it as migration 4
+        db.execute("ALTER TABLE faqs ADD COLUMN lang TEXT")
 
 
 MIGRATIONS = [_m1_catalog, _m2_keyword_text, _m3_fts_rowids, m4_orders, _m5_faq_language]

@@ -27,6 +27,7 @@ _KEYWORD_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="keyword-se
 MODES = ("hybrid", "keyword", "vector")
 SORTS = ("relevance", "price_asc", "price_desc", "rating")
 MAX_QUERY_CHARS = 512
+NARROW_POOL = 6  # across languages, "the lightest" orders the six most relevant (wider brings other kinds first)
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,8 @@ class ProductSearch:
             return self._finish(query, fused, confidence, mode, filters, offset, top_k, sort)
         n = max(self.tuning.candidates, want)
         terms = keyword_terms(query)
-        repairs = self.repairs(terms) if mode != "vector" and self.tuning.repair_typos else {}
+        cross = self._crosses(lang)  # another language than the catalog's: its words are no typos of the catalog's
+        repairs = self.repairs(terms) if mode != "vector" and self.tuning.repair_typos and not cross else {}
         extra = [r for alternatives in repairs.values() for r in alternatives]
         # Vectors can disagree with the committed rows only while an ingest runs or after one was
         # interrupted (ingest.py keeps this marker until it finishes or repairs): check hashes then.
@@ -146,7 +148,6 @@ class ProductSearch:
             keyword = {} if pending else self._keyword(match, filters, n)
         else:
             keyword = {}
-        cross = self._crosses(lang)
         if mode not in ("hybrid", "vector"):
             vector = {}
         elif cross:
@@ -162,11 +163,13 @@ class ProductSearch:
         ranked = exact + [h for h in fused if h.product.id not in exact_ids]
         confidence = self._confidence(query, ranked, exact)
         total = len(exact) + total - sum(1 for h in fused if h.product.id in exact_ids)
-        return self._finish(query, ranked, confidence, mode, filters, offset, top_k, sort, total)
+        return self._finish(query, ranked, confidence, mode, filters, offset, top_k, sort, total, narrow=cross)
 
-    def _finish(self, query, ranked, confidence, mode, filters, offset, top_k, sort, total=None) -> SearchResult:
+    def _finish(self, query, ranked, confidence, mode, filters, offset, top_k, sort, total=None,
+                narrow: bool = False) -> SearchResult:
+        """`narrow`: relevance is loose (across languages no kind filters), so an order applies to the best few."""
         if sort != "relevance" and ranked:
-            pool = ranked[: max(20, offset + top_k)]
+            pool = ranked[: NARROW_POOL if narrow else max(20, offset + top_k)]
             value, sign = {
                 "price_asc": (lambda p: p.price, 1), "price_desc": (lambda p: p.price, -1),
                 "rating": (lambda p: p.rating, -1),
@@ -174,7 +177,8 @@ class ProductSearch:
                 "weight_desc": (lambda p: weight_grams(p.attributes), -1),
                 "warmth": (lambda p: warmth_celsius(p.attributes), 1),  # rated to the lowest temperature first
             }.get(sort) or _by_attribute(sort)
-            ranked = sorted(pool, key=lambda h: _missing_last(value(h.product), sign))
+            rest = ranked[len(pool):] if narrow else []
+            ranked = sorted(pool, key=lambda h: _missing_last(value(h.product), sign)) + rest
         total = len(ranked) if total is None else total
         return SearchResult(query, ranked[offset:offset + top_k], confidence, mode, filters, total=total)
 
