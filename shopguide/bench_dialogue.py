@@ -105,6 +105,7 @@ async def _turn_script(ctx: BenchContext, rt, turns: list[tuple[int, str]]) -> d
     warm_start = time.perf_counter()
     for text in WARMUP:  # loads the embedder and primes the model's prompt cache: reported, not counted
         await rt.assistant.handle(message("warmup", text))
+    rt.services.faq.languages.warm()  # as the runners' warm-up does: the FAQ in every language, before customers
     warmup_s = time.perf_counter() - warm_start
     writer = rt.services.writer
     before = (writer.generated, writer.rejected, writer.fallbacks)
