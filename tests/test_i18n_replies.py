@@ -3,12 +3,11 @@ catalogs, records quoted as stored, prices in the language's format and still th
 
 from __future__ import annotations
 
-import functools
 
 import pytest
 
 import bot.core as core_module
-from bot.context import Turn
+from bot.language import Detected
 from bot.i18n import money
 from bot.types import IncomingMessage, Reply
 from conversation_runner import ConversationContext, money_amounts, ungrounded_amounts
@@ -20,9 +19,12 @@ def message(text: str = "", action: str | None = None, user: str = "i18n") -> In
 
 @pytest.fixture
 def speaking(monkeypatch):
-    """Turns answered in a given language, as the core will once it reads the message's language."""
+    """Turns answered in a given language whatever the (English) test messages are written in."""
     def set_lang(lang: str) -> None:
-        monkeypatch.setattr(core_module, "Turn", functools.partial(Turn, lang=lang))
+        def told(self, turn, text):
+            turn.lang = lang
+            return Detected(lang=lang)
+        monkeypatch.setattr(core_module.Assistant, "_language", told)
     return set_lang
 
 
