@@ -112,7 +112,7 @@ async def test_start_search_and_details_button(fake, runtime, demo_kb):
     rec = Recorder(runtime.assistant)
     async with running(fake, rec, runtime.memory):
         assert [c["command"] for c in fake.calls_of("setMyCommands")[0].params["commands"]] == [
-            "start", "help", "search", "prefs", "forget", "export", "human"]
+            "start", "help", "search", "prefs", "forget", "export", "human", "language"]
         [greeting] = await turn(fake, rec, lambda: fake.text_update("/start"))
         assert greeting.text.startswith("Hello, Alice! I'm the shop's assistant.")
         assert "find products" in greeting.text and "compare" in greeting.text
