@@ -90,7 +90,10 @@ async def test_another_store_never_speaks_of_the_demo_shop(tmp_path: Path, embed
         assert [b.label for b in hello.buttons] == ["Laptop", "Earbuds", "Can I return a laptop?"]
 
         declined = await rt.assistant.handle(msg("asdkjh qwerty zxcv"))
-        assert declined[0].text.startswith("Sorry, I can only help with our laptops, audio and phones, and with store")
+        # with MiniLM for intents (this store has no e5), gibberish may read as an unsure store question
+        assert declined[0].text.startswith(("Sorry, I can only help with our laptops, audio and phones, and with store",
+                                            "I'm not sure about that one"))
+        assert not any(word in declined[0].text.lower() for word in ("hiking", "ridgeline", "outdoor"))
 
         pressed = await rt.assistant.handle(msg(action=hello.buttons[0].action))  # an example button finds products
         shown = [p.id for r in pressed for p in r.products]
