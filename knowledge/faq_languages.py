@@ -29,6 +29,7 @@ class _Index:
     question: np.ndarray  # (n, dim) "query: question" vectors (question to question is symmetric)
     whole: np.ndarray  # (n, dim) "passage: question answer" vectors
     hubs: np.ndarray  # (n,) how much more than average an entry resembles the others
+    worded: dict[tuple[str, str], Faq]  # (family, language) -> the entry written in it
 
 
 class MultilingualFaq:
@@ -55,9 +56,7 @@ class MultilingualFaq:
             if family not in best or sim > best[family][0]:
                 best[family] = (sim, faq)
         for family, (sim, faq) in list(best.items()):  # the family's score, the customer's language's wording
-            own = next((f for f in index.faqs if f.family == family and (f.lang or "en") == lang), None)
-            if own is not None:
-                best[family] = (sim, own)
+            best[family] = (sim, index.worded.get((family, lang), faq))
         ranked = sorted(best.values(), key=lambda sf: -sf[0])[:top_k]
         return [(faq, round(max(0.0, min(1.0, (sim - LOW) / SPAN)), 4)) for sim, faq in ranked]
 
@@ -73,11 +72,12 @@ class MultilingualFaq:
             faqs = list(self.kb.store.get_faqs().values())
             model = self.kb.document_embedder
             if not faqs or model is None:
-                self._index = _Index(generation, [], np.zeros((0, 1)), np.zeros((0, 1)), np.zeros(0))
+                self._index = _Index(generation, [], np.zeros((0, 1)), np.zeros((0, 1)), np.zeros(0), {})
                 return self._index
             question = np.asarray(model.encode_queries([f.question for f in faqs]), dtype=np.float32)
             whole = np.asarray(model.encode([f"{f.question} {f.answer}" for f in faqs]), dtype=np.float32)
-            self._index = _Index(generation, faqs, question, whole, _hubs(question, whole, faqs))
+            worded = {(f.family, f.lang or "en"): f for f in faqs}
+            self._index = _Index(generation, faqs, question, whole, _hubs(question, whole, faqs), worded)
             log.info("multilingual FAQ index: %d entries", len(faqs))
             return self._index
 
