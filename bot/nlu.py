@@ -14,7 +14,7 @@ from bot.context import ASK_PREFIX, OFFER_PREFIX
 from bot.preference_words import FORGET_PREF, preference_kind
 from bot.understanding import IntentClassifier, State
 from bot.slots import (
-    COLOR_SYNONYMS, LETTER_SIZES, SLOT_WORDS, PriceRange, Vocabulary, parse_ordinals, parse_price, parse_size,
+    COLOR_SYNONYMS, LETTER_SIZES, SLOT_WORDS, PriceRange, Vocabulary, parse_ordinals, parse_price, parse_size, stem_words,
 )
 from knowledge.text import tokens
 
@@ -178,6 +178,8 @@ def _settle(u: Understanding, intent: str, runner_up: str | None, vocab: Vocabul
             has_search: bool) -> str:
     """The classifier's intent checked against what the slots and the conversation make possible."""
     shown = state.has_list or state.has_focus
+    if intent in _NOT_BY_NAMES and _names_only(u, vocab):
+        intent = "search"  # "laptop", "Voltline": a message that only names the catalog's goods asks for them
     if intent in ("confirm", "cancel") and (not (state.offered or state.asked) or u.has_product_slots()):
         intent = runner_up if runner_up not in (None, "confirm", "cancel") else "search"
     if intent == "goodbye":
@@ -213,6 +215,18 @@ def _settle(u: Understanding, intent: str, runner_up: str | None, vocab: Vocabul
 
 _DEFINITE = frozenset("the that this those these its their your".split())  # determiners of something already seen
 _COLOR_JOINERS = frozenset("and or light dark bright pale".split())
+
+
+# intents a message cannot mean by naming products and nothing else
+_NOT_BY_NAMES = frozenset("help greeting thanks goodbye faq catalog show_data export forget human order_status".split())
+
+
+def _names_only(u: Understanding, vocab: Vocabulary) -> bool:
+    """Whether the message is made of nothing but the catalog's names (types, categories, brands, colours) and numbers."""
+    if not (u.types or u.categories or u.brands):
+        return False
+    named = {w for name in (*u.types, *u.categories, *u.brands, *u.colors) for w in stem_words(name)}
+    return all(w in named or w.isdigit() for w in stem_words(u.text))
 
 
 def _definite_before(low: str, start: int, vocab: Vocabulary) -> bool:
