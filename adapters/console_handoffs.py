@@ -21,7 +21,7 @@ def open_handoffs(settings) -> tuple[Memory, Handoffs]:
 
 def main(args: argparse.Namespace) -> int:
     """List, reply to or close handoffs; a running bot delivers what is written here."""
-    from shopguide.commands import start
+    from shopguide.cli.commands import start
 
     settings = start(args, stderr_level="WARNING")
     memory, handoffs = open_handoffs(settings)

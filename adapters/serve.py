@@ -115,7 +115,7 @@ def main(args: argparse.Namespace) -> int:
     """Entry point of `shopguide serve`."""
     from adapters.slack.run import _build_runtime
     from adapters.telegram.run import webhook_config
-    from shopguide.commands import start
+    from shopguide.cli.commands import start
 
     settings = start(args, stderr_level="INFO")
     use_telegram, use_slack = platforms(settings)
@@ -143,7 +143,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 async def _run(runtime, args: argparse.Namespace, webhook) -> None:
-    from shopguide.warmup import warm_up
+    from shopguide.cli.warmup import warm_up
 
     await warm_up(runtime)
     stop = asyncio.Event()

@@ -18,9 +18,9 @@ from pathlib import Path
 import aiohttp
 
 from adapters.serve import start_all, stop_all
-from shopguide.app import build_runtime, load_demo_store, open_knowledge, prepare_environment
-from shopguide.bench_common import summarise
-from shopguide.fake_telegram import FakeBotApi
+from shopguide.cli.app import build_runtime, load_demo_store, open_knowledge, prepare_environment
+from shopguide.bench.common import summarise
+from shopguide.bench.fake_telegram import FakeBotApi
 from shopguide.settings import Settings
 from tests.slack_fake import BOT_TOKEN, SIGNING_SECRET, FakeSlack, event_body, sign
 

@@ -22,7 +22,7 @@ from models.embedder import SentenceEmbedder  # noqa: E402
 from models.e5 import E5Embedder, default_document_embedder_path  # noqa: E402
 from models.resolve import default_faq_embedder_path  # noqa: E402
 from models.worker import ModelWorker  # noqa: E402
-from shopguide.app import build_runtime, load_demo_store, prepare_environment  # noqa: E402
+from shopguide.cli.app import build_runtime, load_demo_store, prepare_environment  # noqa: E402
 from shopguide.settings import Settings  # noqa: E402
 
 prepare_environment()

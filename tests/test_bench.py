@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from shopguide.bench import SECTIONS, print_table, run_sections, select_sections, targets
-from shopguide.bench_common import BenchContext, Catalog, Scale, percentile, summarise
-from shopguide.bench_dialogue import SCRIPT, interleave
+from shopguide.bench.common import BenchContext, Catalog, Scale, percentile, summarise
+from shopguide.bench.dialogue import SCRIPT, interleave
 from shopguide.errors import UserFacingError
 from shopguide.settings import Settings
 

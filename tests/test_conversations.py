@@ -14,7 +14,7 @@ from conversation_runner import (
     user_numbers,
 )
 from bot.types import ProductCard, Reply
-from shopguide.app import build_runtime
+from shopguide.cli.app import build_runtime
 
 CONVERSATIONS = load_conversations()
 

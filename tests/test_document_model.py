@@ -14,8 +14,8 @@ from knowledge.ingest import embeddings_current, ingest_records
 from knowledge.schema import Document, Product
 from models.e5 import E5Embedder, default_document_embedder_path
 from models.embedder import SentenceEmbedder
-from shopguide import app
-from shopguide.app import build_runtime, open_document_embedder
+from shopguide.cli import app
+from shopguide.cli.app import build_runtime, open_document_embedder
 from shopguide.settings import Settings
 
 PRODUCT = Product(id="J1", title="Summit shell jacket", description="A light, packable shell for hillwalking and scrambling. "

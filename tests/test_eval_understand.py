@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from shopguide.evalunderstand import score
+from shopguide.cli.evalunderstand import score
 from tests.test_ingest_cli import run_cli
 
 LINES = [

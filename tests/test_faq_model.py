@@ -17,7 +17,7 @@ from knowledge.ingest import embeddings_current, ingest_records, refresh_embeddi
 from knowledge.passages import faq_passages
 from knowledge.schema import Faq, Product
 from models import resolve
-from shopguide.app import build_runtime, load_demo_store
+from shopguide.cli.app import build_runtime, load_demo_store
 from shopguide.errors import NotConfigured
 from shopguide.settings import Settings
 

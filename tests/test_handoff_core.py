@@ -8,7 +8,7 @@ import pytest
 
 from bot.handoff import TEXTS
 from bot.types import IncomingMessage
-from shopguide.app import build_runtime
+from shopguide.cli.app import build_runtime
 from shopguide.settings import Settings
 
 

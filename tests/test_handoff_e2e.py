@@ -17,8 +17,8 @@ from adapters.telegram.relay import BLOCKED_NOTE
 from adapters.telegram.render import render_reply
 from bot.handoff import TEXTS
 from bot.present import format_price
-from shopguide.app import build_runtime
-from shopguide.fake_telegram import FakeBotApi, tg_len
+from shopguide.cli.app import build_runtime
+from shopguide.bench.fake_telegram import FakeBotApi, tg_len
 from shopguide.settings import Settings
 from tests.slack_fake import BOT_TOKEN, SIGNING_SECRET, FakeSlack, action_body, event_body, sign
 

@@ -6,7 +6,7 @@ import json
 
 from bot.memory import USER_TABLES, ConversationState, Memory
 from bot.types import IncomingMessage
-from shopguide.app import build_runtime
+from shopguide.cli.app import build_runtime
 
 
 def _msg(user: str, text: str = "", action: str | None = None) -> IncomingMessage:

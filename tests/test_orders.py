@@ -81,7 +81,7 @@ def test_order_number_and_email_parsers_and_fact_age():
 
 
 def test_order_status_in_the_chat_needs_the_orders_email_or_a_link(shop_kb, tmp_path, caplog):
-    from shopguide.app import build_runtime
+    from shopguide.cli.app import build_runtime
     from shopguide.settings import Settings
 
     ingest_orders(shop_kb.store, ORDERS / "shopify_orders.csv")

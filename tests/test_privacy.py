@@ -15,7 +15,7 @@ import pytest
 from bot.memory import MIGRATIONS, ConversationState, Memory
 from bot.privacy import purge_daily, run_purge
 from bot.types import IncomingMessage
-from shopguide.app import build_runtime
+from shopguide.cli.app import build_runtime
 from shopguide.cli import main as cli_main
 from shopguide.errors import NotConfigured
 from shopguide.migrations import migrate, open_database, scrub_database

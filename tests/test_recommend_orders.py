@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from knowledge.evalrecs import metrics, ndcg_binary
+from shopguide.cli.evalrecs import metrics, ndcg_binary
 from knowledge.order_lines import LinesReport, OrderLine, read_order_csv
 from knowledge.recommend_orders import OrderRecommender, content_hash, load_or_train
 from shopguide.cli import main as cli_main

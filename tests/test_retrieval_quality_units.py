@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.base import KnowledgeBase
-from knowledge.evalcli import eval_faq, eval_product_qa, eval_search
+from shopguide.cli.evalcli import eval_faq, eval_product_qa, eval_search
 from knowledge.evaluate import (accuracy_at_1, mrr_at, ndcg_at, precision_at_1, read_qrels, recall_at, summarise,
                                 write_run)
 from knowledge.faq import FaqMatcher

@@ -132,7 +132,7 @@ def test_ingest_is_idempotent_finds_variant_skus_and_prunes(kb):
 
 def test_the_core_finds_a_variant_size_and_answers_a_price_from_the_record(tmp_path, embedder, faq_embedder,
                                                                              document_embedder):
-    from shopguide.app import build_runtime
+    from shopguide.cli.app import build_runtime
     from shopguide.settings import Settings
 
     kb = KnowledgeBase(tmp_path / "kb", embedder, faq_embedder, document_embedder)

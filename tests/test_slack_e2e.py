@@ -14,7 +14,7 @@ from aiohttp import web
 
 from adapters.slack.app import SlackBot, create_bot, make_client
 from bot.present import format_price
-from shopguide.app import build_runtime
+from shopguide.cli.app import build_runtime
 from shopguide.settings import Settings
 from tests.slack_fake import (
     BOT_TOKEN,

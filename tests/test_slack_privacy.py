@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bot.privacy import run_purge
-from shopguide.app import build_runtime
+from shopguide.cli.app import build_runtime
 from tests.slack_fake import FakeSlack, action_body
 from tests.test_slack_e2e import FORM, block_text, slack_settings, start_env, stop_env
 

@@ -10,7 +10,7 @@ import pytest
 from knowledge.spelling import Speller, default_word_list, read_word_list
 from knowledge.text import edit_distance
 from knowledge.ingest import ingest_file
-from shopguide.app import build_runtime, open_speller
+from shopguide.cli.app import build_runtime, open_speller
 from shopguide.errors import NotConfigured
 from shopguide.settings import Settings
 

@@ -9,7 +9,7 @@ from bot.storefront import build_storefront
 from bot.types import IncomingMessage
 from knowledge.base import KnowledgeBase
 from knowledge.ingest import ingest_file
-from shopguide.app import build_runtime
+from shopguide.cli.app import build_runtime
 from shopguide.settings import Settings
 
 ELECTRONICS = [

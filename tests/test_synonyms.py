@@ -9,7 +9,7 @@ import pytest
 from bot.types import IncomingMessage
 from knowledge.ingest import ingest_file
 from knowledge.synonyms import BUNDLED, Thesaurus, open_thesaurus, read_groups
-from shopguide.app import open_store_thesaurus
+from shopguide.cli.app import open_store_thesaurus
 from shopguide.errors import NotConfigured
 from shopguide.settings import Settings
 

@@ -14,14 +14,14 @@ from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 import pytest
-from shopguide.fake_telegram import FakeBotApi, tg_len
+from shopguide.bench.fake_telegram import FakeBotApi, tg_len
 
 from adapters.telegram import run as tg_run
 from adapters.telegram.bot import APOLOGY, STALE_BUTTON, TEXT_ONLY, UNKNOWN_COMMAND, TelegramBot, WebhookConfig, build_application, serve
 from adapters.telegram.render import render_reply
 from bot.present import details_text, format_price
 from bot.types import IncomingMessage, Reply
-from shopguide.app import build_runtime
+from shopguide.cli.app import build_runtime
 
 pytestmark = pytest.mark.e2e
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from shopguide.fake_telegram import parse_html
+from shopguide.bench.fake_telegram import parse_html
 
 from adapters.telegram.render import (
     MAX_CAPTION,

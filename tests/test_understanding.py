@@ -112,7 +112,7 @@ def test_a_colour_of_something_seen_is_a_reference_not_a_wanted_colour(intents):
 
 
 def test_a_missing_store_file_stops_start_up_naming_its_setting(tmp_path: Path, demo_kb):
-    from shopguide.app import build_vocabulary, open_intent_classifier
+    from shopguide.cli.app import build_vocabulary, open_intent_classifier
     from shopguide.errors import NotConfigured
     from shopguide.settings import Settings
 

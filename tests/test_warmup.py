@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.types import IncomingMessage
-from shopguide.warmup import PLATFORM, USER, warm_query, warm_up
+from shopguide.cli.warmup import PLATFORM, USER, warm_query, warm_up
 
 
 async def test_warm_up_loads_each_model_answers_a_search_and_leaves_no_rows(runtime_no_llm):
@@ -24,7 +24,7 @@ async def test_a_failing_step_is_logged_and_start_up_goes_on(runtime_no_llm, mon
         raise RuntimeError("index unavailable")
 
     monkeypatch.setattr(runtime_no_llm.services.search, "search", broken)
-    with caplog.at_level(logging.WARNING, logger="shopguide.warmup"):
+    with caplog.at_level(logging.WARNING, logger="shopguide.cli.warmup"):
         timings = await warm_up(runtime_no_llm)
     assert "search index" in timings and "total" in timings
     assert any("search index" in r.getMessage() for r in caplog.records)

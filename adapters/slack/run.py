@@ -20,7 +20,7 @@ def required_settings(http: bool) -> tuple[str, ...]:
 
 def main(args: argparse.Namespace) -> int:
     """Run the Slack app until interrupted; a missing setting is a one-line error and exit code 1."""
-    from shopguide.commands import start
+    from shopguide.cli.commands import start
 
     http = bool(getattr(args, "http", False))
     try:
@@ -39,7 +39,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _build_runtime(settings):
-    from shopguide.app import build_runtime, load_demo_store, open_knowledge
+    from shopguide.cli.app import build_runtime, load_demo_store, open_knowledge
 
     kb = open_knowledge(settings)
     if kb.store.count("product") == 0:
@@ -54,7 +54,7 @@ def _build_runtime(settings):
 async def _serve(runtime, args: argparse.Namespace, http: bool) -> int:
     from adapters.slack.app import create_bot
     from bot.privacy import start_daily_purge
-    from shopguide.warmup import warm_up
+    from shopguide.cli.warmup import warm_up
 
     await warm_up(runtime)  # models and indexes load now, not on the first customer's message
     bot = create_bot(runtime)

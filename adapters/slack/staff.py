@@ -22,7 +22,7 @@ from knowledge.schema import Product
 from knowledge.search import ProductSearch
 
 if TYPE_CHECKING:
-    from shopguide.app import Runtime
+    from shopguide.cli.app import Runtime
 
 log = logging.getLogger(__name__)
 

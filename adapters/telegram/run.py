@@ -50,7 +50,7 @@ def _api_host(base_url: str) -> str:
 
 async def _run(runtime, token: str, settings: Settings, webhook: WebhookConfig | None) -> None:
     from bot.privacy import start_daily_purge
-    from shopguide.warmup import warm_up
+    from shopguide.cli.warmup import warm_up
 
     await warm_up(runtime)  # models and indexes load now, not on the first customer's message
     behaviour = TelegramBot(runtime.assistant, runtime.memory)
@@ -79,8 +79,8 @@ async def _run(runtime, token: str, settings: Settings, webhook: WebhookConfig |
 
 def main(args: argparse.Namespace) -> int:
     """Entry point of `shopguide telegram`; returns the exit code."""
-    from shopguide.app import build_runtime, load_demo_store, open_knowledge
-    from shopguide.commands import start
+    from shopguide.cli.app import build_runtime, load_demo_store, open_knowledge
+    from shopguide.cli.commands import start
 
     settings = start(args, stderr_level="WARNING")
     settings.require("telegram_token")

@@ -44,7 +44,7 @@ def _add_console(sub) -> None:
     p.add_argument("--user", default="local", help="user id whose memory to use (default: local)")
     p.add_argument("--json", action="store_true", help="with --once: print one JSON object {\"replies\": [...]}")
     p.add_argument("--no-llm", action="store_true", help="use templates only, without loading the language model")
-    p.set_defaults(func="shopguide.commands:console")
+    p.set_defaults(func="shopguide.cli.commands:console")
 
 
 def _add_ingest(sub) -> None:
@@ -60,7 +60,7 @@ def _add_ingest(sub) -> None:
     p.add_argument("--strict", action="store_true", help="reject the whole file if any row is bad")
     p.add_argument("--prune", action="store_true", help="remove stored items that are absent from the file")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.set_defaults(func="shopguide.commands:ingest")
+    p.set_defaults(func="shopguide.cli.commands:ingest")
 
 
 def _add_search(sub) -> None:
@@ -79,7 +79,7 @@ def _add_search(sub) -> None:
     p.add_argument("--top-k", type=_positive_int, default=10)
     p.add_argument("--mode", choices=["hybrid", "keyword", "vector"], default="hybrid")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func="shopguide.commands:search")
+    p.set_defaults(func="shopguide.cli.commands:search")
 
 
 def _add_faq(sub) -> None:
@@ -87,7 +87,7 @@ def _add_faq(sub) -> None:
                        description="Match a question against the FAQ. --json prints {query, answered, best, ranked}.")
     p.add_argument("text")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func="shopguide.commands:faq")
+    p.set_defaults(func="shopguide.cli.commands:faq")
 
 
 def _add_eval(sub) -> None:
@@ -114,7 +114,7 @@ def _add_eval(sub) -> None:
     for e in (s, f, q):
         e.add_argument("--run-out", metavar="FILE", help="write a TREC run file (top 100 per query)")
         e.add_argument("--json", action="store_true")
-        e.set_defaults(func="knowledge.evalcli:main")
+        e.set_defaults(func="shopguide.cli.evalcli:main")
     u = esub.add_parser("understand", help="intent accuracy and slot F1 on labelled shopping dialogues",
                         description="Replays each line's customer turns in a fresh conversation, then reads the line.")
     u.add_argument("--utterances", required=True, help="JSONL: id, text, context, intents, label, slots")
@@ -122,7 +122,7 @@ def _add_eval(sub) -> None:
     u.add_argument("--limit", type=int, help="evaluate only the first N utterances")
     u.add_argument("--run-out", metavar="FILE", help="write one JSON line per utterance: id, intent, confidence, slots")
     u.add_argument("--json", action="store_true")
-    u.set_defaults(func="shopguide.evalunderstand:main")
+    u.set_defaults(func="shopguide.cli.evalunderstand:main")
     g = esub.add_parser("languages", help="shopping questions per language through the assistant: right kind, budget, colour",
                         description="Asks each question in a fresh conversation on a throwaway demo store.")
     g.add_argument("queries", nargs="+", help="JSONL files: id, text, types, max_price?, color? (tests/fixtures/search_dev/)")
@@ -130,7 +130,7 @@ def _add_eval(sub) -> None:
     g.add_argument("--vectors", choices=["auto", "on", "off"], default="auto", help="SHOPGUIDE_MULTILINGUAL_VECTORS")
     g.add_argument("--limit", type=int, help="only the first N questions of each file")
     g.add_argument("--json", action="store_true")
-    g.set_defaults(func="shopguide.evallanguages:main")
+    g.set_defaults(func="shopguide.cli.evallanguages:main")
     r = esub.add_parser("recommend", help="nDCG@10, HR@10, Recall@20 of recommendations learned from orders",
                         description="Trains on the order lines, ranks the top 100 products for each customer "
                                     "and scores them against the held-back orders.")
@@ -141,7 +141,7 @@ def _add_eval(sub) -> None:
     r.add_argument("--no-ranker", action="store_true", help="rank with the fixed blend instead of the learned ranker")
     r.add_argument("--run-out", metavar="FILE", help="write a TREC run file (top 100 per customer)")
     r.add_argument("--json", action="store_true")
-    r.set_defaults(func="knowledge.evalrecs:main")
+    r.set_defaults(func="shopguide.cli.evalrecs:main")
 
 
 def _add_platforms(sub) -> None:
@@ -187,7 +187,7 @@ def _add_misc(sub) -> None:
     c = sub.add_parser("config", help="print the effective settings (secrets masked)",
                        description="Print the effective settings from environment, .env and the TOML file; secrets are masked.")
     c.add_argument("--json", action="store_true")
-    c.set_defaults(func="shopguide.commands:config")
+    c.set_defaults(func="shopguide.cli.commands:config")
     b = sub.add_parser("bench", help="measure latency, throughput and memory",
                        description="Benchmarks: turn, llm, concurrency, search, ingest, memory, startup, telegram, privacy, recommend.")
     b.add_argument("sections", nargs="*", help="sections to run (default: all)")
@@ -208,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="FILE", help="TOML settings file (also SHOPGUIDE_CONFIG)")
     parser.add_argument("--log-level", help="log level (default: SHOPGUIDE_LOG_LEVEL or INFO)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    from shopguide.privacycli import add_parser as _add_privacy
+    from shopguide.cli.privacycli import add_parser as _add_privacy
 
     for add in (_add_console, _add_ingest, _add_search, _add_faq, _add_eval, _add_platforms, _add_misc, _add_privacy):
         add(sub)

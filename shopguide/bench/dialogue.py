@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.types import IncomingMessage, Reply
-from shopguide.bench_common import BenchContext, load_average, summarise, tick
-from shopguide.bench_stores import ensure_demo_store
+from shopguide.bench.common import BenchContext, load_average, summarise, tick
+from shopguide.bench.stores import ensure_demo_store
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def message(user: str, text: str) -> IncomingMessage:
 
 def build_demo_runtime(ctx: BenchContext, memory_dir: Path):
     """A runtime on the bench demo store with the shared models and a fresh memory."""
-    from shopguide.app import build_runtime
+    from shopguide.cli.app import build_runtime
 
     kb = ctx.open_kb(ensure_demo_store(ctx))
     use_llm = ctx.settings.chat_model_needed  # no model is loaded when no feature uses it

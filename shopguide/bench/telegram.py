@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from shopguide.bench_common import BenchContext, load_average, summarise
-from shopguide.bench_process import child_env, shopguide_command
-from shopguide.bench_stores import ensure_demo_store
+from shopguide.bench.common import BenchContext, load_average, summarise
+from shopguide.bench.process import child_env, shopguide_command
+from shopguide.bench.stores import ensure_demo_store
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def run_telegram(ctx: BenchContext) -> dict[str, Any]:
 
 
 async def _bench(store: Path, searches: list[str]) -> dict[str, Any]:
-    from shopguide.fake_telegram import FakeBotApi
+    from shopguide.bench.fake_telegram import FakeBotApi
 
     fake = await FakeBotApi().start()
     env = child_env(store)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from shopguide.bench_common import BenchContext, Stopwatch, load_average, summarise, tick
+from shopguide.bench.common import BenchContext, Stopwatch, load_average, summarise, tick
 
 # Questions in the four other languages, for the latency of a search that crosses languages.
 QUESTIONS = ("Ich suche eine warme Jacke", "je cherche des chaussures pour la pluie", "necesito una mochila ligera",
@@ -19,7 +19,7 @@ def run_languages(ctx: BenchContext) -> dict[str, Any]:
     then time searches in other languages over the new vectors."""
     from knowledge import multilingual
     from knowledge.search import ProductSearch
-    from shopguide.bench_stores import ensure_catalog_store, ensure_demo_store
+    from shopguide.bench.stores import ensure_catalog_store, ensure_demo_store
 
     if ctx.store == "demo":
         name, path = "demo", ensure_demo_store(ctx)

@@ -27,7 +27,7 @@ def _say(text: str) -> None:
 
 
 def _progress(label: str):
-    from shopguide.commands import progress_bar
+    from shopguide.cli.commands import progress_bar
 
     bar = progress_bar(label)
     if bar is not None:
@@ -60,8 +60,8 @@ def _warm(kb: KnowledgeBase, texts: list[str], kind: str = "product") -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run one evaluation and print its metrics."""
-    from shopguide.app import open_embedders, prepare_environment
-    from shopguide.commands import start
+    from shopguide.cli.app import open_embedders, prepare_environment
+    from shopguide.cli.commands import start
 
     settings = start(args, stderr_level="WARNING")
     prepare_environment()
@@ -89,7 +89,7 @@ def _as_typed(text: str) -> str:
 
 def _reader(settings, kb: KnowledgeBase) -> Fix:
     """How the assistant reads a message: typing errors corrected, then other names read as the catalog's."""
-    from shopguide.app import open_speller, open_store_thesaurus
+    from shopguide.cli.app import open_speller, open_store_thesaurus
 
     from knowledge.synonyms import read_as_catalog
 

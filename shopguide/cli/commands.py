@@ -51,7 +51,7 @@ def progress_bar(label: str):
 def console(args: argparse.Namespace) -> int:
     """`shopguide console`."""
     from adapters.console import run_interactive, run_once
-    from shopguide.app import build_runtime, load_demo_store, open_knowledge
+    from shopguide.cli.app import build_runtime, load_demo_store, open_knowledge
 
     settings = start(args, stderr_level="WARNING")
     if args.json and not args.once:
@@ -95,7 +95,7 @@ def _retrain_recommendations(kb, settings) -> None:
 def ingest(args: argparse.Namespace) -> int:
     """`shopguide ingest KIND FILE`: exit 0 if every row went in, 1 if rows were rejected, 2 if the file is unusable."""
     from knowledge.ingest import ingest_file
-    from shopguide.app import load_demo_store, open_knowledge
+    from shopguide.cli.app import load_demo_store, open_knowledge
     from shopguide.errors import IngestError
 
     if args.kind != "demo" and not args.file:
@@ -177,7 +177,7 @@ def hit_json(hit) -> dict[str, Any]:
 def search(args: argparse.Namespace) -> int:
     """`shopguide search`."""
     from knowledge.search import ProductSearch
-    from shopguide.app import open_knowledge
+    from shopguide.cli.app import open_knowledge
 
     settings = start(args, stderr_level="WARNING")
     kb = open_knowledge(settings)
@@ -230,7 +230,7 @@ def _search_batch(engine, filters, args: argparse.Namespace) -> int:
 def faq(args: argparse.Namespace) -> int:
     """`shopguide faq TEXT`."""
     from knowledge.faq import FaqMatcher
-    from shopguide.app import open_knowledge
+    from shopguide.cli.app import open_knowledge
 
     settings = start(args, stderr_level="WARNING")
     kb = open_knowledge(settings)

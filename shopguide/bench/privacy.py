@@ -8,7 +8,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from shopguide.bench_common import BenchContext
+from shopguide.bench.common import BenchContext
 
 EVENTS = 100_000
 USERS = 5_000

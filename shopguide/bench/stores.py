@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from shopguide.bench_common import BenchContext, Catalog, Stopwatch, load_average, summarise, tick
+from shopguide.bench.common import BenchContext, Catalog, Stopwatch, load_average, summarise, tick
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def catalog_digest(path: Path) -> str:
 
 def ensure_demo_store(ctx: BenchContext) -> Path:
     """The demo store under `<bench_dir>/demo`, built once and reused while the demo files are unchanged."""
-    from shopguide.app import load_demo_store
+    from shopguide.cli.app import load_demo_store
 
     path = ctx.bench_dir / "demo"
     kb = ctx.open_kb(path)
@@ -189,7 +189,7 @@ def run_search(ctx: BenchContext) -> dict[str, Any]:
 
 def _spelling(ctx: BenchContext, kb, queries: list[str]) -> dict[str, Any] | None:
     """What the dialogue's typo correction costs on this store: its index, built once, then each query."""
-    from shopguide.app import open_speller
+    from shopguide.cli.app import open_speller
 
     speller = open_speller(ctx.settings, kb)
     if speller is None:
@@ -211,7 +211,7 @@ def run_ingest(ctx: BenchContext) -> dict[str, Any]:
     of machine load during the run weighs on both sides of the ratio alike.
     """
     from knowledge.ingest import ingest_records, parse_file
-    from shopguide.app import demo_dir
+    from shopguide.cli.app import demo_dir
 
     if ctx.store == "demo":
         name, file, target, cache = "demo", demo_dir() / "products.jsonl", None, False

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from shopguide.bench_common import BenchContext, load_average
+from shopguide.bench.common import BenchContext, load_average
 from shopguide.errors import UserFacingError
 
 log = logging.getLogger(__name__)
@@ -29,17 +29,17 @@ GB = 1_500_000_000  # "1.5 GB" of the target, in bytes (stricter than 1.5 GiB)
 
 
 _RUNNERS = {
-    "turn": ("shopguide.bench_dialogue", "run_turn"),
-    "concurrency": ("shopguide.bench_dialogue", "run_concurrency"),
-    "llm": ("shopguide.bench_llm", "run_llm"),
-    "search": ("shopguide.bench_stores", "run_search"),
-    "ingest": ("shopguide.bench_stores", "run_ingest"),
-    "memory": ("shopguide.bench_process", "run_memory"),
-    "startup": ("shopguide.bench_process", "run_startup"),
-    "telegram": ("shopguide.bench_telegram", "run_telegram"),
-    "privacy": ("shopguide.bench_privacy", "run_privacy"),
-    "languages": ("shopguide.bench_languages", "run_languages"),
-    "recommend": ("shopguide.bench_recommend", "run_recommend"),
+    "turn": ("shopguide.bench.dialogue", "run_turn"),
+    "concurrency": ("shopguide.bench.dialogue", "run_concurrency"),
+    "llm": ("shopguide.bench.llm", "run_llm"),
+    "search": ("shopguide.bench.stores", "run_search"),
+    "ingest": ("shopguide.bench.stores", "run_ingest"),
+    "memory": ("shopguide.bench.process", "run_memory"),
+    "startup": ("shopguide.bench.process", "run_startup"),
+    "telegram": ("shopguide.bench.telegram", "run_telegram"),
+    "privacy": ("shopguide.bench.privacy", "run_privacy"),
+    "languages": ("shopguide.bench.languages", "run_languages"),
+    "recommend": ("shopguide.bench.recommend", "run_recommend"),
 }
 
 
@@ -104,7 +104,7 @@ def environment(ctx: BenchContext) -> dict[str, Any]:
 
 def run_sections(ctx: BenchContext, names: Sequence[str]) -> dict[str, Any]:
     """Run the named sections; a failing section reports its error and the others still run."""
-    from shopguide.bench_process import peak_rss_kib
+    from shopguide.bench.process import peak_rss_kib
 
     result: dict[str, Any] = {"environment": environment(ctx), "sections": list(names)}
     for name in names:
@@ -252,7 +252,7 @@ def rows(name: str, r: dict[str, Any]) -> list[tuple[str, str]]:
             out.append((f"first reply to “{r['search_text']}”", f"{_dist(r['first_search_s'])} (embedder loads: {loads})"))
         return out
     if name == "telegram":
-        from shopguide.bench_telegram import rows as telegram_rows
+        from shopguide.bench.telegram import rows as telegram_rows
 
         return telegram_rows(r)
     if name == "languages":
@@ -262,11 +262,11 @@ def rows(name: str, r: dict[str, Any]) -> list[tuple[str, str]]:
                                               f"e5 costs ×{r['ratio']}"),
                 ("a search in another language", _dist(r["search_other_language_s"]))]
     if name == "privacy":
-        from shopguide.bench_privacy import rows as privacy_rows
+        from shopguide.bench.privacy import rows as privacy_rows
 
         return privacy_rows(r)
     if name == "recommend":
-        from shopguide.bench_recommend import rows as recommend_rows
+        from shopguide.bench.recommend import rows as recommend_rows
 
         return recommend_rows(r)
     return [(k, str(v)) for k, v in r.items()]
@@ -300,9 +300,9 @@ def print_table(result: dict[str, Any], out=None) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """`shopguide bench [SECTIONS...] [--store demo|homedepot] [--users N] [--eval-dir DIR] [--json]`."""
-    from shopguide.commands import start
+    from shopguide.cli.commands import start
 
-    from shopguide.app import prepare_environment
+    from shopguide.cli.app import prepare_environment
 
     prepare_environment()
     settings = start(args, stderr_level="WARNING")

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from shopguide.bench_common import BenchContext, load_average, summarise, tick
+from shopguide.bench.common import BenchContext, load_average, summarise, tick
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def raw(llm, messages, max_tokens: int, temperature: float, tally: Tally) -> Non
 
 def build_prompts(ctx: BenchContext, n: int) -> list:
     """The writer's real prompts (system prompt, example, facts) for `n` searches."""
-    from shopguide.bench_dialogue import build_demo_runtime
+    from shopguide.bench.dialogue import build_demo_runtime
 
     with tempfile.TemporaryDirectory(prefix="bench-llm-") as tmp:
         rt = build_demo_runtime(ctx, Path(tmp))

@@ -1,6 +1,6 @@
 """The memory and startup sections: each figure comes from a fresh child process.
 
-Run as `python -m shopguide.bench_process --data-dir DIR --mode startup|store`, this module is
+Run as `python -m shopguide.bench.process --data-dir DIR --mode startup|store`, this module is
 the memory child: it starts shopguide as a user would, answers, and prints its peak RSS as JSON.
 """
 
@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from shopguide.bench_common import BenchContext, load_average, summarise
-from shopguide.bench_stores import ensure_catalog_store, ensure_demo_store
+from shopguide.bench.common import BenchContext, load_average, summarise
+from shopguide.bench.stores import ensure_catalog_store, ensure_demo_store
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def child_env(data_dir: Path) -> dict[str, str]:
 # ----- memory --------------------------------------------------------------------------------
 def measure_child(data_dir: Path, mode: str, searches: int) -> dict[str, Any]:
     """Run the memory child on `data_dir` and return what it printed."""
-    cmd = [sys.executable, "-m", "shopguide.bench_process", "--data-dir", str(data_dir), "--mode", mode,
+    cmd = [sys.executable, "-m", "shopguide.bench.process", "--data-dir", str(data_dir), "--mode", mode,
            "--searches", str(searches)]
     done = subprocess.run(cmd, env=child_env(data_dir), capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
@@ -94,7 +94,7 @@ def peak_rss_kib() -> int:
 
 def child_main(argv: list[str] | None = None) -> int:
     """The memory child: start up, answer, search, then print peak and current RSS as one JSON line."""
-    p = argparse.ArgumentParser(prog="shopguide.bench_process")
+    p = argparse.ArgumentParser(prog="shopguide.bench.process")
     p.add_argument("--data-dir", required=True)
     p.add_argument("--mode", choices=["startup", "store"], default="startup")
     p.add_argument("--searches", type=int, default=0)
@@ -103,7 +103,7 @@ def child_main(argv: list[str] | None = None) -> int:
     import psutil
 
     from adapters.console import make_message
-    from shopguide.app import build_runtime, prepare_environment
+    from shopguide.cli.app import build_runtime, prepare_environment
     from shopguide.settings import load_settings
 
     prepare_environment()

@@ -6,7 +6,7 @@ import random
 import time
 from typing import Any
 
-from shopguide.bench_common import BenchContext, load_average, summarise
+from shopguide.bench.common import BenchContext, load_average, summarise
 from shopguide.errors import UserFacingError
 
 CUSTOMERS = 500  # customers asked for recommendations (a fixed sample)

@@ -80,7 +80,7 @@ class BenchContext:
     def get_embedder(self):
         """The one sentence embedder of this run (loaded lazily, shared by every store)."""
         if self.embedder is None:
-            from shopguide.app import open_embedders
+            from shopguide.cli.app import open_embedders
 
             self.embedder, self.faq_embedder, self.document_embedder = open_embedders(self.settings)
         return self.embedder
@@ -89,7 +89,7 @@ class BenchContext:
         """The one chat model of this run behind its queue, loaded on first use."""
         if self.worker is None:
             from models.worker import ModelWorker
-            from shopguide.app import load_chat_model
+            from shopguide.cli.app import load_chat_model
 
             self.worker = ModelWorker(load_chat_model(self.settings))
             self.llm_loads += 1
@@ -113,7 +113,7 @@ class BenchContext:
         """A progress bar on a terminal, None when stderr is piped (or progress is off)."""
         if not self.show_progress:
             return None
-        from shopguide.commands import progress_bar
+        from shopguide.cli.commands import progress_bar
 
         return progress_bar(label)
 

@@ -35,7 +35,7 @@ def add_parser(sub) -> None:
     report = psub.add_parser("report", help="how many rows of each kind of personal data are held, and the oldest")
     report.add_argument("--json", action="store_true")
     for q in (purge, export, forget, find, report):
-        q.set_defaults(func="shopguide.privacycli:main")
+        q.set_defaults(func="shopguide.cli.privacycli:main")
 
 
 def _days(text: str) -> int:
@@ -51,7 +51,7 @@ def _days(text: str) -> int:
 def main(args: argparse.Namespace) -> int:
     """Run one `privacy` subcommand; a store that cannot be written is exit code 1."""
     from bot.memory import Memory
-    from shopguide.commands import start
+    from shopguide.cli.commands import start
 
     settings = start(args, stderr_level="WARNING")
     try:
