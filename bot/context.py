@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from knowledge.base import KnowledgeBase
     from knowledge.evidence import EvidenceRetriever
     from knowledge.faq import FaqMatcher
+    from knowledge.kinds import KindFinder
     from knowledge.search import ProductSearch
     from knowledge.spelling import Speller
     from knowledge.synonyms import Thesaurus
@@ -47,6 +48,7 @@ class Services:
     intents: "IntentClassifier | None" = None  # intents learned from example utterances
     language: "LanguageDetector | None" = None  # tells a message's language; None: the bundled data's detector
     handoffs: "Handoffs | None" = None  # handing conversations to staff; None: requests are only recorded
+    kinds: "KindFinder | None" = None  # the catalog's types named in another language; None: read by the word files only
 
 
 # What a reply left waiting for the next message (`ConversationState.pending`), besides "confirm_forget":

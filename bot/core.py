@@ -103,7 +103,10 @@ class Assistant:
             if detected.other:  # a language outside the five: read as it comes, answered in English, said so
                 names = ", ".join(NAMES[code] for code in SUPPORTED)
                 notices.append(turn.t("(I understand {languages}; I'll answer in English.)", languages=names))
+            noted = len(notices)
             u = await self._read(turn, pending, fix_typos=not detected.other)
+            if detected.guess and detected.guess != turn.lang and not turn.state.lang and not u.has_product_slots():
+                u = await self._read_as_guess(turn, pending, typed, detected.guess, u, noted)
             turn.intent = u.intent
             held = s.handoffs.hold(turn, pending) if s.handoffs else None
             replies = held if held is not None else await self._dispatch(turn, u, pending)
@@ -130,8 +133,11 @@ class Assistant:
         text = (msg.text or "").replace("\x00", "")[: self.services.settings.max_message_chars]
         s = self.services
         turn = Turn(msg=msg, text=text, state=s.memory.load_state(msg.user_key), prefs=s.memory.preferences(msg.user_key))
-        self._language(turn, text)
-        return await self._read(turn, turn.state.pending)
+        detected = self._language(turn, text)
+        u = await self._read(turn, turn.state.pending)
+        if detected.guess and detected.guess != turn.lang and not turn.state.lang and not u.has_product_slots():
+            u = await self._read_as_guess(turn, turn.state.pending, text, detected.guess, u, len(turn.notices))
+        return u
 
     def _language(self, turn: Turn, text: str) -> Detected:
         """Tell the message's language and set the turn's: its own, else the conversation's, else the platform's hint."""
@@ -166,11 +172,27 @@ class Assistant:
         elif turn.lang != "en":  # the general words in English for the slot readers; the catalog's own names stay
             text = gloss_for(turn.lang).render(text, s.vocab.own_words)
         u = understand(text, s.vocab, s.intents, has_results=bool(turn.state.shown), has_focus=bool(turn.state.focus),
-                       pending=pending, has_search=bool(turn.state.filters), said=said, lang=turn.lang)
+                       pending=pending, has_search=bool(turn.state.filters), said=said, lang=turn.lang,
+                       find_kinds=s.kinds.find if s.kinds is not None and s.kinds.available else None)
         unsure = u.confidence < s.settings.intent_confidence or (u.intent == "search" and not u.has_product_slots())
         if s.settings.llm_commands and unsure and s.writer.worker is not None and s.intents is not None:
             u = await read_command(s.writer.worker, u, s.vocab, s.intents.intents, timeout=s.settings.llm_timeout_s)
         return u
+
+    async def _read_as_guess(self, turn: Turn, pending: str | None, typed: str, guess: str,
+                             first: Understanding, noted: int) -> Understanding:
+        """ "calcetines", "Sandalen": one word whose language is unsure, in a conversation with none yet, that names
+        nothing in English; read it in the likeliest language, and keep that reading if it names products."""
+        said, lang, notes = turn.text, turn.lang, turn.notices[noted:]
+        del turn.notices[noted:]  # no "I read … as …" from the English reading
+        turn.text, turn.lang = typed, guess
+        u = await self._read(turn, pending)
+        if u.has_product_slots():
+            turn.state.lang = guess
+            return u
+        turn.text, turn.lang = said, lang
+        turn.notices[noted:] = notes
+        return first
 
     async def _dispatch(self, turn: Turn, u: Understanding, pending: str | None, *, may_ask: bool = True) -> list[Reply]:
         s = self.services

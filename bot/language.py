@@ -38,6 +38,7 @@ class Detected:
 
     lang: str | None = None
     other: str | None = None
+    guess: str | None = None  # undecided: the likeliest of the five, for a message that reads as nothing in English
 
 
 def _scripts(text: str) -> Counter[str]:
@@ -128,14 +129,14 @@ class LanguageDetector:
                 return Detected(other=wide[0][0])  # "Preciso de uma jaqueta": one shared-looking word is no evidence
         if len(words) == 1:  # one word ("ok", a brand, "XL", "Stirnlampe"): only when the statistics are sure
             known_elsewhere = words[0] in self.known and words[0] not in self.distinctive.get(top or "", ())
-            return Detected(lang=top) if top and confidence >= 0.7 and not known_elsewhere else Detected()
+            return Detected(lang=top) if top and confidence >= 0.7 and not known_elsewhere else Detected(guess=top)
         if best_hits and best_hits > second_hits:
             if top != best and confidence >= 0.9 and len(words) >= 3 and hits.get(top, 0) >= best_hits - 1:
                 return Detected(lang=top)  # the statistics are sure, our words nearly even
             return Detected(lang=best)
         if top and confidence >= 0.6:
             return Detected(lang=top)
-        return Detected()
+        return Detected(guess=top)
 
 
 def choose(detected: Detected, kept: str | None, hint: str | None) -> str:

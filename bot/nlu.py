@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from bot.context import ASK_PREFIX, OFFER_PREFIX
 from bot.preference_words import FORGET_PREF, preference_kind
@@ -150,13 +150,19 @@ def state_of(*, has_results: bool, has_focus: bool, pending: str | None) -> Stat
     return State(has_list=has_results, has_focus=has_focus, asked=asked, offered=offered)
 
 
+# the requests whose products a kind narrows ("the two cheapest daypacks"), where a kind in another language is read
+_KIND_INTENTS = frozenset("search refine compare recommend catalog more".split())
+
+
 def understand(text: str, vocab: Vocabulary, classifier: IntentClassifier, *, has_results: bool, has_focus: bool,
                pending: str | None = None, has_search: bool = False, said: str | None = None,
-               lang: str = "en") -> Understanding:
+               lang: str = "en", find_kinds: Callable[[str], list[str]] | None = None) -> Understanding:
     """Read one message in its conversation: the intent from the classifier, the slots from the catalog and parsers.
 
     `has_search`: an earlier search, even one that found nothing, which a refinement can narrow. `said`: the
-    message as written, when `text` is its gloss (the intent is read from what was said, the slots from `text`)."""
+    message as written, when `text` is its gloss (the intent is read from what was said, the slots from `text`).
+    `find_kinds`: the catalog types a message in another language names (knowledge/kinds.py), for a shopping
+    request whose gloss names none."""
     raw = text.strip()
     spoken = (said or text).strip()
     u = Understanding(intent="search", text=raw, said=spoken, lang=lang)
@@ -168,6 +174,10 @@ def understand(text: str, vocab: Vocabulary, classifier: IntentClassifier, *, ha
     reading = classifier.read(spoken if len(spoken) <= READ_CHARS
                               else f"{spoken[:READ_CHARS // 2]} … {spoken[-READ_CHARS // 2:]}", state)
     u.confidence, u.runner_up = reading.confidence, reading.runner_up
+    if find_kinds is not None and lang != "en" and reading.intent in _KIND_INTENTS and not (u.types or u.categories):
+        named = find_kinds(spoken)
+        if named:
+            u.types, u.named_types = vocab.find_types(" ".join(named))[0] or named, named
     u.intent = _settle(u, reading.intent, reading.runner_up, vocab, state, has_search)
     if u.intent != reading.intent:
         u.confidence = 1.0  # decided by what the slots and the conversation allow, not by the classifier

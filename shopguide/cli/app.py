@@ -26,6 +26,7 @@ from bot.understanding.attributes import load_orders
 from bot.understanding.words import bundled_detector
 from bot.writer import Writer
 from knowledge import multilingual
+from knowledge.kinds import KindFinder
 from knowledge.base import KnowledgeBase
 from knowledge.currency import dominant_currency
 from knowledge.evidence import EvidenceRetriever
@@ -202,13 +203,14 @@ def build_runtime(
     writer = Writer(worker if use_llm else None, GroundingCheck(names), max_tokens=settings.llm_max_tokens,
                     timeout=settings.llm_timeout_s, context_tokens=settings.llm_n_ctx, seller=storefront.seller,
                     sentences=settings.llm_connecting_sentence)
+    vocab = build_vocabulary(kb, settings.attributes_file)
     services = Services(
         settings=settings, kb=kb, search=ProductSearch(kb, catalog_language=settings.catalog_language), faq=FaqMatcher(kb), evidence=EvidenceRetriever(kb),
-        memory=memory, writer=writer, vocab=build_vocabulary(kb, settings.attributes_file), recommender=Recommender(kb, memory, customer_of=_linked_customer(kb)),
+        memory=memory, writer=writer, vocab=vocab, recommender=Recommender(kb, memory, customer_of=_linked_customer(kb)),
         storefront=storefront, names=CatalogNames(kb.store), speller=open_speller(settings, kb),
         thesaurus=open_store_thesaurus(settings, kb), intents=open_intent_classifier(settings, kb),
         language=bundled_detector(),
-        handoffs=Handoffs.build(HandoffStore(memory.db, memory.lock), settings),
+        handoffs=Handoffs.build(HandoffStore(memory.db, memory.lock), settings), kinds=KindFinder(kb, vocab.types),
     )
     start_order_model(services.recommender, kb, settings)
     return Runtime(settings=settings, kb=kb, memory=memory, assistant=Assistant(services), services=services,

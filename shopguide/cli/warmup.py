@@ -40,6 +40,8 @@ def _steps(runtime: Runtime, query: str) -> list[tuple[str, Callable[[], Any]]]:
     steps.append(("search index", lambda: s.search.search(query, top_k=5)))
     steps.append(("FAQ index", lambda: s.faq.rank(FAQ_QUESTION)))
     steps.append(("FAQ index, other languages", s.faq.languages.warm))
+    if s.kinds is not None:
+        steps.append(("kinds in other languages", s.kinds.warm))
     if s.speller is not None:
         steps.append(("typo index", lambda: s.speller.correct(query)))
     return steps
