@@ -116,7 +116,14 @@ def _own_model(settings: Settings, embedder: SentenceEmbedder, path: Path | None
 
 
 def load_chat_model(settings: Settings):
-    """The configured GGUF chat model (raises NotConfigured with the file and setting on failure)."""
+    """The configured chat model: on the model server at SHOPGUIDE_LLM_URL, else the GGUF file in-process
+    (raises NotConfigured with the file and setting on failure)."""
+    if settings.llm_url:
+        from models.remote import RemoteChatModel
+
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        return RemoteChatModel(settings.llm_url, api_key=key, model=settings.llm_model_name,
+                               temperature=settings.llm_temperature, timeout_s=settings.llm_timeout_s + 1.0)
     from models.llama import LlamaChatModel
 
     return LlamaChatModel(settings.llm_model_path, n_ctx=settings.llm_n_ctx, n_threads=settings.llm_n_threads,

@@ -56,7 +56,7 @@ def console(args: argparse.Namespace) -> int:
     settings = start(args, stderr_level="WARNING")
     if args.json and not args.once:
         raise UserFacingError("--json needs --once TEXT")
-    if settings.llm_enabled and not args.no_llm:
+    if settings.llm_enabled and not args.no_llm and not settings.llm_url:
         from models.resolve import resolve_gguf
 
         resolve_gguf(settings.llm_model_path)  # a bad model file stops start-up before any other work
