@@ -86,7 +86,13 @@ class Runtime:
 def open_knowledge(settings: Settings) -> KnowledgeBase:
     """The knowledge base in the configured data directory, with a lazily loaded embedder."""
     prepare_environment()
-    return KnowledgeBase(settings.data_dir, *open_embedders(settings))
+    vectors = None
+    if settings.chroma_url:  # a Chroma server instead of the embedded store
+        from knowledge.vector_server import remote_index
+
+        token = settings.chroma_token.get_secret_value() if settings.chroma_token else None
+        vectors = remote_index(settings.chroma_url, token)
+    return KnowledgeBase(settings.data_dir, *open_embedders(settings), vectors=vectors)
 
 
 def open_embedders(settings: Settings) -> tuple[SentenceEmbedder, Embedder | None, Embedder | None]:
