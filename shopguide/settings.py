@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = Field(None, description="API key for SHOPGUIDE_LLM_URL (never logged).")
     llm_model_name: str | None = Field(None, description="Model name sent to SHOPGUIDE_LLM_URL; default: the "
                                                          "server's first listed model.")
+    database_url: SecretStr | None = Field(
+        None, description="postgresql://... for records and memory on PostgreSQL: not built yet (issue 26); "
+                          "setting it stops start-up rather than writing SQLite files unasked.")
     chroma_url: str | None = Field(
         None, description="URL of a Chroma server (`chroma run`), e.g. http://chroma:8000; used instead of the "
                           "embedded store under the data directory.")

@@ -57,3 +57,10 @@ def test_settings_open_the_server_and_a_wrong_url_is_named(tmp_path, chroma_url)
         open_knowledge(Settings(data_dir=tmp_path / "e", chroma_url=f"http://127.0.0.1:{free_port()}"))
     with pytest.raises(NotConfigured, match="SHOPGUIDE_CHROMA_URL"):
         http_client("chroma:8000")
+
+
+def test_doctor_finds_the_server(tmp_path, chroma_url):
+    from shopguide.cli.doctor import check_vectors
+
+    check = check_vectors(Settings(data_dir=tmp_path, chroma_url=chroma_url))
+    assert check.state == "ok" and chroma_url in check.detail

@@ -119,3 +119,12 @@ async def test_a_failing_server_means_templates_logged_once_a_minute(mode, caplo
 def test_the_url_must_be_http():
     with pytest.raises(NotConfigured, match="SHOPGUIDE_LLM_URL"):
         RemoteChatModel("ftp://example/v1")
+
+
+def test_doctor_finds_the_model_and_names_a_wrong_key(llm_url):
+    from shopguide.cli.doctor import check_llm
+
+    good = check_llm(Settings(llm_url=llm_url, llm_api_key=KEY))
+    assert good.state == "ok" and "smollm2" in good.detail
+    bad = check_llm(Settings(llm_url=llm_url, llm_api_key="nope"))
+    assert bad.state == "fail" and "SHOPGUIDE_LLM_API_KEY" in bad.detail

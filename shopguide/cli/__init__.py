@@ -188,6 +188,12 @@ def _add_misc(sub) -> None:
                        description="Print the effective settings from environment, .env and the TOML file; secrets are masked.")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func="shopguide.cli.commands:config")
+    d = sub.add_parser("doctor", help="check every configured service and say what is missing or unreachable",
+                       description="Check the data directory, databases, vectors (embedded or SHOPGUIDE_CHROMA_URL), the "
+                                   "language model (GGUF or SHOPGUIDE_LLM_URL) and the Telegram and Slack tokens; "
+                                   "exit code 1 when a check fails.")
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(func="shopguide.cli.doctor:main")
     b = sub.add_parser("bench", help="measure latency, throughput and memory",
                        description="Benchmarks: turn, llm, concurrency, search, ingest, memory, startup, telegram, privacy, recommend.")
     b.add_argument("sections", nargs="*", help="sections to run (default: all)")

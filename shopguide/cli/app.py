@@ -86,6 +86,9 @@ class Runtime:
 def open_knowledge(settings: Settings) -> KnowledgeBase:
     """The knowledge base in the configured data directory, with a lazily loaded embedder."""
     prepare_environment()
+    if settings.database_url:
+        raise NotConfigured("SHOPGUIDE_DATABASE_URL is set, but this version keeps records and memory in SQLite "
+                            "only (PostgreSQL storage is not built yet, issue 26): unset it")
     vectors = None
     if settings.chroma_url:  # a Chroma server instead of the embedded store
         from knowledge.vector_server import remote_index

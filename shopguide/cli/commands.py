@@ -22,7 +22,8 @@ def start(args: argparse.Namespace, *, stderr_level: str | None = None) -> Setti
     settings = load_settings(getattr(args, "config", None))
     level = getattr(args, "log_level", None) or settings.log_level
     secrets = [s.get_secret_value() for s in (settings.telegram_token, settings.slack_bot_token, settings.slack_app_token,
-                                                settings.slack_signing_secret, settings.telegram_webhook_secret) if s]
+                                                settings.slack_signing_secret, settings.telegram_webhook_secret,
+                                                settings.llm_api_key, settings.chroma_token) if s]
     setup_logging(level, log_file=settings.data_dir / "logs" / "shopguide.log", stderr_level=stderr_level, secrets=secrets)
     return settings
 
