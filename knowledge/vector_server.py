@@ -51,3 +51,35 @@ def describe(exc: BaseException, where: str) -> str:
     if any(word in text for word in ("401", "403", "unauthori", "forbidden", "authenticat")):
         return f"the Chroma server at {where} refused the token (SHOPGUIDE_CHROMA_TOKEN)"
     return f"could not reach the Chroma server at {where} (SHOPGUIDE_CHROMA_URL): {type(exc).__name__}"
+
+
+def copy_index(source: VectorIndex, target: VectorIndex, progress=None) -> dict[str, int]:
+    """Copy every collection's vectors, ids and metadata (content hashes included) from `source` to `target`,
+    so a shop moving to a Chroma server keeps its vectors without embedding anything again; idempotent."""
+    from knowledge.vectors import COLLECTIONS, _BATCH
+
+    import numpy as np
+
+    copied: dict[str, int] = {}
+    for kind in COLLECTIONS:
+        if not source.count(kind):
+            continue
+        ids: list[str] = []
+        vectors: list = []
+        metas: list = []
+        n = 0
+        for vid, vector, meta in source._scan(kind, ["embeddings", "metadatas"]):
+            ids.append(vid)
+            vectors.append(vector)
+            metas.append(meta or {})
+            if len(ids) >= _BATCH:
+                target.upsert(kind, ids, np.asarray(vectors, dtype=np.float32), metas)
+                n += len(ids)
+                ids, vectors, metas = [], [], []
+                if progress:
+                    progress(kind, n)
+        if ids:
+            target.upsert(kind, ids, np.asarray(vectors, dtype=np.float32), metas)
+            n += len(ids)
+        copied[kind] = n
+    return copied

@@ -64,3 +64,24 @@ def test_doctor_finds_the_server(tmp_path, chroma_url):
 
     check = check_vectors(Settings(data_dir=tmp_path, chroma_url=chroma_url))
     assert check.state == "ok" and chroma_url in check.detail
+
+
+def test_the_embedded_store_is_uploaded_as_it_is(tmp_path, embedder, chroma_url, capsys, monkeypatch):
+    from shopguide.cli import main
+
+    data = tmp_path / "shop"
+    kb = KnowledgeBase(data, embedder)  # an existing shop, embedded
+    ingest_records(kb, "product", PRODUCTS[:2])
+    hashes = kb.vectors.hashes("product")  # chunk id -> content hash
+    before = kb.vectors.get_vectors("product", list(hashes))
+    kb.close()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SHOPGUIDE_DATA_DIR", str(data))
+    monkeypatch.setenv("SHOPGUIDE_CHROMA_URL", chroma_url)
+    assert main(["vectors", "upload"]) == 0
+    assert f"product: {len(hashes)} vectors" in capsys.readouterr().out
+    server = remote_index(chroma_url)
+    assert {k: v for k, v in server.hashes("product").items() if k in hashes} == hashes
+    after = server.get_vectors("product", list(hashes))
+    assert all(abs(after[k] - before[k]).max() < 1e-6 for k in hashes)
+    assert main(["vectors", "upload"]) == 0 and server.hashes("product").keys() >= hashes.keys()  # again: the same
