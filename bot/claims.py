@@ -67,6 +67,7 @@ class Claims:
         self.lease_s = lease_s
         self.clock = clock
         self.held: set[str] = set()  # keys this worker claimed and has not completed: renewed by keep_alive
+        self._renewed = 0.0
 
     @classmethod
     def on(cls, memory, **kwargs) -> "Claims":
@@ -122,7 +123,12 @@ class Claims:
 
     def renew(self) -> None:
         """Extend this worker's leases: every claim it holds (waiting or in its turn) and its users' leases."""
-        until = self.clock() + self.lease_s
+        now = self.clock()
+        if self._renewed and now - self._renewed > self.lease_s / 2:
+            log.warning("this worker renewed its leases %.1f s after the last time (lease %.0f s): it is overloaded, "
+                        "and another worker may take over its updates", now - self._renewed, self.lease_s)
+        self._renewed = now
+        until = now + self.lease_s
         keys = list(self.held)
         with self.lock, transaction(self.db):
             for start in range(0, len(keys), 500):
@@ -132,9 +138,9 @@ class Claims:
             self.db.execute("UPDATE user_leases SET lease_until = ? WHERE worker = ?", [until, self.worker])
 
     async def keep_alive(self) -> None:
-        """Renew this worker's leases every third of the lease, until cancelled (a dead worker stops renewing)."""
+        """Renew this worker's leases every fifth of the lease, until cancelled (a dead worker stops renewing)."""
         while True:
-            await asyncio.sleep(self.lease_s / 3)
+            await asyncio.sleep(self.lease_s / 5)
             try:
                 await asyncio.to_thread(self.renew)
             except Exception:
@@ -168,17 +174,24 @@ class Claims:
         """Take the user's lease when it is free (or expired, or ours) and no earlier live claim of the same
         user is still open; True when taken."""
         now = self.clock()
-        with self.lock, transaction(self.db):
-            row = self.db.execute("SELECT token, lease_until FROM user_leases WHERE user_key = ?", [user_key]).fetchone()
-            if row is not None and row[0] != token and row[1] > now:
+        with self.lock:
+            if self._user_blocked(user_key, token, seq, now):  # a plain read first: waiting takes no write lock
                 return False
-            if seq is not None and self.db.execute(
-                    "SELECT 1 FROM delivery_claims WHERE user_key = ? AND seq < ? AND done_at IS NULL "
-                    "AND (lease_until > ? OR payload IS NOT NULL) LIMIT 1", [user_key, seq, now]).fetchone():
-                return False  # an earlier message of this user is handled somewhere, or will be again: it goes first
+        with self.lock, transaction(self.db):
+            if self._user_blocked(user_key, token, seq, now):
+                return False
             self.db.execute("INSERT OR REPLACE INTO user_leases (user_key, worker, token, lease_until) VALUES (?, ?, ?, ?)",
                             [user_key, self.worker, token, now + self.lease_s])
         return True
+
+    def _user_blocked(self, user_key: str, token: str, seq: float | None, now: float) -> bool:
+        row = self.db.execute("SELECT token, lease_until FROM user_leases WHERE user_key = ?", [user_key]).fetchone()
+        if row is not None and row[0] != token and row[1] > now:
+            return True
+        # an earlier message of this user is handled somewhere, or will be again: it goes first
+        return seq is not None and self.db.execute(
+            "SELECT 1 FROM delivery_claims WHERE user_key = ? AND seq < ? AND done_at IS NULL "
+            "AND (lease_until > ? OR payload IS NOT NULL) LIMIT 1", [user_key, seq, now]).fetchone() is not None
 
     def release_user(self, user_key: str, token: str) -> None:
         """Give the user's lease back (only if still ours)."""

@@ -167,6 +167,8 @@ class SlackBot:
         try:
             async with self.claims.user_turn(msg.user_key, seq, timeout_s=self.user_timeout_s):
                 await self.converse(msg, channel, thread)
+                if key:
+                    self.claims.complete(key)  # before the user's lease goes
         except asyncio.CancelledError:
             if key:
                 self.claims.release(key)
@@ -177,7 +179,7 @@ class SlackBot:
 
     async def recover(self, stop: asyncio.Event) -> None:
         """Until `stop`: renew this worker's leases and handle again the events whose worker died mid-turn."""
-        interval = max(self.claims.lease_s / 3, 0.2)
+        interval = max(self.claims.lease_s / 5, 0.2)
         while not stop.is_set():
             try:
                 await asyncio.to_thread(self.claims.renew)

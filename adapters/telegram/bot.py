@@ -354,16 +354,18 @@ def build_application(behaviour: TelegramBot, token: str, base_url: str = "https
     """A PTB Application talking to `base_url`, with per-chat ordering and every handler installed; with `claims`
     (bot.claims.Claims) each update is claimed in the database first, so several workers may share the bot."""
     processor: PerChatUpdateProcessor
+    builder = ApplicationBuilder()
     if claims is not None:
-        from adapters.telegram.claimed import ClaimingUpdateProcessor
+        from adapters.telegram.claimed import ClaimingQueue, ClaimingUpdateProcessor
 
         behaviour.seen = None  # the claim replaces the first-sighting check
         processor = ClaimingUpdateProcessor(claims, max_concurrent_updates, on_arrival=behaviour.on_arrival,
                                             user_timeout_s=user_timeout_s)
+        builder = builder.update_queue(ClaimingQueue(claims))
     else:
         processor = PerChatUpdateProcessor(max_concurrent_updates, on_arrival=behaviour.on_arrival)
     app = (
-        ApplicationBuilder()
+        builder
         .token(token)
         .base_url(base_url)
         .base_file_url(base_file_url or file_url_for(base_url))
