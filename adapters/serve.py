@@ -48,10 +48,16 @@ async def start_all(runtime, stop: asyncio.Event, *, assistant=None, telegram_we
         from adapters.telegram.bot import TelegramBot, build_application, serve
         from adapters.telegram.relay import telegram_outbox
 
+        from adapters.telegram.claimed import recover_abandoned
+        from bot.claims import Claims
+
         behaviour = TelegramBot(assistant or runtime.assistant, runtime.memory)
-        app = build_application(behaviour, settings.telegram_token.get_secret_value(), settings.telegram_api_url)
+        claims = Claims.on(runtime.memory, lease_s=settings.claim_lease_s)  # several workers may share the database
+        app = build_application(behaviour, settings.telegram_token.get_secret_value(), settings.telegram_api_url,
+                                claims=claims, user_timeout_s=settings.user_lease_timeout_s)
         task = asyncio.create_task(serve(app, stop, webhook=telegram_webhook, poll_timeout=poll_timeout), name="telegram")
         served.tasks.append(task)
+        served.tasks.append(asyncio.create_task(recover_abandoned(app, claims, stop), name="claims"))
         while not app.running and not task.done():
             await asyncio.sleep(0.02)
         if task.done():
@@ -64,6 +70,7 @@ async def start_all(runtime, stop: asyncio.Event, *, assistant=None, telegram_we
 
         bot = create_bot(runtime)
         served.slack = bot
+        served.tasks.append(asyncio.create_task(bot.recover(stop), name="slack-claims"))  # a dead worker's events
         if slack_http:
             from aiohttp import web
 

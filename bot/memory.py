@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
+from bot.claims import Claims, migrate_claims
 from bot.handoff_store import migrate_handoffs
 from shopguide.migrations import migrate, open_database, scrub_database, transaction
 
@@ -65,7 +66,7 @@ def _m4_retention(db: sqlite_utils.Database) -> None:
         zero_result INTEGER NOT NULL, unanswered INTEGER NOT NULL, PRIMARY KEY (day, platform))""")
 
 
-MIGRATIONS = [_m1_memory, _m2_delivery, migrate_handoffs, _m4_retention]
+MIGRATIONS = [_m1_memory, _m2_delivery, migrate_handoffs, _m4_retention, migrate_claims]
 
 
 def utc_now() -> datetime:
@@ -339,11 +340,7 @@ class Memory:
     # ----- delivery bookkeeping for adapters ----------------------------------------------
     def first_sighting(self, key: str) -> bool:
         """True the first time `key` (e.g. a platform update id) is seen, False after."""
-        with self.lock:
-            cur = self.db.execute(
-                "INSERT OR IGNORE INTO seen_updates (key, created_at) VALUES (?, ?)", [key, self.now()]
-            )
-        return cur.rowcount == 1
+        return Claims.on(self, clock=lambda: self.clock().timestamp()).seen_once(key)
 
     def audit(self, actor: str, action: str, subject: str, detail: str = "") -> None:
         """Append an audit entry (who did what to which record, and when)."""

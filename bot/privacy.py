@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.claims import Claims
 from bot.handoff_store import HandoffStore
 from bot.memory import USER_TABLES, Memory, iso
 
@@ -49,9 +50,14 @@ def purge_handoffs(scope: PurgeScope) -> dict[str, int]:
     return {"handoffs": HandoffStore(scope.memory.db, scope.memory.lock).purge_handoffs(moment)}
 
 
+def purge_claims(scope: PurgeScope) -> dict[str, int]:
+    """memory.db's delivery claims completed more than 48 hours ago (issue 26 owns their retention)."""
+    return {"delivery claims": Claims.on(scope.memory, clock=lambda: scope.memory.clock().timestamp()).prune()}
+
+
 # One function per owner of customer data, each removing what of its own is past retention and saying how
 # much by kind. Ingested orders and trained recommendation data each add one line here.
-PURGES: list[Purge] = [purge_memory, purge_handoffs]
+PURGES: list[Purge] = [purge_memory, purge_handoffs, purge_claims]
 
 
 @dataclass
@@ -180,7 +186,7 @@ HELD: list[tuple[str, str, str, str, str]] = [
     ("last visits", "last_seen", "day", "1", "with the profile it dates"),
     ("daily counts (no text)", "event_counts", "day", "1", "kept"),
     ("audit entries", "audit", "created_at", "1", "kept"),
-    ("delivery claims", "seen_updates", "created_at", "1", "kept (ids only)"),
+    ("delivery claims", "delivery_claims", "created_at", "1", "48 hours after delivery (ids; the update until then)"),
 ]
 
 

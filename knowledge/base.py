@@ -19,11 +19,11 @@ class KnowledgeBase:
     """Opened once per process and shared; cheap to query from many coroutines."""
 
     def __init__(self, data_dir: Path | str, embedder: Embedder, faq_embedder: Embedder | None = None,
-                 document_embedder: Embedder | None = None) -> None:
+                 document_embedder: Embedder | None = None, *, vectors: VectorIndex | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = CatalogStore(self.data_dir / "catalog.db")
-        self.vectors = VectorIndex(self.data_dir / "chroma")
+        self.vectors = vectors if vectors is not None else VectorIndex(self.data_dir / "chroma")  # or a server's
         self.embedder = embedder
         self.faq_embedder = faq_embedder
         self.document_embedder = document_embedder

@@ -29,15 +29,18 @@ class VectorHit:
 class VectorIndex:
     """Chroma collections keyed by kind, with cosine distance and telemetry off."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str | None, *, client: Any = None) -> None:
+        """The embedded store under `path`, or `client` (a Chroma server's, see knowledge/vector_server.py)."""
         os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
+        if client is None:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
 
-        Path(path).mkdir(parents=True, exist_ok=True)
-        self.client = chromadb.PersistentClient(
-            path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True)
-        )
+            Path(str(path)).mkdir(parents=True, exist_ok=True)
+            client = chromadb.PersistentClient(
+                path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+            )
+        self.client = client
         self._collections: dict[str, Any] = {}
 
     def _call(self, kind: str, fn: Callable[[Any], Any]) -> Any:

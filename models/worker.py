@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from models.base import ChatMessage, ChatModel
+from shopguide.errors import ModelError
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,9 @@ class ModelWorker:
             async for piece in self.stream(messages, max_tokens=max_tokens, timeout=timeout, **options):
                 pieces.append(piece)
         except GenerationTimeout:
+            return None
+        except ModelError as exc:  # the model said what failed (a model server logs it once a minute)
+            log.debug("chat model failed: %s", exc)
             return None
         except Exception:
             log.warning("chat model failed; falling back to templates", exc_info=True)

@@ -65,6 +65,27 @@ class Settings(BaseSettings):
         False, description="Ask the model for a JSON-schema-constrained command (intent and slots, checked against the "
                            "catalog) for turns the classifier is unsure of (for capable models; off with the bundled one).")
 
+    # Beyond one machine (issue 26): servers instead of the embedded stores and model, several workers
+    llm_url: str | None = Field(
+        None, description="Base URL of an OpenAI-compatible model server, ending in /v1 (llama.cpp's or "
+                          "llama-cpp-python's server, vLLM); used instead of the in-process GGUF model.")
+    llm_api_key: SecretStr | None = Field(None, description="API key for SHOPGUIDE_LLM_URL (never logged).")
+    llm_model_name: str | None = Field(None, description="Model name sent to SHOPGUIDE_LLM_URL; default: the "
+                                                         "server's first listed model.")
+    database_url: SecretStr | None = Field(
+        None, description="postgresql://... for records and memory on PostgreSQL: not built yet (issue 26); "
+                          "setting it stops start-up rather than writing SQLite files unasked.")
+    chroma_url: str | None = Field(
+        None, description="URL of a Chroma server (`chroma run`), e.g. http://chroma:8000; used instead of the "
+                          "embedded store under the data directory.")
+    chroma_token: SecretStr | None = Field(None, description="Bearer token for SHOPGUIDE_CHROMA_URL, if it asks for one.")
+    claim_lease_s: float = Field(
+        60.0, ge=1, description="Seconds a worker's claim on an update (and on a user's turn) lasts without renewal; "
+                                "a killed worker's updates are handled by another after this.")
+    user_lease_timeout_s: float = Field(
+        30.0, gt=0, description="Longest wait for a user's earlier message to be answered (by any worker) before "
+                                "answering the next one anyway.")
+
     # Understanding
     examples_file: Path | None = Field(
         None, description="The store's own example messages per intent (YAML `intent: [messages]`), added to the bundled ones.")

@@ -7,6 +7,7 @@ updates) the message when it is ready. Retried events are answered once.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
@@ -23,6 +24,7 @@ from adapters.slack import convert, privacy
 from adapters.slack.handoff import HandoffDesk
 from adapters.slack.render import render_reply
 from adapters.slack.staff import REFUSAL, StaffOutput, StaffTools
+from bot.claims import Claims
 from bot.i18n import N_, tr
 from bot.types import IncomingMessage, Reply
 
@@ -60,6 +62,8 @@ class SlackBot:
         self.app = AsyncApp(client=self.client, signing_secret=self.signing_secret, name="shopguide",
                             logger=logging.getLogger("slack_bolt"))
         self._tasks: set[asyncio.Task] = set()
+        self.claims = Claims.on(runtime.memory, lease_s=settings.claim_lease_s)  # several workers may share the database
+        self.user_timeout_s = settings.user_lease_timeout_s
         handoffs = runtime.services.handoffs
         self.desk = HandoffDesk(self, handoffs) if handoffs is not None and settings.slack_handoff_channel else None
         self._register()
@@ -140,16 +144,55 @@ class SlackBot:
                        lambda: respond(text=tr(None, APOLOGY), response_type="ephemeral", replace_original=False))
 
     def _start_event(self, body: dict, event: dict) -> None:
+        """Claim the event (skipped when another worker handled or handles it), then its turn in the background."""
         key = convert.event_key(body)
-        if key and not self.runtime.memory.first_sighting(key):
-            log.info("event %s already handled; skipping the retry", body.get("event_id"))
-            return
         msg = convert.from_event(event)
         if msg is None:
+            if key:
+                self.claims.seen_once(key)
+            return
+        seq = _seq(event.get("ts"))
+        if key and (outcome := self.claims.claim(key, user_key=msg.user_key, seq=seq, payload=json.dumps(body))) != "claimed":
+            log.info("event %s %s; skipping the retry", body.get("event_id"),
+                     "already handled" if outcome == "done" else "is being handled by another worker")
             return
         channel, thread = event["channel"], convert.thread_ts(event)
-        self.spawn(event.get("type", "event"), self.converse(msg, channel, thread),
+        self.spawn(event.get("type", "event"), self._claimed_turn(key, msg, seq, channel, thread),
                    lambda: self.client.chat_postMessage(channel=channel, thread_ts=thread, text=tr(msg.locale, APOLOGY)))
+
+    async def _claimed_turn(self, key: str | None, msg: IncomingMessage, seq: float | None, channel: str,
+                            thread: str | None) -> None:
+        """The user's turn under their lease (in order across workers); the claim completes once the replies
+        were posted (or the apology for a failed turn), and is left to expire when the worker stops mid-turn."""
+        try:
+            async with self.claims.user_turn(msg.user_key, seq, timeout_s=self.user_timeout_s):
+                await self.converse(msg, channel, thread)
+                if key:
+                    self.claims.complete(key)  # before the user's lease goes
+        except asyncio.CancelledError:
+            if key:
+                self.claims.release(key)
+            raise
+        finally:
+            if key and key in self.claims.held:
+                self.claims.complete(key)
+
+    async def recover(self, stop: asyncio.Event) -> None:
+        """Until `stop`: renew this worker's leases and handle again the events whose worker died mid-turn."""
+        interval = max(self.claims.lease_s / 5, 0.2)
+        while not stop.is_set():
+            try:
+                await asyncio.to_thread(self.claims.renew)
+                for left in await asyncio.to_thread(self.claims.abandoned):
+                    log.warning("handling again %s (its worker's lease ran out)", left.key)
+                    body = json.loads(left.payload)
+                    self._start_event(body, body.get("event") or {})
+            except Exception:
+                log.exception("could not renew or recover claims")
+            try:
+                await asyncio.wait_for(stop.wait(), interval)
+            except asyncio.TimeoutError:
+                pass
 
     # ----- the work ---------------------------------------------------------------------------
     async def converse(self, msg: IncomingMessage, channel: str, thread: str | None) -> None:
@@ -232,3 +275,11 @@ def _malformed_guard(verifier: SignatureVerifier):
 def create_bot(runtime: "Runtime", client: AsyncWebClient | None = None) -> SlackBot:
     """The Slack app for a runtime (tests pass a client pointed at a fake Web API)."""
     return SlackBot(runtime, client)
+
+
+def _seq(ts: object) -> float | None:
+    """A Slack message's `ts` as a number (it orders one channel's messages)."""
+    try:
+        return float(ts)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None

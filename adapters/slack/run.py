@@ -60,6 +60,7 @@ async def _serve(runtime, args: argparse.Namespace, http: bool) -> int:
     bot = create_bot(runtime)
     stop = asyncio.Event()
     outboxes = [asyncio.create_task(o.run(stop)) for o in (bot.desk.outboxes() if bot.desk else [])]
+    outboxes.append(asyncio.create_task(bot.recover(stop), name="claims"))  # a dead worker's events
     purging = start_daily_purge(runtime.memory, runtime.settings)  # retention: conversation text past its days goes
     try:
         if http:

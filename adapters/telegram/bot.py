@@ -349,14 +349,27 @@ def file_url_for(base_url: str) -> str:
 
 
 def build_application(behaviour: TelegramBot, token: str, base_url: str = "https://api.telegram.org/bot", *,
-                      base_file_url: str | None = None, max_concurrent_updates: int = 256) -> Application:
-    """A PTB Application talking to `base_url`, with per-chat ordering and every handler installed."""
+                      base_file_url: str | None = None, max_concurrent_updates: int = 256, claims: Any = None,
+                      user_timeout_s: float = 30.0) -> Application:
+    """A PTB Application talking to `base_url`, with per-chat ordering and every handler installed; with `claims`
+    (bot.claims.Claims) each update is claimed in the database first, so several workers may share the bot."""
+    processor: PerChatUpdateProcessor
+    builder = ApplicationBuilder()
+    if claims is not None:
+        from adapters.telegram.claimed import ClaimingQueue, ClaimingUpdateProcessor
+
+        behaviour.seen = None  # the claim replaces the first-sighting check
+        processor = ClaimingUpdateProcessor(claims, max_concurrent_updates, on_arrival=behaviour.on_arrival,
+                                            user_timeout_s=user_timeout_s)
+        builder = builder.update_queue(ClaimingQueue(claims))
+    else:
+        processor = PerChatUpdateProcessor(max_concurrent_updates, on_arrival=behaviour.on_arrival)
     app = (
-        ApplicationBuilder()
+        builder
         .token(token)
         .base_url(base_url)
         .base_file_url(base_file_url or file_url_for(base_url))
-        .concurrent_updates(PerChatUpdateProcessor(max_concurrent_updates, on_arrival=behaviour.on_arrival))
+        .concurrent_updates(processor)
         .build()
     )
     behaviour.install(app)

@@ -53,8 +53,13 @@ async def _run(runtime, token: str, settings: Settings, webhook: WebhookConfig |
     from shopguide.cli.warmup import warm_up
 
     await warm_up(runtime)  # models and indexes load now, not on the first customer's message
+    from adapters.telegram.claimed import recover_abandoned
+    from bot.claims import Claims
+
     behaviour = TelegramBot(runtime.assistant, runtime.memory)
-    app = build_application(behaviour, token, settings.telegram_api_url)
+    claims = Claims.on(runtime.memory, lease_s=settings.claim_lease_s)  # several workers may share the database
+    app = build_application(behaviour, token, settings.telegram_api_url, claims=claims,
+                            user_timeout_s=settings.user_lease_timeout_s)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -68,11 +73,13 @@ async def _run(runtime, token: str, settings: Settings, webhook: WebhookConfig |
 
         relay = asyncio.create_task(telegram_outbox(runtime.services.handoffs, behaviour, app.bot).run(stop))
     purging = start_daily_purge(runtime.memory, settings)  # retention: conversation text past its days goes
+    recovering = asyncio.create_task(recover_abandoned(app, claims, stop), name="claims")
     try:
         await serve(app, stop, webhook=webhook)
     finally:
         stop.set()
         purging.cancel()
+        await recovering
         if relay is not None:
             await relay
 

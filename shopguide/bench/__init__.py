@@ -24,7 +24,8 @@ from shopguide.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 
-SECTIONS = ("turn", "llm", "concurrency", "search", "ingest", "memory", "startup", "telegram", "privacy", "languages", "recommend")
+SECTIONS = ("turn", "llm", "concurrency", "search", "ingest", "memory", "startup", "telegram", "privacy", "languages", "recommend",
+            "workers")
 GB = 1_500_000_000  # "1.5 GB" of the target, in bytes (stricter than 1.5 GiB)
 
 
@@ -40,6 +41,7 @@ _RUNNERS = {
     "privacy": ("shopguide.bench.privacy", "run_privacy"),
     "languages": ("shopguide.bench.languages", "run_languages"),
     "recommend": ("shopguide.bench.recommend", "run_recommend"),
+    "workers": ("shopguide.bench.workers", "run_workers"),
 }
 
 
@@ -187,6 +189,11 @@ def targets(result: dict[str, Any], ctx: BenchContext) -> list[dict[str, Any]]:
         add(f"train recommendations on {r['lines']:,} order lines", "<= 60 s", r["train_s"], r["train_s"] <= 60)
         p95 = round(r["recommend_s"]["p95"] * 1000, 1)
         add("one recommendation p95", "<= 30 ms", p95, p95 <= 30)
+    if "workers" in result and "error" not in result["workers"]:
+        w = result["workers"]["several_workers"]
+        add(f"{w['workers']} workers, a redelivery in 10%, one killed", "0 lost, 0 duplicates, 0 out of order",
+            {k: w[k] for k in ("lost", "duplicates", "out_of_order")},
+            w["lost"] == 0 and w["duplicates"] == 0 and w["out_of_order"] == 0)
     return out
 
 

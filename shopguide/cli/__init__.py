@@ -188,6 +188,12 @@ def _add_misc(sub) -> None:
                        description="Print the effective settings from environment, .env and the TOML file; secrets are masked.")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func="shopguide.cli.commands:config")
+    d = sub.add_parser("doctor", help="check every configured service and say what is missing or unreachable",
+                       description="Check the data directory, databases, vectors (embedded or SHOPGUIDE_CHROMA_URL), the "
+                                   "language model (GGUF or SHOPGUIDE_LLM_URL) and the Telegram and Slack tokens; "
+                                   "exit code 1 when a check fails.")
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(func="shopguide.cli.doctor:main")
     b = sub.add_parser("bench", help="measure latency, throughput and memory",
                        description="Benchmarks: turn, llm, concurrency, search, ingest, memory, startup, telegram, privacy, recommend.")
     b.add_argument("sections", nargs="*", help="sections to run (default: all)")
@@ -209,8 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", help="log level (default: SHOPGUIDE_LOG_LEVEL or INFO)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     from shopguide.cli.privacycli import add_parser as _add_privacy
+    from shopguide.cli.vectorscli import add_parser as _add_vectors
 
-    for add in (_add_console, _add_ingest, _add_search, _add_faq, _add_eval, _add_platforms, _add_misc, _add_privacy):
+    for add in (_add_console, _add_ingest, _add_search, _add_faq, _add_eval, _add_platforms, _add_misc, _add_privacy,
+                _add_vectors):
         add(sub)
     return parser
 

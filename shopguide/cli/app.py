@@ -87,7 +87,16 @@ class Runtime:
 def open_knowledge(settings: Settings) -> KnowledgeBase:
     """The knowledge base in the configured data directory, with a lazily loaded embedder."""
     prepare_environment()
-    return KnowledgeBase(settings.data_dir, *open_embedders(settings))
+    if settings.database_url:
+        raise NotConfigured("SHOPGUIDE_DATABASE_URL is set, but this version keeps records and memory in SQLite "
+                            "only (PostgreSQL storage is not built yet, issue 26): unset it")
+    vectors = None
+    if settings.chroma_url:  # a Chroma server instead of the embedded store
+        from knowledge.vector_server import remote_index
+
+        token = settings.chroma_token.get_secret_value() if settings.chroma_token else None
+        vectors = remote_index(settings.chroma_url, token)
+    return KnowledgeBase(settings.data_dir, *open_embedders(settings), vectors=vectors)
 
 
 def open_embedders(settings: Settings) -> tuple[SentenceEmbedder, Embedder | None, Embedder | None]:
@@ -117,7 +126,14 @@ def _own_model(settings: Settings, embedder: SentenceEmbedder, path: Path | None
 
 
 def load_chat_model(settings: Settings):
-    """The configured GGUF chat model (raises NotConfigured with the file and setting on failure)."""
+    """The configured chat model: on the model server at SHOPGUIDE_LLM_URL, else the GGUF file in-process
+    (raises NotConfigured with the file and setting on failure)."""
+    if settings.llm_url:
+        from models.remote import RemoteChatModel
+
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        return RemoteChatModel(settings.llm_url, api_key=key, model=settings.llm_model_name,
+                               temperature=settings.llm_temperature, timeout_s=settings.llm_timeout_s + 1.0)
     from models.llama import LlamaChatModel
 
     return LlamaChatModel(settings.llm_model_path, n_ctx=settings.llm_n_ctx, n_threads=settings.llm_n_threads,

@@ -22,7 +22,8 @@ def start(args: argparse.Namespace, *, stderr_level: str | None = None) -> Setti
     settings = load_settings(getattr(args, "config", None))
     level = getattr(args, "log_level", None) or settings.log_level
     secrets = [s.get_secret_value() for s in (settings.telegram_token, settings.slack_bot_token, settings.slack_app_token,
-                                                settings.slack_signing_secret, settings.telegram_webhook_secret) if s]
+                                                settings.slack_signing_secret, settings.telegram_webhook_secret,
+                                                settings.llm_api_key, settings.chroma_token) if s]
     setup_logging(level, log_file=settings.data_dir / "logs" / "shopguide.log", stderr_level=stderr_level, secrets=secrets)
     return settings
 
@@ -56,7 +57,7 @@ def console(args: argparse.Namespace) -> int:
     settings = start(args, stderr_level="WARNING")
     if args.json and not args.once:
         raise UserFacingError("--json needs --once TEXT")
-    if settings.llm_enabled and not args.no_llm:
+    if settings.llm_enabled and not args.no_llm and not settings.llm_url:
         from models.resolve import resolve_gguf
 
         resolve_gguf(settings.llm_model_path)  # a bad model file stops start-up before any other work

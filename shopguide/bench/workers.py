@@ -1,0 +1,225 @@
+"""`shopguide bench workers`: several worker processes on one memory database behind a local round-robin proxy,
+the fake Bot API as Telegram, simulated users sending messages one after another, 10% of updates delivered twice
+(to another worker), one worker killed mid-run and restarted: lost, duplicate and out-of-order replies counted,
+throughput and latency printed against the same load on one worker. The workers' assistant echoes after a fixed
+pause, so the figures are those of delivery (claims, leases, PTB, HTTP), not of dialogue."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from shopguide.bench.fake_telegram import FakeBotApi
+
+WORKERS, USERS, MESSAGES = 4, 200, 5
+REDELIVERED = 0.10
+
+
+class RecordingBotApi(FakeBotApi):
+    """The fake Bot API, indexing sent texts by chat as they arrive (the users wait on them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.replies: dict[int, list[tuple[str, float]]] = defaultdict(list)
+        self.arrived: dict[int, asyncio.Event] = defaultdict(asyncio.Event)
+
+    def _record(self, call) -> None:
+        super()._record(call)
+        if call.name == "sendmessage" and call.ok:
+            chat = call.params.get("chat_id")
+            self.replies[chat].append((call.text, call.at))
+            self.arrived[chat].set()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))], 3)
+
+
+async def _load(work_dir: Path, workers: int, users: int, messages: int, *, kill: bool, lease_s: float,
+                turn_s: float, seed: int = 26) -> dict[str, Any]:
+    from bot.memory import Memory
+    from shopguide.bench.worker_proc import PATH, SECRET
+
+    rng = random.Random(seed)
+    db = work_dir / f"memory-{workers}w.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    Memory(db).close()  # migrated once, before the workers open it
+    api = await RecordingBotApi().start()
+    ports = [_free_port() for _ in range(workers)]
+    env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+    root = Path(__file__).resolve().parents[2]
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH", "")]))
+
+    def spawn(i: int) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "shopguide.bench.worker_proc", "--db", str(db), "--api", api.base_url,
+                                 "--port", str(ports[i]), "--lease", str(lease_s), "--turn", str(turn_s)], env=env)
+
+    procs = {i: spawn(i) for i in range(workers)}
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    alive: set[int] = set()
+
+    async def ready(i: int) -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if procs[i].poll() is not None:
+                raise RuntimeError(f"worker {i} exited with {procs[i].returncode}")
+            try:
+                async with session.get(f"http://127.0.0.1:{ports[i]}/{PATH}"):
+                    alive.add(i)
+                    return
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                await asyncio.sleep(0.2)
+        raise RuntimeError(f"worker {i} did not start")
+
+    await asyncio.gather(*(ready(i) for i in procs))
+    turn = itertools.count()
+    counts: Counter = Counter()
+
+    async def post(update: dict[str, Any], avoid: int | None = None) -> None:
+        """The proxy: the next live worker; a refused or failed post goes to the next (Telegram retries)."""
+        for _ in range(200):
+            live = sorted(alive - {avoid}) or sorted(alive)
+            if live:
+                i = live[next(turn) % len(live)]
+                try:
+                    async with session.post(f"http://127.0.0.1:{ports[i]}/{PATH}", json=update, headers=headers) as r:
+                        if r.status == 200:
+                            counts["posts"] += 1
+                            return i
+                except (aiohttp.ClientError, asyncio.TimeoutError):
+                    counts["failed_posts"] += 1
+            await asyncio.sleep(0.05)
+        counts["undeliverable"] += 1
+        return None
+
+    update_ids = itertools.count(1)
+    latencies: list[float] = []
+    sent = 0
+    total = users * messages
+    killed = asyncio.Event()
+    kill_at: list[float] = []
+    background: list[asyncio.Task] = []
+
+    async def kill_and_restart() -> None:
+        victim = 0
+        kill_at.append(time.monotonic())
+        procs[victim].kill()  # mid-run, mid-turn for some chats: no goodbye
+        alive.discard(victim)
+        counts["killed"] += 1
+        await asyncio.sleep(2.0)
+        procs[victim] = spawn(victim)
+        await ready(victim)
+
+    async def redeliver(update: dict[str, Any], first: int | None) -> None:
+        await asyncio.sleep(0.05)
+        counts["redelivered"] += 1
+        await post(update, avoid=first)
+
+    async def user(u: int) -> None:
+        nonlocal sent
+        chat = 100_000 + u
+        await asyncio.sleep(rng.uniform(0, 1.0))  # users arrive over the first second
+        for m in range(messages):
+            text = f"{u}:{m}"
+            update = {"update_id": next(update_ids), "message": api.message(text, chat_id=chat)}
+            started = time.monotonic()
+            first = await post(update)
+            if rng.random() < REDELIVERED:
+                background.append(asyncio.create_task(redeliver(update, first)))
+            sent += 1
+            if kill and not killed.is_set() and sent >= total // 3:
+                killed.set()
+                background.append(asyncio.create_task(kill_and_restart()))
+            deadline = started + lease_s * 4 + 15
+            while True:  # the user reads the reply before writing again
+                got = next((at for t, at in api.replies[chat] if t == f"echo {text}"), None)
+                if got is not None:
+                    latencies.append(got - started)
+                    break
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    counts["waited_in_vain"] += 1
+                    break
+                api.arrived[chat].clear()
+                try:
+                    await asyncio.wait_for(api.arrived[chat].wait(), min(left, 0.5))
+                except asyncio.TimeoutError:
+                    pass
+
+    began = time.monotonic()
+    await asyncio.gather(*(user(u) for u in range(users)))
+    elapsed = time.monotonic() - began
+    await asyncio.gather(*background)
+    await asyncio.sleep(lease_s + 1.0)  # late duplicates would arrive now
+    for p in procs.values():
+        p.send_signal(signal.SIGTERM)
+    for p in procs.values():
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    await session.close()
+    await api.close()
+
+    lost = duplicates = out_of_order = 0
+    repeated_after_kill: list[float] = []  # when a repeated reply was first sent, relative to the kill
+    for u in range(users):
+        texts = [t for t, _ in api.replies[100_000 + u]]
+        seen = Counter(texts)
+        lost += sum(1 for m in range(messages) if seen[f"echo {u}:{m}"] == 0)
+        duplicates += sum(n - 1 for n in seen.values() if n > 1)
+        for t, n in seen.items():
+            if n > 1 and kill_at:
+                first = min(at for text, at in api.replies[100_000 + u] if text == t)
+                repeated_after_kill.append(round(first - kill_at[0], 3))
+        highest = -1
+        for t in dict.fromkeys(texts):  # first arrivals, in order
+            m = int(t.rsplit(":", 1)[1])
+            out_of_order += m < highest
+            highest = max(highest, m)
+    return {"workers": workers, "users": users, "messages": total, "lost": lost, "duplicates": duplicates,
+            "out_of_order": out_of_order, "repeated_first_sent_vs_kill_s": sorted(repeated_after_kill),
+            "redelivered": counts["redelivered"], "killed": counts["killed"],
+            "failed_posts": counts["failed_posts"], "elapsed_s": round(elapsed, 2),
+            "throughput_per_s": round(total / elapsed, 1) if elapsed else None,
+            "latency_s": {"p50": _percentile(latencies, 0.5), "p95": _percentile(latencies, 0.95),
+                          "max": _percentile(latencies, 1.0)}}
+
+
+def run_load(work_dir: Path, workers: int, users: int = USERS, messages: int = MESSAGES, *, kill: bool = True,
+             lease_s: float = 5.0, turn_s: float = 0.05) -> dict[str, Any]:
+    """One load run (see the module's docstring)."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    return asyncio.run(_load(work_dir, workers, users, messages, kill=kill, lease_s=lease_s, turn_s=turn_s))
+
+
+def run_workers(ctx) -> dict[str, Any]:
+    """The section: the load on 1 worker, then on 4 with redeliveries and a killed worker."""
+    users = USERS if ctx.users == 20 else ctx.users  # `--users N` sets the simulated Telegram users here
+    work = Path(ctx.bench_dir) / "workers"
+    one = run_load(work, 1, users, kill=False)
+    many = run_load(work, WORKERS, users, kill=True)
+    return {"users": users, "messages_per_user": MESSAGES, "one_worker": one, "several_workers": many}
