@@ -200,7 +200,7 @@ def _forget_email(args, settings, memory) -> int:
     actor = f"cli:{args.by or _login()}"
     removed = erase_by_email(memory, args.orders.orders, args.email, actor, settings.cache_dir)
     print(f"Erased the customer of {args.email.strip()}: "
-          + ", ".join(f"{n} {kind}" for kind, n in removed.items()) + f" (audited as erased by {actor}).")
+          + ", ".join(f"{n} {kind}" for kind, n in removed.items()) + f" (audited as erased by {actor}).", flush=True)  # done: the retraining below takes minutes
     if removed.get("orders"):
         _retrain(args.orders, settings)
     return 0
