@@ -65,7 +65,7 @@ def shop(tmp_path, monkeypatch, restore_logging):  # noqa: F811
     memory.close()
     return {"data": data, "cache": cache, "email": email, "number": number, "tracking": tracking,
             "customer": customer, "word": word, "traces": [email.lower(), email, customer.split(":")[1],
-                                                           number, tracking, word]}
+                                                           number, number[1:], tracking, word]}
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
