@@ -15,6 +15,7 @@ from bot.products import Unresolved, resolve_refs
 from bot.shopping import results_reply
 from bot.storefront import MAX_ACTION_BYTES, MAX_LABEL_CHARS
 from bot.types import Button, Reply
+from knowledge import order_privacy
 from knowledge.faq import FaqHit
 from knowledge.filters import SearchFilters
 
@@ -360,6 +361,8 @@ def ask_forget(services: Services, turn: Turn, u: Understanding | None = None) -
 def do_forget(services: Services, turn: Turn) -> list[Reply]:
     """Erase every row of the user."""
     deleted = services.memory.forget(turn.user)
+    if (orders := getattr(services.kb.store, "orders", None)) is not None:  # the `/link` to an order customer
+        deleted += order_privacy.forget_chat_user(orders, turn.user)
     note = ""
     if services.handoffs is not None and (erased := services.handoffs.store.forget_handoffs(turn.user)):
         deleted += erased

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -16,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from bot.claims import Claims
 from bot.handoff_store import HandoffStore
 from bot.memory import USER_TABLES, Memory, iso
+from knowledge import order_privacy
+from knowledge.order_store import OrderStore
 
 if TYPE_CHECKING:
     from shopguide.settings import Settings
@@ -55,9 +59,32 @@ def purge_claims(scope: PurgeScope) -> dict[str, int]:
     return {"delivery claims": Claims.on(scope.memory, clock=lambda: scope.memory.clock().timestamp()).prune()}
 
 
+def purge_order_attempts(scope: PurgeScope) -> dict[str, int]:
+    """catalog.db's wrong order/e-mail attempts (chat ids and times) older than the retention cut-off. Orders
+    themselves are the shop's records and go on erasure only (docs/privacy.md); trained recommendation
+    models are dropped when an erasure removes orders."""
+    with _order_tables(scope.settings) as store:
+        return {"order attempts": order_privacy.purge_attempts(store, scope.before)} if store else {}
+
+
+@contextmanager
+def _order_tables(settings: "Settings") -> Iterator[OrderStore | None]:
+    """catalog.db's order tables on a connection of their own, or None where there are none (nothing is created)."""
+    if not Path(settings.catalog_db_path).is_file():
+        yield None
+        return
+    from shopguide.migrations import open_database
+
+    db = open_database(settings.catalog_db_path)
+    try:
+        yield OrderStore(db, threading.RLock()) if db["orders"].exists() else None
+    finally:
+        db.conn.close()
+
+
 # One function per owner of customer data, each removing what of its own is past retention and saying how
-# much by kind. Ingested orders and trained recommendation data each add one line here.
-PURGES: list[Purge] = [purge_memory, purge_handoffs, purge_claims]
+# much by kind.
+PURGES: list[Purge] = [purge_memory, purge_handoffs, purge_claims, purge_order_attempts]
 
 
 @dataclass
@@ -134,17 +161,56 @@ def no_data(key: str) -> str:
     return f"no data held for {key}"
 
 
-def export_customer(memory: Memory, key: str) -> dict[str, Any] | None:
-    """Everything held about a customer, as the in-chat export gives it; None when nothing is held."""
-    if memory.count_rows(key) == 0:
+def export_customer(memory: Memory, key: str, orders: OrderStore | None = None) -> dict[str, Any] | None:
+    """Everything held about a customer, as the in-chat export gives it (plus their `/link` and wrong order
+    attempts when the orders store is given and holds any); None when nothing is held."""
+    linked = order_privacy.export_chat_user(orders, key) if orders is not None else {}
+    linked = {k: v for k, v in linked.items() if v}
+    if memory.count_rows(key) == 0 and not linked:
         return None
-    return memory.export(key)
+    return {**memory.export(key), **linked}
 
 
-def erase_customer(memory: Memory, key: str, actor: str) -> int:
-    """Erase a customer as the in-chat "forget me" does, with an audit entry of who erased whom and when
-    (no content); returns the rows deleted (0: nothing was held, and nothing is audited)."""
+def export_by_email(memory: Memory, orders: OrderStore, email: str) -> dict[str, Any] | None:
+    """A customer's ingested orders found by the e-mail they were placed with, the chats linked to them and
+    what those chats hold; None when no order or link names that customer."""
+    customer = order_privacy.customer_of_email(orders, email)
+    held = order_privacy.export_orders(orders, customer) if customer else None
+    if held is None:
+        return None
+    chats = {user: export_customer(memory, user, orders) for user in order_privacy.linked_users(orders, customer)}
+    return {"email": email.strip(), "exported_at": iso(memory.clock()), **held,
+            "chats": {user: data for user, data in chats.items() if data}}
+
+
+def erase_by_email(memory: Memory, orders: OrderStore, email: str, actor: str, cache_dir: Path) -> dict[str, int]:
+    """Erase a customer found by e-mail: the chats linked to them (as `erase_customer`, each audited), then
+    their orders, order lines and links, then every cached recommendation model (which learned from those
+    orders). The audit entry names who and when, and counts; never the address or an order. Empty: nothing held."""
+    customer = order_privacy.customer_of_email(orders, email)
+    if customer is None:
+        return {}
+    removed: dict[str, int] = {}
+    for user in order_privacy.linked_users(orders, customer):
+        removed["chat records"] = removed.get("chat records", 0) + erase_customer(memory, user, actor, orders)
+    removed.update({k: n for k, n in order_privacy.erase_orders(orders, customer).items() if n})
+    if not removed:
+        return {}
+    if removed.get("orders"):
+        removed["recommendation models"] = order_privacy.drop_order_models(cache_dir)
+    memory.audit(actor, "erase_orders", "a customer by e-mail",
+                 ", ".join(f"{n} {kind}" for kind, n in removed.items()))
+    memory.scrub()
+    return removed
+
+
+def erase_customer(memory: Memory, key: str, actor: str, orders: OrderStore | None = None) -> int:
+    """Erase a customer as the in-chat "forget me" does, and their `/link` to an order customer when the
+    orders store is given, with an audit entry of who erased whom and when (no content); returns the rows
+    deleted (0: nothing was held, and nothing is audited)."""
     deleted = memory.forget(key) + HandoffStore(memory.db, memory.lock).forget_handoffs(key)
+    if orders is not None:
+        deleted += order_privacy.forget_chat_user(orders, key)
     if deleted:
         memory.audit(actor, "erase_customer", key, f"{deleted} records")
     return deleted
@@ -187,19 +253,43 @@ HELD: list[tuple[str, str, str, str, str]] = [
     ("daily counts (no text)", "event_counts", "day", "1", "kept"),
     ("audit entries", "audit", "created_at", "1", "kept"),
     ("delivery claims", "delivery_claims", "created_at", "1", "48 hours after delivery (ids; the update until then)"),
+    ("handoff threads", "handoffs", "created_at", "1", "retention_days after closing"),
+    ("handoff transcripts", "handoff_messages", "created_at", "1", "retention_days after closing"),
+]
+# the same for catalog.db's order tables (ingested orders, `/link`s, wrong attempts)
+HELD_ORDERS: list[tuple[str, str, str, str, str]] = [
+    ("orders", "orders", "created_at", "1", "until erased (privacy forget --email)"),
+    ("order lines", "order_lines", "created_at", "1", "until erased (privacy forget --email)"),
+    ("chat links (/link)", "customer_links", "linked_at", "1", "until the chat or the customer is erased"),
+    ("wrong order attempts", "order_attempts", "at", "1", "retention_days"),
 ]
 
 
 def held_report(memory: Memory, settings: "Settings") -> list[dict[str, Any]]:
     """Current counts and the oldest entry of every kind of personal data, and the log files."""
     limits = {"retention_days": f"{settings.retention_days} days",
+              "retention_days after closing": f"{settings.retention_days} days after closing",
               "preference_retention_days idle": f"{settings.preference_retention_days} days without a visit"}
     rows = []
-    with memory.lock:
-        for what, table, column, where, kept in HELD:
-            n, oldest = memory.db.execute(f"SELECT count(*), min({column}) FROM {table} WHERE {where}").fetchone()
-            rows.append({"what": what, "where": f"memory.db:{table}", "rows": n, "oldest": oldest,
-                         "kept": limits.get(kept, kept)})
+
+    def count(db, lock, name: str, held: list[tuple[str, str, str, str, str]]) -> None:
+        with lock:
+            for what, table, column, where, kept in held:
+                if not db[table].exists():
+                    continue
+                n, oldest = db.execute(f"SELECT count(*), min({column}) FROM {table} WHERE {where}").fetchone()
+                rows.append({"what": what, "where": f"{name}:{table}", "rows": n, "oldest": oldest,
+                             "kept": limits.get(kept, kept)})
+
+    count(memory.db, memory.lock, "memory.db", HELD)
+    with _order_tables(settings) as store:
+        if store is not None:
+            count(store.db, store.lock, "catalog.db", HELD_ORDERS)
+    models = [p for p in Path(settings.cache_dir, "recs").glob("*.pkl")]
+    if models:
+        rows.append({"what": "trained recommendation models", "where": f"{settings.cache_dir}/recs", "rows": len(models),
+                     "oldest": datetime.fromtimestamp(min(p.stat().st_mtime for p in models), timezone.utc)
+                     .isoformat(timespec="seconds"), "kept": "dropped and retrained when an erasure removes orders"})
     logs = sorted(Path(settings.data_dir, "logs").glob("*.log*"))
     if logs:
         rows.append({"what": "log files (no message text)", "where": "logs/", "rows": len(logs),

@@ -113,5 +113,8 @@ def test_order_status_in_the_chat_needs_the_orders_email_or_a_link(shop_kb, tmp_
         assert say("where is my order #1044?", "joe") == desk.NEED_EMAIL.format(number="#1044")  # not this customer's
         logged = rt.services.memory.db.execute("SELECT text FROM events").fetchall()
         assert logged and not any("@" in row[0] for row in logged)  # e-mails never reach the chat log
+        say("forget me", "joe")
+        assert "erased" in say("yes", "joe").lower()
+        assert shop_kb.store.orders.linked_customer("console:joe") is None  # "forget me" takes the link too
     finally:
         rt.close()

@@ -29,6 +29,7 @@ class PrivacyTools:
     def __init__(self, runtime: "Runtime") -> None:
         self.memory = runtime.memory
         self.settings = runtime.settings
+        self.orders = getattr(getattr(runtime.kb, "store", None), "orders", None)  # `/link`s live with the orders
 
     def private_channel(self, channel: str | None) -> bool:
         """A customer's data is posted only to a staff channel or a direct message."""
@@ -46,7 +47,7 @@ class PrivacyTools:
 
     def export(self, key: str, actor: str, channel: str | None) -> StaffOutput:
         """The in-chat export of a customer, uploaded as a JSON file, with an audit entry (no content)."""
-        data = export_customer(self.memory, key)
+        data = export_customer(self.memory, key, self.orders)
         if data is None:
             return _text(no_data(key).capitalize() + ".")
         if not self.private_channel(channel):
@@ -79,7 +80,7 @@ class PrivacyTools:
         """A pressed Erase or Cancel button."""
         if action_id == "staff_forget_cancel":
             return _text(f"Nothing was erased for {key}.")
-        deleted = erase_customer(self.memory, key, actor)
+        deleted = erase_customer(self.memory, key, actor, self.orders)
         if not deleted:
             return _text(no_data(key).capitalize() + "; nothing was erased.")
         entry = self.memory.audit_log(key)[-1]
