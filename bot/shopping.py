@@ -11,6 +11,7 @@ from bot.context import Reroute, Services, Turn, offer
 from bot.filtering import (
     apply_preferences, describe_filters, filter_phrase, filters_from, relax_label, search_query, shown_query,
 )
+from bot.freshness import ages
 from bot.nlu import Understanding, asks_for_products, is_question
 from bot.i18n import N_, number
 from bot.present import numbered_list, product_card, temperature_phrase
@@ -35,7 +36,7 @@ def results_reply(
     note = ""
     if notes:
         note = "\n(" + "; ".join(notes) + ")"
-    text = f"{intro}{note}\n\n{numbered_list(products, start, turn.lang)}"
+    text = f"{intro}{note}\n\n{numbered_list(products, start, turn.lang, ages(services.kb, products, turn.lang))}"
     buttons: tuple[Button, ...] = ()
     if len(turn.state.results) > turn.state.offset + len(products):
         buttons = (Button(turn.t("Show more"), "more"),)

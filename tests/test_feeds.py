@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 import hashlib
 import json
 import os
@@ -192,3 +193,67 @@ def test_ingest_products_url_through_the_cli(tmp_path, feeds):
     html = run_cli(tmp_path, "sync", feeds.url("/login"))
     assert html.returncode == 1 and "HTML page" in html.stderr
     assert not is_url("feed.xml") and is_url("https://shop.example/feed.xml")
+
+
+def test_synced_facts_carry_their_age_and_a_variant_asked_for_its_own_price(tmp_path, feeds, embedder, faq_embedder,
+                                                                             document_embedder):
+    import asyncio
+    from datetime import datetime, timedelta, timezone
+
+    from bot.freshness import as_of
+    from bot.orders import fact_age
+    from bot.types import IncomingMessage
+    from knowledge.feeds import STATE_KEY
+    from shopguide.cli.app import build_runtime
+    from shopguide.settings import Settings
+
+    kb = KnowledgeBase(tmp_path / "kb", embedder, faq_embedder, document_embedder)
+    url = feeds.url("/products_export.csv")
+    sync_feed(kb, url, currency="EUR")
+    rt = build_runtime(Settings(data_dir=tmp_path / "data", _env_file=None), kb=kb, load_llm=False,
+                       memory_path=tmp_path / "memory.db")
+    try:
+        def ask(text: str, user: str):
+            return asyncio.run(rt.assistant.handle(IncomingMessage("console", user, user, text=text)))
+
+        fresh = ask("how much is the desk lamp?", "u1")[0]
+        assert "€34.50" in fresh.text and "as of" not in fresh.text, fresh.text
+        # the variant asked for: its own price and stock (the product's price is the cheapest in stock, €49)
+        xl = ask("how much is the linen shirt in XL?", "u2")[0]
+        assert "€52.00" in xl.text and "XL" in xl.text and "only 2 left" in xl.text, xl.text
+        # the feed was last read three hours ago (the sync is failing): every price and stock says how old it is
+        state = json.loads(kb.store.get_meta(STATE_KEY.format(url=url)))
+        read = datetime.now(timezone.utc) - timedelta(hours=3)
+        kb.store.set_meta(STATE_KEY.format(url=url), json.dumps({**state, "checked_at": read.isoformat()}))
+        when = f"(as of {fact_age(read.isoformat(), 3600)})"  # "(as of 09:00)", or "(as of 4 Dec 23:07)" from yesterday
+        old = ask("how much is the desk lamp?", "u3")[0]
+        assert "€34.50" in old.text and when in old.text, old.text
+        assert old.products[0].as_of == when
+        listed = ask("show me shirts", "u4")[0]
+        assert "(as of" in listed.text, listed.text
+        assert as_of(kb, "desk-lamp", "de").startswith("(Stand: ") and as_of(kb, "nope", "de") is None
+    finally:
+        rt.close()
+        kb.close()
+
+
+def test_variant_asked_only_when_prices_differ():
+    from bot.present import card_stock_text, product_card, product_line
+    from bot.variants import variant_asked
+    from knowledge.schema import Product
+
+    variants = [{"sku": "A", "color": "Sand", "size": "M", "price": 49.0, "stock": 4, "in_stock": True},
+                {"sku": "B", "color": "Sand", "size": "XL", "price": 52.0, "stock": 0, "in_stock": False},
+                {"sku": "C", "color": "White", "size": "XL", "price": 50.0, "in_stock": True}]
+    shirt = Product(id="s", title="Shirt", price=49.0, currency="EUR", stock=4, attributes={"variants": variants})
+    priced, options = variant_asked(shirt, "xl", [])
+    assert (priced.price, priced.in_stock, options) == (50.0, True, "XL")  # the XL in stock
+    priced, options = variant_asked(shirt, "XL", ["sand"])
+    assert (priced.price, priced.stock, priced.in_stock, options) == (52.0, 0, False, "Sand, XL")
+    assert variant_asked(shirt, "S", []) is None and variant_asked(shirt, None, []) is None
+    same = Product(id="t", title="Tee", price=9.0, attributes={"variants": [{**v, "price": 9.0} for v in variants]})
+    assert variant_asked(same, "XL", []) is None
+    assert product_line(1, shirt, as_of="(as of 09:00)") == "1. Shirt — €49.00 · only 4 left (as of 09:00)"
+    card = product_card(shirt)
+    assert card_stock_text(card) == "only 4 left" and card_stock_text(replace(card, as_of="(as of 09:00)")) \
+        == "only 4 left (as of 09:00)"
