@@ -32,3 +32,17 @@ def variant_asked(product: Product, size: str | None, colors: list[str] | tuple[
 def _price(variant: dict) -> float | None:
     value = variant.get("price")
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def as_asked(products: list[Product], filters: dict) -> list[Product]:
+    """Result products as the size/colour searched for sells them: "Linen Shirt (XL)" at the XL variant's price and
+    stock, where the variants' prices differ; the others unchanged."""
+    sizes, colors = filters.get("sizes") or [], filters.get("colors") or []
+    size = sizes[0] if len(sizes) == 1 else None
+    if not size and not colors:
+        return products
+    out = []
+    for product in products:
+        found = variant_asked(product, size, colors)
+        out.append(replace(found[0], title=f"{product.title} ({found[1]})") if found and found[1] else product)
+    return out

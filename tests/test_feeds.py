@@ -221,6 +221,9 @@ def test_synced_facts_carry_their_age_and_a_variant_asked_for_its_own_price(tmp_
         # the variant asked for: its own price and stock (the product's price is the cheapest in stock, €49)
         xl = ask("how much is the linen shirt in XL?", "u2")[0]
         assert "€52.00" in xl.text and "XL" in xl.text and "only 2 left" in xl.text, xl.text
+        listed = ask("do you have a linen shirt in XL?", "u6")[0]
+        assert "Linen Shirt (XL) — €52.00 · only 2 left" in listed.text, listed.text
+        assert (listed.products[0].price, listed.products[0].stock) == (52.0, 2)
         # the feed was last read three hours ago (the sync is failing): every price and stock says how old it is
         state = json.loads(kb.store.get_meta(STATE_KEY.format(url=url)))
         read = datetime.now(timezone.utc) - timedelta(hours=3)
