@@ -19,7 +19,7 @@ from bot.present import (
     attr_value, comparison_text, details_text, format_price, product_card, rating_text, stock_text, temperature_phrase,
 )
 from bot.types import Button, Reply
-from bot.variants import variant_asked
+from bot.variants import variant_answer
 from knowledge.schema import Product
 from knowledge.specs import weight_grams
 from knowledge.text import tokens
@@ -294,7 +294,7 @@ def answer_from_record(product: Product, u: Understanding, lang: str = "en", *, 
     chosen = either_or_answer(product, u.text, lang)  # "is it down or synthetic?"
     if chosen:
         return chosen
-    variant = _variant_price(product, u, lang, as_of)  # "in XL": that variant's own price, when prices differ
+    variant = variant_answer(product, u.size, u.colors, lang, as_of)  # "in XL": its own price, when prices differ
     if variant and re.search(r"\b(how much|price|cost)\b", low):
         return variant
     if u.size:
@@ -338,10 +338,10 @@ def answer_from_record(product: Product, u: Understanding, lang: str = "en", *, 
         if rated:
             return t("{name} is rated to {rating}.", rating=rated)
     if re.search(r"\b(how much|price|cost)\b", low) and not weighing:
-        return _dated(t("{name} costs {price} ({stock}).", price=format_price(product.price, product.currency, lang),
+        return _also(t("{name} costs {price} ({stock}).", price=format_price(product.price, product.currency, lang),
                         stock=stock_text(product, lang)), as_of)
     if re.search(r"\b(in stock|available|availability|stock)\b", low):
-        return _dated(t("{name} is {stock}.", stock=stock_text(product, lang)), as_of)
+        return _also(t("{name} is {stock}.", stock=stock_text(product, lang)), as_of)
     if re.search(r"\b(made of|material|fabric)\b", low) and product.material:
         return t("{name} is made of {material}.", material=product.material)
     if re.search(r"\blight\b", low) and weight:  # "is it light?", once stock and material are ruled out
@@ -351,22 +351,11 @@ def answer_from_record(product: Product, u: Understanding, lang: str = "en", *, 
     return attribute_answer(product, u.text, lang)
 
 
-def _dated(answer: str, as_of: str | None) -> str:
-    return f"{answer} {as_of}" if as_of else answer
-
-
 def _also(answer: str, more: str | None) -> str:
+    """An answer with a sentence or note after it, when there is one."""
     return f"{answer} {more}" if more else answer
 
 
-def _variant_price(product: Product, u: Understanding, lang: str, as_of: str | None) -> str | None:
-    """"Linen Shirt in Sand, XL costs €52.00 (only 2 left).": the variant asked for, when variants' prices differ."""
-    found = variant_asked(product, u.size, u.colors)
-    if found is None:
-        return None
-    priced, options = found
-    return _dated(tr(lang, "{name} in {option} costs {price} ({stock}).", name=product.title, option=options,
-                     price=format_price(priced.price, priced.currency, lang), stock=stock_text(priced, lang)), as_of)
 
 
 def _yes_no(name: str, label: str, value: bool, question: str, lang: str = "en") -> str:

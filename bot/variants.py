@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from bot.i18n import tr
+from bot.present import format_price, stock_text
 from knowledge.schema import Product
 
 
@@ -46,3 +48,14 @@ def as_asked(products: list[Product], filters: dict) -> list[Product]:
         found = variant_asked(product, size, colors)
         out.append(replace(found[0], title=f"{product.title} ({found[1]})") if found and found[1] else product)
     return out
+
+
+def variant_answer(product: Product, size: str | None, colors, lang: str = "en", as_of: str | None = None) -> str | None:
+    """"Linen Shirt in XL costs €52.00 (only 2 left).": the variant asked for, when the variants' prices differ."""
+    found = variant_asked(product, size, colors)
+    if found is None or not found[1]:
+        return None
+    priced, options = found
+    answer = tr(lang, "{name} in {option} costs {price} ({stock}).", name=product.title, option=options,
+                price=format_price(priced.price, priced.currency, lang), stock=stock_text(priced, lang))
+    return f"{answer} {as_of}" if as_of else answer

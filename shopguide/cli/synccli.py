@@ -93,6 +93,13 @@ def sync_round(kb, settings, args: argparse.Namespace, interval_s: int) -> int:
             _failed(exc, url, args.json)
             code = 1
             continue
+        except Exception as exc:  # not the feed's fault: logged in full; the other feeds and later rounds go on
+            if not args.every:
+                raise
+            log.exception("feed sync of %s failed unexpectedly", url)
+            _failed(f"unexpected {type(exc).__name__} (details are in the log file)", url, args.json)
+            code = 1
+            continue
         for problem in result.report.problems:
             print(f"rejected {problem}", file=sys.stderr)
         for note in result.report.notes:
