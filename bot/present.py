@@ -160,11 +160,12 @@ def _variant_text(variant: dict) -> str:
     return text + (" sold out" if variant.get("in_stock") is False else "")
 
 
-def comparison_text(products: list[Product], lang: str = "en") -> str:
-    """A side-by-side of two or three products' attributes, row by row."""
+def comparison_text(products: list[Product], lang: str = "en", ages: dict[str, str] | None = None) -> str:
+    """A side-by-side of two or three products' attributes, row by row (`ages`: of prices and stock from feeds)."""
+    ages = ages or {}
     rows: list[tuple[str, list[str]]] = [
         (tr(lang, "Price"), [format_price(p.price, p.currency, lang) for p in products]),
-        (tr(lang, "Stock"), [stock_text(p, lang) for p in products]),
+        (tr(lang, "Stock"), [" ".join(filter(None, (stock_text(p, lang), ages.get(p.id)))) for p in products]),
         (tr(lang, "Brand"), [p.brand or "—" for p in products]),
         (tr(lang, "Rating"), [rating_text(p.rating, lang) if p.rating is not None else "—" for p in products]),
         (tr(lang, "Material"), [p.material or "—" for p in products]),

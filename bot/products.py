@@ -9,7 +9,7 @@ from dataclasses import replace
 from bot.context import Reroute, Services, Turn, ask, offer
 from bot.shopping import present_results, run_search
 from bot.either_or import either_or_answer
-from bot.freshness import as_of
+from bot.freshness import ages, as_of
 from bot.filtering import apply_preferences, filters_from, search_query
 from bot.names import singular
 from bot.nlu import Understanding, mentions_policy, read_slots
@@ -433,8 +433,8 @@ def _comparison(services: Services, turn: Turn, products: list[Product]) -> list
     for p in products:
         services.memory.record(turn.user, "viewed", p.id)
     turn.state.shown = [p.id for p in products]
-    return [Reply(text=comparison_text(products, turn.lang), products=tuple(product_card(p, lang=turn.lang) for p in products),
-                  intent=turn.intent)]
+    return [Reply(text=comparison_text(products, turn.lang, ages(services.kb, products, turn.lang)),
+                  products=tuple(product_card(p, lang=turn.lang) for p in products), intent=turn.intent)]
 
 
 _COMPARE_FRAME = re.compile(r"\b(compare|comparison|versus|vs\.?|(the )?difference between|which is better|both|top|two|three|2|3)\b",

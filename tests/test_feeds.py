@@ -200,8 +200,9 @@ def test_synced_facts_carry_their_age_and_a_variant_asked_for_its_own_price(tmp_
     import asyncio
     from datetime import datetime, timedelta, timezone
 
-    from bot.freshness import as_of
+    from bot.freshness import ages, as_of
     from bot.orders import fact_age
+    from bot.present import comparison_text
     from bot.types import IncomingMessage
     from knowledge.feeds import STATE_KEY
     from shopguide.cli.app import build_runtime
@@ -234,6 +235,9 @@ def test_synced_facts_carry_their_age_and_a_variant_asked_for_its_own_price(tmp_
         assert old.products[0].as_of == when
         listed = ask("show me shirts", "u4")[0]
         assert "(as of" in listed.text, listed.text
+        bought = ask("I want to buy it", "u3")[0]  # the desk lamp, asked about above
+        assert f"is in stock {when}" in bought.text, bought.text
+        assert f"in stock {when}" in comparison_text(kb.store.all_products(), ages=ages(kb, kb.store.all_products()))
         assert as_of(kb, "desk-lamp", "de").startswith("(Stand: ") and as_of(kb, "nope", "de") is None
     finally:
         rt.close()
