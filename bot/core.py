@@ -15,6 +15,7 @@ from bot import shopping as shop
 from bot.clarify import clarified, clarify, should_clarify
 from bot.context import Reroute, Services, Turn, asked_question, offered_action
 from bot.extract import read_command
+from bot.freshness import stamp_cards
 from bot.i18n import N_, number, tr
 from bot.language import NAMES, SUPPORTED, Detected, choose
 from bot.nlu import Understanding, understand
@@ -110,6 +111,7 @@ class Assistant:
             turn.intent = u.intent
             held = s.handoffs.hold(turn, pending) if s.handoffs else None
             replies = held if held is not None else await self._dispatch(turn, u, pending)
+        replies = stamp_cards(s.kb, replies)  # a card's price from a feed not read lately shows its age
         if s.handoffs is not None:  # staff see what the assistant answers; two unanswered questions go to staff
             replies = s.handoffs.after_turn(s, turn, replies, held is not None)
         if not turn.forgotten:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.context import Services, Turn
+from bot.freshness import as_of
 from bot.nlu import Understanding
 from bot.i18n import N_
 from bot.present import stock_text
@@ -32,27 +33,27 @@ async def handle_buy(services: Services, turn: Turn, u: Understanding) -> list[R
                                                             "stock and code."), buttons=(person,), intent=turn.intent)]
     if len(products) > 1:  # "add both to my basket": each one's price, stock and code
         turn.state.focus = None
-        lines = [f"{n}. {_order_line(turn, p, shop)}" for n, p in enumerate(products, 1)]
+        lines = [f"{n}. {_order_line(turn, p, shop, as_of(services.kb, p.id, turn.lang))}" for n, p in enumerate(products, 1)]
         for p in products:
             services.memory.record(turn.user, "wants", p.id)
         return [Reply(text=turn.t(NO_ORDERS) + turn.t(" Here is how to order them:") + "\n" + "\n".join(lines),
                       buttons=(person,), intent=turn.intent)]
     product = products[0]
     turn.state.focus = product.id
-    text = f"{turn.t(NO_ORDERS)} {_order_line(turn, product, shop)}"
+    text = f"{turn.t(NO_ORDERS)} {_order_line(turn, product, shop, as_of(services.kb, product.id, turn.lang))}"
     services.memory.record(turn.user, "wants", product.id)
     return [Reply(text=text, buttons=(Button(turn.t("♥ Save"), f"s:{product.id}"), person), intent=turn.intent)]
 
 
-def _order_line(turn: Turn, product, shop: str | None) -> str:
-    """One product's price and stock from its record, and where to order it."""
+def _order_line(turn: Turn, product, shop: str | None, as_of: str | None = None) -> str:
+    """One product's price and stock from its record (with `as_of`, their age from a feed), and where to order it."""
     if product.url:
         where = turn.t("You can order it here: {url}", url=product.url)
     elif shop:
         where = turn.t("You can order it at {url} with its code {sku}.", url=shop, sku=product.id)
     else:
         where = turn.t("You can order it in our shop with its code {sku}.", sku=product.id)
-    stock = _stock_verb(turn, product)
+    stock = _stock_verb(turn, product) + (f" {as_of}" if as_of else "")
     if product.price is not None:
         price = turn.price(product.price, product.currency)
         return turn.t("{title} costs {price} and {stock}. {where}", title=product.title, price=price, stock=stock, where=where)

@@ -29,7 +29,13 @@ def stock_text(product: Product, lang: str = "en") -> str:
 
 
 def card_stock_text(card: ProductCard) -> str:
-    """Stock status from a card (which copies its record), worded like `stock_text` in the card's language."""
+    """Stock status from a card (which copies its record), worded like `stock_text` in the card's language,
+    with its age when it came from a feed not read lately."""
+    text = _card_stock(card)
+    return f"{text} {card.as_of}" if card.as_of else text
+
+
+def _card_stock(card: ProductCard) -> str:
     if card.in_stock is True:
         if card.stock is None or card.stock > 5:
             return tr(card.lang, "in stock")
@@ -89,23 +95,26 @@ def product_card(product: Product, *, actions: bool = True, lang: str = "en") ->
     )
 
 
-def product_line(position: int, product: Product, lang: str = "en") -> str:
-    """One numbered line of a result list."""
-    parts = [format_price(product.price, product.currency, lang), stock_text(product, lang)]
+def product_line(position: int, product: Product, lang: str = "en", as_of: str | None = None) -> str:
+    """One numbered line of a result list; `as_of`: the age of its price and stock (bot.freshness)."""
+    stock = stock_text(product, lang)
+    parts = [format_price(product.price, product.currency, lang), f"{stock} {as_of}" if as_of else stock]
     if product.rating is not None:
         parts.append("★" + rating_text(product.rating, lang)[:-2])
     return f"{position}. {product.title} — " + " · ".join(parts)
 
 
-def numbered_list(products: list[Product], start: int = 1, lang: str = "en") -> str:
-    """Result lines numbered from `start`."""
-    return "\n".join(product_line(start + i, p, lang) for i, p in enumerate(products))
+def numbered_list(products: list[Product], start: int = 1, lang: str = "en", ages: dict[str, str] | None = None) -> str:
+    """Result lines numbered from `start`; `ages`: product id -> the age of its price and stock."""
+    ages = ages or {}
+    return "\n".join(product_line(start + i, p, lang, ages.get(p.id)) for i, p in enumerate(products))
 
 
-def details_text(product: Product, lang: str = "en") -> str:
-    """Everything a shopper wants to know about one product, from its record."""
+def details_text(product: Product, lang: str = "en", as_of: str | None = None) -> str:
+    """Everything a shopper wants to know about one product, from its record (`as_of`: its price's age)."""
     price = format_price(product.price, product.currency, lang)
-    lines = [f"{product.title}", tr(lang, "Price: {price} · {stock}", price=price, stock=stock_text(product, lang))]
+    stock = stock_text(product, lang) + (" " + as_of if as_of else "")
+    lines = [f"{product.title}", tr(lang, "Price: {price} · {stock}", price=price, stock=stock)]
     if product.brand:
         lines.append(tr(lang, "Brand: {brand}", brand=product.brand))
     if product.category or product.type:
@@ -151,11 +160,12 @@ def _variant_text(variant: dict) -> str:
     return text + (" sold out" if variant.get("in_stock") is False else "")
 
 
-def comparison_text(products: list[Product], lang: str = "en") -> str:
-    """A side-by-side of two or three products' attributes, row by row."""
+def comparison_text(products: list[Product], lang: str = "en", ages: dict[str, str] | None = None) -> str:
+    """A side-by-side of two or three products' attributes, row by row (`ages`: of prices and stock from feeds)."""
+    ages = ages or {}
     rows: list[tuple[str, list[str]]] = [
         (tr(lang, "Price"), [format_price(p.price, p.currency, lang) for p in products]),
-        (tr(lang, "Stock"), [stock_text(p, lang) for p in products]),
+        (tr(lang, "Stock"), [" ".join(filter(None, (stock_text(p, lang), ages.get(p.id)))) for p in products]),
         (tr(lang, "Brand"), [p.brand or "—" for p in products]),
         (tr(lang, "Rating"), [rating_text(p.rating, lang) if p.rating is not None else "—" for p in products]),
         (tr(lang, "Material"), [p.material or "—" for p in products]),

@@ -9,6 +9,7 @@ from dataclasses import replace
 from bot.context import Reroute, Services, Turn, ask, offer
 from bot.shopping import present_results, run_search
 from bot.either_or import either_or_answer
+from bot.freshness import ages, as_of
 from bot.filtering import apply_preferences, filters_from, search_query
 from bot.names import singular
 from bot.nlu import Understanding, mentions_policy, read_slots
@@ -18,6 +19,7 @@ from bot.present import (
     attr_value, comparison_text, details_text, format_price, product_card, rating_text, stock_text, temperature_phrase,
 )
 from bot.types import Button, Reply
+from bot.variants import variant_answer
 from knowledge.schema import Product
 from knowledge.specs import weight_grams
 from knowledge.text import tokens
@@ -98,7 +100,7 @@ def _by_name(services: Services, turn: Turn, text: str, asked: set[str] = frozen
 def _details_reply(services: Services, turn: Turn, product: Product) -> Reply:
     turn.state.focus = product.id
     card = product_card(product, lang=turn.lang)
-    return Reply(text=details_text(product, turn.lang), products=(card,), intent=turn.intent,
+    return Reply(text=details_text(product, turn.lang, as_of(services.kb, product.id, turn.lang)), products=(card,), intent=turn.intent,
                  buttons=(Button(turn.t("More like this"), f"m:{product.id}"), Button(turn.t("♥ Save"), f"s:{product.id}")),
                  image=product.image)
 
@@ -239,7 +241,7 @@ async def answer_about(services: Services, turn: Turn, product: Product, u: Unde
     if _ASKS_REVIEWS.search(u.text):
         return [Reply(text=await _reviews_answer(services, turn, product, u.text),
                       products=(product_card(product, lang=turn.lang),), intent=turn.intent)]
-    answer = answer_from_record(product, u, turn.lang)
+    answer = answer_from_record(product, u, turn.lang, as_of=as_of(services.kb, product.id, turn.lang))
     if answer:
         return [Reply(text=answer, products=(product_card(product, lang=turn.lang),), intent=turn.intent)]
     good = await asyncio.to_thread(services.evidence.answers, product.id, u.said, 2)
@@ -283,27 +285,32 @@ async def _reviews_answer(services: Services, turn: Turn, product: Product, ques
     return f"{head}\n{quotes}"
 
 
-def answer_from_record(product: Product, u: Understanding, lang: str = "en") -> str | None:
-    """A direct answer when the question is about a field the record holds (in `lang`)."""
+def answer_from_record(product: Product, u: Understanding, lang: str = "en", *, as_of: str | None = None) -> str | None:
+    """A direct answer when the question is about a field the record holds (in `lang`); a price or stock
+    answer ends with `as_of`, the age of a fact from a feed not read lately."""
     low = u.text.lower()
     name = product.title
     t = lambda msgid, **kw: tr(lang, msgid, name=name, **kw)  # noqa: E731
     chosen = either_or_answer(product, u.text, lang)  # "is it down or synthetic?"
     if chosen:
         return chosen
+    variant = variant_answer(product, u.size, u.colors, lang, as_of)  # "in XL": its own price, when prices differ
+    if variant and re.search(r"\b(how much|price|cost)\b", low):
+        return variant
     if u.size:
         sizes = {s.upper() for s in product.sizes}
         if not product.sizes:
             return None
         if u.size.upper() in sizes:
-            return t("Yes, {name} comes in size {size}. Available sizes: {sizes}.", size=u.size, sizes=", ".join(product.sizes))
+            return _also(t("Yes, {name} comes in size {size}. Available sizes: {sizes}.", size=u.size,
+                           sizes=", ".join(product.sizes)), variant)
         return t("No, {name} doesn't come in size {size}. Available sizes: {sizes}.", size=u.size,
                  sizes=", ".join(product.sizes))
     if u.colors and product.colors:  # "is it blue or black?": each colour asked about
         have = [c for c in u.colors if c in product.colors]
         if have:
-            return t("Yes, {name} comes in {asked}. Colours: {colours}.", asked=joined(lang, have, "and"),
-                     colours=", ".join(product.colors))
+            return _also(t("Yes, {name} comes in {asked}. Colours: {colours}.", asked=joined(lang, have, "and"),
+                           colours=", ".join(product.colors)), variant)
         return t("No, {name} isn't available in {asked}. Colours: {colours}.", asked=joined(lang, u.colors, "or"),
                  colours=", ".join(product.colors))
     if re.search(r"\b(what|which) sizes?\b|\bsizes? (does|do|is|are) (it|they|this)\b|\b(available|other|different|more) sizes\b", low) \
@@ -331,10 +338,10 @@ def answer_from_record(product: Product, u: Understanding, lang: str = "en") -> 
         if rated:
             return t("{name} is rated to {rating}.", rating=rated)
     if re.search(r"\b(how much|price|cost)\b", low) and not weighing:
-        return t("{name} costs {price} ({stock}).", price=format_price(product.price, product.currency, lang),
-                 stock=stock_text(product, lang))
+        return _also(t("{name} costs {price} ({stock}).", price=format_price(product.price, product.currency, lang),
+                        stock=stock_text(product, lang)), as_of)
     if re.search(r"\b(in stock|available|availability|stock)\b", low):
-        return t("{name} is {stock}.", stock=stock_text(product, lang))
+        return _also(t("{name} is {stock}.", stock=stock_text(product, lang)), as_of)
     if re.search(r"\b(made of|material|fabric)\b", low) and product.material:
         return t("{name} is made of {material}.", material=product.material)
     if re.search(r"\blight\b", low) and weight:  # "is it light?", once stock and material are ruled out
@@ -342,6 +349,13 @@ def answer_from_record(product: Product, u: Understanding, lang: str = "en") -> 
     if re.search(r"\b(rating|rated|reviews?)\b", low) and product.rating is not None and "review" not in low:
         return t("{name} is rated {rating}.", rating=rating_text(product.rating, lang))
     return attribute_answer(product, u.text, lang)
+
+
+def _also(answer: str, more: str | None) -> str:
+    """An answer with a sentence or note after it, when there is one."""
+    return f"{answer} {more}" if more else answer
+
+
 
 
 def _yes_no(name: str, label: str, value: bool, question: str, lang: str = "en") -> str:
@@ -419,8 +433,8 @@ def _comparison(services: Services, turn: Turn, products: list[Product]) -> list
     for p in products:
         services.memory.record(turn.user, "viewed", p.id)
     turn.state.shown = [p.id for p in products]
-    return [Reply(text=comparison_text(products, turn.lang), products=tuple(product_card(p, lang=turn.lang) for p in products),
-                  intent=turn.intent)]
+    return [Reply(text=comparison_text(products, turn.lang, ages(services.kb, products, turn.lang)),
+                  products=tuple(product_card(p, lang=turn.lang) for p in products), intent=turn.intent)]
 
 
 _COMPARE_FRAME = re.compile(r"\b(compare|comparison|versus|vs\.?|(the )?difference between|which is better|both|top|two|three|2|3)\b",

@@ -11,10 +11,12 @@ from bot.context import Reroute, Services, Turn, offer
 from bot.filtering import (
     apply_preferences, describe_filters, filter_phrase, filters_from, relax_label, search_query, shown_query,
 )
+from bot.freshness import ages
 from bot.nlu import Understanding, asks_for_products, is_question
 from bot.i18n import N_, number
 from bot.present import numbered_list, product_card, temperature_phrase
 from bot.types import Button, Reply
+from bot.variants import as_asked
 from knowledge.filters import SearchFilters
 from knowledge.schema import Product
 from knowledge.specs import attribute_sort, attribute_value, weight_grams
@@ -35,14 +37,15 @@ def results_reply(
     note = ""
     if notes:
         note = "\n(" + "; ".join(notes) + ")"
-    text = f"{intro}{note}\n\n{numbered_list(products, start, turn.lang)}"
+    shown = as_asked(products, turn.state.filters)  # "in XL": that variant's price and stock
+    text = f"{intro}{note}\n\n{numbered_list(shown, start, turn.lang, ages(services.kb, products, turn.lang))}"
     buttons: tuple[Button, ...] = ()
     if len(turn.state.results) > turn.state.offset + len(products):
         buttons = (Button(turn.t("Show more"), "more"),)
     turn.state.shown = [p.id for p in products]
     # "it" now means the one product listed, or nothing until the user picks one of several
     turn.state.focus = products[0].id if len(products) == 1 else None
-    return Reply(text=text, products=tuple(product_card(p, lang=turn.lang) for p in products), buttons=buttons,
+    return Reply(text=text, products=tuple(product_card(p, lang=turn.lang) for p in shown), buttons=buttons,
                  intent=turn.intent, data={"intro": intro + note, "start": start})
 
 

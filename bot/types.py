@@ -46,6 +46,7 @@ class ProductCard:
     attributes: dict[str, str] = field(default_factory=dict)
     buttons: tuple[Button, ...] = ()
     lang: str = "en"  # the language of its labels and stock wording (renderers follow it)
+    as_of: str | None = None  # "(as of 09:00)": the age of a price and stock from a feed not read lately
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""

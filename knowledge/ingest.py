@@ -64,6 +64,7 @@ class IngestReport:
     embedded_chunks: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    ids: list[str] | None = None  # the ids of the records written (None when nothing was: a feed keeps its state)
 
     @property
     def exit_code(self) -> int:
@@ -201,6 +202,7 @@ def ingest_file(
         report.notes.append(f"--prune skipped: {parsed.unidentified} rejected rows have no readable id, "
                             "so absent items cannot be told from unreadable ones; fix the rows and run again")
         prune = False
+    report.ids = [r.id for r in parsed.records]
     return ingest_records(kb, kind, parsed.records, prune=prune, keep=parsed.rejected_ids, progress=progress,
                           report=report)
 

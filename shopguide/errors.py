@@ -25,3 +25,11 @@ class ModelError(ShopguideError):
 
 class IngestError(ShopguideError):
     """A catalog file could not be ingested at all (not a single bad row)."""
+
+
+class FeedError(IngestError):
+    """A feed URL could not be read or held no usable catalog; the last good catalog stays."""
+
+    def __init__(self, message: str, report: object = None) -> None:
+        super().__init__(message)
+        self.report = report  # the ingest's report when the feed was read but nothing went in

@@ -95,6 +95,7 @@ def _retrain_recommendations(kb, settings) -> None:
 
 def ingest(args: argparse.Namespace) -> int:
     """`shopguide ingest KIND FILE`: exit 0 if every row went in, 1 if rows were rejected, 2 if the file is unusable."""
+    from knowledge.feeds import is_url
     from knowledge.ingest import ingest_file
     from shopguide.cli.app import load_demo_store, open_knowledge
     from shopguide.errors import IngestError
@@ -116,6 +117,12 @@ def ingest(args: argparse.Namespace) -> int:
                 print(f"shopguide: error: {exc}", file=sys.stderr)
                 return 2
             _retrain_recommendations(kb, settings)
+        elif args.kind == "products" and is_url(args.file):
+            from shopguide.cli.synccli import fetch_one
+
+            reports = fetch_one(kb, settings, args)
+            if reports is None:
+                return 1
         else:
             kind = {"products": "product", "faqs": "faq", "documents": "document"}[args.kind]
             try:
