@@ -12,7 +12,7 @@ from adapters.slack.staff import StaffOutput
 from bot.privacy import customer_key, erase_customer, export_customer, no_data
 
 if TYPE_CHECKING:
-    from shopguide.cli.app import Runtime
+    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

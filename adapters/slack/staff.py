@@ -22,7 +22,7 @@ from knowledge.schema import Product
 from knowledge.search import ProductSearch
 
 if TYPE_CHECKING:
-    from shopguide.cli.app import Runtime
+    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
