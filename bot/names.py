@@ -69,8 +69,7 @@ class CatalogNames:
         generation = self.store.generation("product")
         with self._lock:
             if self._index is None or self._index.generation != generation:
-                with self.store.lock:
-                    rows = self.store.db.execute("SELECT id, title, brand FROM products").fetchall()
+                rows = self.store.product_names()
                 titles = [(pid, set(tokens(title or "", drop_stopwords=False)), (brand or "").lower())
                           for pid, title, brand in rows]
                 counts: dict[tuple[str, str], int] = defaultdict(int)  # (brand, word) -> titles
