@@ -17,3 +17,23 @@ def test_imports_keep_the_layers_in_pyproject(capsys):
     configure()
     kept = lint_imports(config_filename=str(ROOT / "pyproject.toml"), cache_dir=None, no_logo=True)
     assert kept, capsys.readouterr().out
+
+
+def _located(graph: grimp.ImportGraph, importer: str, imported: str) -> str:
+    lines = sorted({d["line_number"] for d in graph.get_import_details(importer=importer, imported=imported)})
+    return f"{importer} -> {imported} (l.{', l.'.join(map(str, lines))})"
+
+
+def test_no_module_imports_itself_through_others():
+    """No import cycles between modules, counting imports inside functions; imports only for type checkers
+    (`if TYPE_CHECKING:`) are left out, since annotations may name each other without a runtime cycle."""
+    graph = grimp.build_graph(*PACKAGES, exclude_type_checking_imports=True, cache_dir=None)
+    cycles: dict[frozenset[str], list[str]] = {}
+    for module in sorted(graph.modules):
+        for imported in sorted(graph.find_modules_directly_imported_by(module)):
+            back = graph.find_shortest_chain(importer=imported, imported=module)
+            if back is None:
+                continue
+            ring = [module, *back]
+            cycles.setdefault(frozenset(ring), [_located(graph, a, b) for a, b in zip(ring, ring[1:])])
+    assert not cycles, "import cycles:\n" + "\n".join("  " + "; ".join(steps) for steps in cycles.values())
