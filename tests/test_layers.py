@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import grimp
@@ -37,3 +38,13 @@ def test_no_module_imports_itself_through_others():
             ring = [module, *back]
             cycles.setdefault(frozenset(ring), [_located(graph, a, b) for a, b in zip(ring, ring[1:])])
     assert not cycles, "import cycles:\n" + "\n".join("  " + "; ".join(steps) for steps in cycles.values())
+
+
+def test_every_module_opens_with_a_line_saying_what_it_owns():
+    missing = []
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+            if not doc or not doc.splitlines()[0].strip():
+                missing.append(str(path.relative_to(ROOT)))
+    assert not missing, "modules without an opening docstring: " + ", ".join(missing)
