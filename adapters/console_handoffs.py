@@ -9,6 +9,7 @@ from bot.handoff import Handoffs
 from bot.handoff_store import HandoffStore
 from bot.memory import Memory
 from shopguide.errors import UserFacingError
+from shopguide.settings import Settings
 
 MAX_SHOWN = 5
 
@@ -19,11 +20,8 @@ def open_handoffs(settings) -> tuple[Memory, Handoffs]:
     return memory, Handoffs.build(HandoffStore(memory.db, memory.lock), settings)
 
 
-def main(args: argparse.Namespace) -> int:
+def main(args: argparse.Namespace, settings: Settings) -> int:
     """List, reply to or close handoffs; a running bot delivers what is written here."""
-    from shopguide.cli.commands import start
-
-    settings = start(args, stderr_level="WARNING")
     memory, handoffs = open_handoffs(settings)
     store = handoffs.store
     try:

@@ -9,10 +9,13 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.runtime import Runtime
 from shopguide.errors import NotConfigured
+from shopguide.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -118,13 +121,11 @@ async def stop_all(served: Served, timeout: float = 20.0) -> None:
         await served.runner.cleanup()
 
 
-def main(args: argparse.Namespace) -> int:
-    """Entry point of `shopguide serve`."""
-    from adapters.slack.run import _build_runtime
+def main(args: argparse.Namespace, settings: Settings, build: Callable[[Settings], Runtime],
+         warm_up: Callable[[Runtime], Awaitable[object]]) -> int:
+    """Serve every configured platform until interrupted with the runtime `build` makes; returns the exit code."""
     from adapters.telegram.run import webhook_config
-    from shopguide.cli.commands import start
 
-    settings = start(args, stderr_level="INFO")
     use_telegram, use_slack = platforms(settings)
     if not (use_telegram or use_slack):
         raise NotConfigured("nothing to serve: set SHOPGUIDE_TELEGRAM_TOKEN, or SHOPGUIDE_SLACK_BOT_TOKEN and "
@@ -136,9 +137,9 @@ def main(args: argparse.Namespace) -> int:
                     "(shopguide slack) must deliver handoffs")
     webhook = webhook_config(argparse.Namespace(webhook_url=args.telegram_webhook_url, listen=args.telegram_listen,
                                                 port=args.telegram_port), settings) if use_telegram else None
-    runtime = _build_runtime(settings)
+    runtime = build(settings)
     try:
-        asyncio.run(_run(runtime, args, webhook))
+        asyncio.run(_run(runtime, args, webhook, warm_up))
     except KeyboardInterrupt:
         pass
     except OSError as exc:
@@ -149,9 +150,8 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _run(runtime, args: argparse.Namespace, webhook) -> None:
-    from shopguide.cli.warmup import warm_up
-
+async def _run(runtime: Runtime, args: argparse.Namespace, webhook,
+               warm_up: Callable[[Runtime], Awaitable[object]]) -> None:
     await warm_up(runtime)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

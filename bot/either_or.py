@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 
 from bot.i18n import tr
-from bot.names import singular
 from knowledge.schema import Product
-from knowledge.text import STOPWORDS, tokens
+from knowledge.text import STOPWORDS, plural_stem, tokens
 
 # the word before "or" and the one after it: "down or synthetic", "for men or women", "a men's or a women's"
 _CHOICE = re.compile(r"\b([\w'’-]+)\s+or\s+(?:an?\s+|the\s+|for\s+)?([\w'’-]+)\b", re.I)
@@ -18,7 +17,7 @@ _NO_OPTION = {"not", "no", "nope", "else", "so", "less", "more", "never", "later
 def _word(text: str) -> str:
     """An option as a record word: lower-case, possessive and plural dropped ("Women's" → "women")."""
     word = re.sub(r"['’]s$", "", text.lower())
-    return singular(word)
+    return plural_stem(word)
 
 
 def _fields(product: Product) -> list[tuple[str, str]]:

@@ -14,16 +14,7 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass
 
-from knowledge.text import tokens
-
-
-def singular(word: str) -> str:
-    """A crude singular, enough to match "batteries" to "battery" and "boots" to "boot"."""
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
-        return word[:-1]
-    return word
+from knowledge.text import plural_stem, tokens
 
 
 RARE_TITLES = 3  # a word in more of a brand's titles than this names a kind of product, not one
@@ -60,7 +51,7 @@ class CatalogNames:
                     rare[product_id] += 1
         if not rare:
             return []
-        said = {singular(w) for w in words}
+        said = {plural_stem(w) for w in words}
         scores = {pid: (n, len(index.words[pid] & said)) for pid, n in rare.items()}
         best = max(scores.values())
         return [pid for pid, score in scores.items() if score == best]
@@ -69,8 +60,7 @@ class CatalogNames:
         generation = self.store.generation("product")
         with self._lock:
             if self._index is None or self._index.generation != generation:
-                with self.store.lock:
-                    rows = self.store.db.execute("SELECT id, title, brand FROM products").fetchall()
+                rows = self.store.product_names()
                 titles = [(pid, set(tokens(title or "", drop_stopwords=False)), (brand or "").lower())
                           for pid, title, brand in rows]
                 counts: dict[tuple[str, str], int] = defaultdict(int)  # (brand, word) -> titles
@@ -88,5 +78,5 @@ class CatalogNames:
                                 and len(word) >= MIN_WORD and word.isalpha()):
                             by_word[word].append((pid, brand))
                 self._index = _Index(generation, dict(by_word),
-                                     {pid: {singular(w) for w in words} for pid, words, _ in titles})
+                                     {pid: {plural_stem(w) for w in words} for pid, words, _ in titles})
             return self._index

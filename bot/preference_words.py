@@ -6,13 +6,14 @@ import re
 from typing import TYPE_CHECKING
 
 from bot.slots import PriceRange
+from knowledge.text import LETTER_SIZE_PATTERN
 
 if TYPE_CHECKING:
     from bot.nlu import Understanding
 
 FORGET_PREF = re.compile(r"\b(forget|remove|clear|reset|delete|erase|ignore|drop|stop using|don'?t use) my "
                          r"(size|budget|brand|colou?r)s?\b", re.I)
-_IM_A_SIZE = re.compile(r"\bi(?:'?m| am) an? (\d{2}(?:[.,]5)?|xxs|xs|s|m|l|xl|xxl)\b(?![\s-]*(?:years?|yo|y/o|kg|cm|lbs?)\b)")
+_IM_A_SIZE = re.compile(rf"\bi(?:'?m| am) an? (\d{{2}}(?:[.,]5)?|{LETTER_SIZE_PATTERN})\b(?![\s-]*(?:years?|yo|y/o|kg|cm|lbs?)\b)")
 _PREF_BUDGET = re.compile(r"\b(my budget is|budget of|my budget'?s|i (can|want to) spend|i can afford)\b", re.I)
 _PREF_DISLIKE = re.compile(r"\b(i (don'?t|do not) like|i hate|i dislike|not a fan of|never show me|no more)\b", re.I)
 

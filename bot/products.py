@@ -11,7 +11,6 @@ from bot.shopping import present_results, run_search
 from bot.either_or import either_or_answer
 from bot.freshness import ages, as_of
 from bot.filtering import apply_preferences, filters_from, search_query
-from bot.names import singular
 from bot.nlu import Understanding, mentions_policy, read_slots
 from bot.understanding.references import pick_shown, quantity
 from bot.i18n import N_, joined, ntr, number, tr
@@ -22,7 +21,7 @@ from bot.types import Button, Reply
 from bot.variants import variant_answer
 from knowledge.schema import Product
 from knowledge.specs import weight_grams
-from knowledge.text import tokens
+from knowledge.text import plural_stem, tokens
 
 
 class Unresolved(Exception):
@@ -73,7 +72,7 @@ def resolve_refs(services: Services, turn: Turn, u: Understanding, *, allow_focu
 def _asked_about(services: Services, u: Understanding) -> set[str]:
     """The words naming what is asked ("polarized", "fuel"): a title holding them is not named by them."""
     words = {w for flag in u.flags for w in tokens(flag.replace("_", " "))}
-    return words | {w for w in tokens(u.text) if singular(w) in services.vocab.attribute_words}
+    return words | {w for w in tokens(u.text) if plural_stem(w) in services.vocab.attribute_words}
 
 
 def _by_name(services: Services, turn: Turn, text: str, asked: set[str] = frozenset()) -> list[str]:
@@ -386,13 +385,13 @@ UNITS = {"g", "kg", "mm", "cm", "m", "l", "ml", "w", "v", "mah", "h", "in", "oz"
 
 def attribute_answer(product: Product, question: str, lang: str = "en") -> str | None:
     """The record's value for an attribute the question names ("what battery does it use?" → battery: 3x AAA)."""
-    asked = {singular(w) for w in tokens(question, drop_stopwords=False)}
+    asked = {plural_stem(w) for w in tokens(question, drop_stopwords=False)}
     units = {UNIT_WORDS[w] for w in asked if w in UNIT_WORDS} if re.search(r"\bhow many\b", question, re.I) else set()
     for key, value in product.attributes.items():
         words = tokens(key.replace("_", " "), drop_stopwords=False)
         unit = words[-1] if len(words) > 1 and words[-1] in UNITS else None
         named = words[:-1] if unit else words
-        if not named or not (all(singular(w) in asked for w in named) or (unit and unit in units)):
+        if not named or not (all(plural_stem(w) in asked for w in named) or (unit and unit in units)):
             continue  # "how many litres is it?" asks for the value in litres
         if len(named) == 1 and re.search(rf"\b(?:it|they|this|that|one|these|those)\s+{re.escape(named[0])}\b", question, re.I):
             continue  # "does it fit a laptop?" uses the key as a verb: not a question about its "fit"

@@ -19,10 +19,10 @@ import numpy as np
 
 from bot.memory import Memory
 from knowledge.base import KnowledgeBase
-from knowledge.filters import SearchFilters, filters_sql, filters_where, passing
+from knowledge.filters import SearchFilters, best_rated_in_stock, filters_where, passing
 from knowledge.recommend_orders import OrderRecommender
 from knowledge.schema import Product
-from knowledge.store import chunk_id, row_to_product
+from knowledge.store import chunk_id
 
 KIND_WEIGHTS = {"liked": 3.0, "wants": 3.0, "clicked": 2.0, "viewed": 1.0, "asked": 1.0}
 HALF_LIFE_DAYS = 14.0
@@ -167,12 +167,7 @@ class Recommender:
         return out
 
     def _cold_start(self, filters: SearchFilters, n: int) -> list[Product]:
-        cond, params = filters_sql(filters)
-        with self.kb.store.lock:
-            rows = list(self.kb.store.db.query(
-                f"SELECT p.* FROM products p WHERE {cond} AND (p.stock IS NULL OR p.stock > 0) "
-                "ORDER BY p.rating IS NULL, p.rating DESC, p.id LIMIT ?", [*params, n]))
-        return [row_to_product(r) for r in rows]
+        return best_rated_in_stock(self.kb.store, filters, n)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.prices import PriceRange, parse_price  # noqa: F401  (prices are slots too)
 from bot.understanding.attributes import Orders, bundled_orders
+from knowledge.text import LETTER_SIZE_PATTERN, LETTER_SIZES, plural_stem, stem_words  # noqa: F401  (nlu reads them here)
 
 ORDINALS = {
     "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
@@ -24,9 +25,8 @@ _ORDINAL_RE = re.compile(
 )
 COLOR_SYNONYMS = {"gray": "grey", "dark blue": "navy", "khaki": "beige", "tan": "beige", "violet": "purple",
                   "lime": "green", "maroon": "red", "burgundy": "red", "cream": "white", "charcoal": "grey"}
-LETTER_SIZES = ("xxs", "xs", "s", "m", "l", "xl", "xxl", "xxxl", "2xl", "3xl")
 _SIZE_RE = re.compile(r"\b(?:size|sz|eu|in a|in an|wear(?:ing)? an?|wear|comes? in|available in|have it in|fit an?)"
-                      r"(?:\s*(\d{2}(?:[.,]5)?)|\s+(xxs|xs|s|m|l|xl|xxl|xxxl|2xl|3xl))\b")  # "sizes" is no size S
+                      rf"(?:\s*(\d{{2}}(?:[.,]5)?)|\s+({LETTER_SIZE_PATTERN}))\b")  # "sizes" is no size S
 COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                "ten": 10, "eleven": 11, "twelve": 12}
 _COUNT = r"(\d{1,2}|" + "|".join(COUNT_WORDS) + r")"
@@ -149,7 +149,7 @@ _GENDER_WORDS = {
 # Words that name a gender or a head count: slots, not words to search by meaning.
 SLOT_WORDS = frozenset({*_GENDER_NAMES["women"], *_GENDER_NAMES["men"], *_PERSON_WORDS, "sleep", "sleeps"})
 _UNISEX = ("unisex",)
-_BARE_LETTER_SIZE = re.compile(r"(?<![\w'])(XXS|XS|XL|XXL|XXXL|2XL|3XL)(?![\w'])")
+_BARE_LETTER_SIZE = re.compile(rf"(?<![\w'])({'|'.join(s.upper() for s in LETTER_SIZES if len(s) > 1)})(?![\w'])")
 
 
 # "first time", "second hand", "last year": no position in a list
@@ -188,22 +188,6 @@ def parse_size(text: str) -> str | None:
     return None
 
 
-def _stem(word: str) -> str:
-    """Singular form good enough to match catalog words: boots→boot, beanies→beany, glasses→glass."""
-    if len(word) > 4 and word.endswith(("sses", "xes", "ches", "shes")):
-        word = word[:-2]
-    elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        word = word[:-1]
-    if len(word) > 4 and word.endswith("ie"):
-        word = word[:-2] + "y"
-    return word
-
-
-def stem_words(text: str) -> list[str]:
-    """Lower-case words with plural endings removed."""
-    return [_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower())]
-
-
 @dataclass
 class Vocabulary:
     """The catalog's own words, compiled for matching."""
@@ -223,12 +207,12 @@ class Vocabulary:
     def from_catalog(cls, vocab: dict[str, list[str]], type_category: dict[str, str], flags: list[str],
                      genders: list[str] | None = None, attributes: list[str] | None = None) -> "Vocabulary":
         """Build from `CatalogStore.vocabulary()` output (`attributes`: the names of the other attributes)."""
-        words = {_stem(w) for name in attributes or [] for w in re.findall(r"[a-z]+", name.lower()) if len(w) >= 4}
+        words = {plural_stem(w) for name in attributes or [] for w in re.findall(r"[a-z]+", name.lower()) if len(w) >= 4}
         return cls(
             brands=vocab.get("brands", []), categories=vocab.get("categories", []),
             types=vocab.get("types", []), colors=vocab.get("colors", []), sizes=vocab.get("sizes", []),
             flags=flags, type_category=type_category, genders=genders or [],
-            attribute_words=sorted(words - {"gender"} - {_stem(f) for f in flags}),
+            attribute_words=sorted(words - {"gender"} - {plural_stem(f) for f in flags}),
         )
 
     @property

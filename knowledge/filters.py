@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from knowledge.catalog_schema import row_to_product
+from knowledge.schema import Product
+
 
 @dataclass(frozen=True)
 class SearchFilters:
@@ -169,3 +172,13 @@ def passing(store: Any, ids: list[str], filters: SearchFilters) -> set[str]:
             f"SELECT p.id FROM products p WHERE p.id IN ({marks}) AND {cond}", [*ids, *params]
         ).fetchall()
     return {r[0] for r in rows}
+
+
+def best_rated_in_stock(store: Any, filters: SearchFilters, n: int) -> list[Product]:
+    """At most `n` products of `store` that pass `filters` and are not out of stock, best rated first (then by id)."""
+    cond, params = filters_sql(filters)
+    with store.lock:
+        rows = list(store.db.query(
+            f"SELECT p.* FROM products p WHERE {cond} AND (p.stock IS NULL OR p.stock > 0) "
+            "ORDER BY p.rating IS NULL, p.rating DESC, p.id LIMIT ?", [*params, n]))
+    return [row_to_product(r) for r in rows]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -286,6 +286,11 @@ def ingest_records(
     kb.store.set_meta(marker, None)
     log.info(report.summary())
     return report
+
+
+def store_description(kb: KnowledgeBase, product: Product, text: str) -> IngestReport:
+    """Store `text` as the product's description (an approved staff draft); only that product is re-embedded."""
+    return ingest_records(kb, "product", [replace(product, description=text)])
 
 
 def remove_items(kb: KnowledgeBase, kind: str, ids: Iterable[str]) -> int:

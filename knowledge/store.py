@@ -257,6 +257,11 @@ class CatalogStore:
         with self.lock:
             return [r[0] for r in self.db.execute("SELECT title FROM products").fetchall()]
 
+    def product_names(self) -> list[tuple[str, str | None, str | None]]:
+        """(id, title, brand) of every product (for reading products named in a message)."""
+        with self.lock:
+            return [tuple(r) for r in self.db.execute("SELECT id, title, brand FROM products").fetchall()]
+
     def keyword_known(self, kind: str, term: str) -> bool:
         """Whether the keyword index of `kind` holds `term` anywhere (after its own stemming)."""
         table = f"{_table(kind)}_fts"

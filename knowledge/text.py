@@ -24,6 +24,10 @@ UNIT_CANON = {
     "amp": "a", "amps": "a", "pcs": "pc", "pk": "pack",
 }
 
+# Clothing sizes written as letters, smallest first (lower case); a regex alternative over them.
+LETTER_SIZES = ("xxs", "xs", "s", "m", "l", "xl", "xxl", "xxxl", "2xl", "3xl")
+LETTER_SIZE_PATTERN = "|".join(LETTER_SIZES)
+
 STOPWORDS = frozenset(
     "a an and are as at be but by for from has have i in into is it its me my of on or our so that the "
     "their them there these they this to was we were what which who will with you your do does can "
@@ -110,14 +114,23 @@ def keyword_terms(text: str) -> list[str]:
 
 
 def plural_stem(word: str) -> str:
-    """A light singular form ("batteries" -> "battery", "boxes" -> "box") for comparing word sets."""
+    """The one singular form every reader compares words by: "batteries" -> "battery", "boxes" -> "box",
+    "torches" -> "torch", "glasses" -> "glass", "sizes" -> "size"; "-ie" is spelled "-y", so "beanie" and
+    "beanies" meet. Words in "ss", "us" and "is" keep their "s" ("dress", "status", "this")."""
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
-    if len(word) > 4 and word.endswith("es") and word[-3] in "sxz":
+    if len(word) > 4 and word.endswith(("sses", "xes", "zzes", "ches", "shes")):
         return word[:-2]
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
+        word = word[:-1]
+    if len(word) > 4 and word.endswith("ie"):
+        word = word[:-2] + "y"
     return word
+
+
+def stem_words(text: str) -> list[str]:
+    """The lower-case words and numbers of `text`, each by its `plural_stem`."""
+    return [plural_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower())]
 
 
 _WORD_ENDINGS = ("ings", "ing", "ers", "er", "ed", "es", "s")

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 from shopguide.bench.fake_telegram import FakeBotApi, tg_len
 
-from adapters.telegram import run as tg_run
+from shopguide.cli import platforms
 from adapters.telegram.bot import APOLOGY, STALE_BUTTON, TEXT_ONLY, UNKNOWN_COMMAND, TelegramBot, WebhookConfig, build_application, serve
 from adapters.telegram.render import render_reply
 from bot.present import details_text, format_price
@@ -385,7 +385,7 @@ async def test_invalid_token_fails_at_start_with_one_clear_line(fake, tmp_path, 
     monkeypatch.setenv("SHOPGUIDE_TELEGRAM_TOKEN", "999999:not-a-valid-token-at-all-xxxxxxxxxxxx")
     monkeypatch.setenv("SHOPGUIDE_TELEGRAM_API_URL", fake.base_url)
     monkeypatch.setenv("SHOPGUIDE_DATA_DIR", str(tmp_path / "data"))
-    code = await asyncio.to_thread(tg_run.main, cli_args())
+    code = await asyncio.to_thread(platforms.telegram, cli_args())
     err = capsys.readouterr().err
     assert code == 1
     assert err.strip().splitlines() == [

@@ -29,7 +29,7 @@ from bot.i18n import N_, tr
 from bot.types import IncomingMessage, Reply
 
 if TYPE_CHECKING:
-    from shopguide.cli.app import Runtime
+    from bot.runtime import Runtime
     from shopguide.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -8,11 +8,11 @@ import logging
 from typing import TYPE_CHECKING
 
 from adapters.slack import render
-from adapters.slack.staff import StaffOutput
+from adapters.slack.staff_output import StaffOutput
 from bot.privacy import customer_key, erase_customer, export_customer, no_data
 
 if TYPE_CHECKING:
-    from shopguide.cli.app import Runtime
+    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,11 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Awaitable, Callable
 
+from bot.runtime import Runtime
 from shopguide.errors import NotConfigured
+from shopguide.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -18,43 +21,30 @@ def required_settings(http: bool) -> tuple[str, ...]:
     return base if http else (*base, "slack_app_token")
 
 
-def main(args: argparse.Namespace) -> int:
-    """Run the Slack app until interrupted; a missing setting is a one-line error and exit code 1."""
-    from shopguide.cli.commands import start
-
+def main(args: argparse.Namespace, load: Callable[[], Settings], build: Callable[[Settings], Runtime],
+         warm_up: Callable[[Runtime], Awaitable[object]]) -> int:
+    """Run the Slack app until interrupted with the runtime `build` makes from the settings `load` reads; a missing
+    setting is a one-line error and exit code 1."""
     http = bool(getattr(args, "http", False))
     try:
-        settings = start(args, stderr_level="INFO")
+        settings = load()
         settings.require(*required_settings(http))
     except NotConfigured as exc:
         print(f"shopguide slack: configuration error: {exc}", file=sys.stderr)
         return 1
     if not settings.staff_ids():
         log.warning("SHOPGUIDE_SLACK_STAFF is empty: /shop will refuse everyone")
-    runtime = _build_runtime(settings)
+    runtime = build(settings)
     try:
-        return asyncio.run(_serve(runtime, args, http))
+        return asyncio.run(_serve(runtime, args, http, warm_up))
     finally:
         runtime.close()
 
 
-def _build_runtime(settings):
-    from shopguide.cli.app import build_runtime, load_demo_store, open_knowledge
-
-    kb = open_knowledge(settings)
-    if kb.store.count("product") == 0:
-        log.warning("the catalog is empty: loading the bundled demo store")
-        for report in load_demo_store(kb):
-            log.info(report.summary())
-    runtime = build_runtime(settings, kb=kb)
-    runtime.owned.add("kb")
-    return runtime
-
-
-async def _serve(runtime, args: argparse.Namespace, http: bool) -> int:
+async def _serve(runtime: Runtime, args: argparse.Namespace, http: bool,
+                 warm_up: Callable[[Runtime], Awaitable[object]]) -> int:
     from adapters.slack.app import create_bot
     from bot.privacy import start_daily_purge
-    from shopguide.cli.warmup import warm_up
 
     await warm_up(runtime)  # models and indexes load now, not on the first customer's message
     bot = create_bot(runtime)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
@@ -19,7 +19,6 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
-    BaseUpdateProcessor,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -40,6 +39,7 @@ from adapters.telegram.convert import (
     update_key,
     update_to_message,
 )
+from adapters.telegram.ordering import PerChatUpdateProcessor, chat_key
 from adapters.telegram.render import OutgoingMessage, render_reply, render_text
 from bot.i18n import N_, tr
 from bot.types import IncomingMessage, Reply
@@ -71,52 +71,6 @@ class SeenUpdates(Protocol):
     """Persistent de-duplication (the core's `Memory`)."""
 
     def first_sighting(self, key: str) -> bool: ...
-
-
-def chat_key(update: object) -> int | None:
-    """The chat an update belongs to, or None when it has none."""
-    if isinstance(update, Update) and update.effective_chat is not None:
-        return update.effective_chat.id
-    return None
-
-
-class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Processes updates of different chats concurrently and those of one chat one at a time, in order."""
-
-    def __init__(self, max_concurrent_updates: int = 256,
-                 on_arrival: Callable[[object], Awaitable[None]] | None = None) -> None:
-        super().__init__(max_concurrent_updates)
-        self.on_arrival = on_arrival  # runs before waiting for the chat, e.g. to answer callback queries at once
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._waiting: dict[int, int] = {}
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Run the update's handlers under its chat's lock (asyncio locks are FIFO, so order is kept)."""
-        if self.on_arrival is not None:
-            try:
-                await self.on_arrival(update)
-            except Exception:
-                log.exception("early update hook failed")
-        key = chat_key(update)
-        if key is None:
-            await coroutine
-            return
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._waiting[key] = self._waiting.get(key, 0) + 1
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            self._waiting[key] -= 1
-            if not self._waiting[key]:
-                del self._waiting[key]
-                del self._locks[key]
-
-    async def initialize(self) -> None:
-        """Nothing to set up."""
-
-    async def shutdown(self) -> None:
-        """Nothing to release."""
 
 
 def retry_seconds(exc: RetryAfter) -> float:

@@ -12,7 +12,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
-from adapters.telegram.bot import PerChatUpdateProcessor, chat_key
+from adapters.telegram.ordering import PerChatUpdateProcessor, chat_key
 from adapters.telegram.convert import update_key
 from bot.claims import Claims
 

@@ -1,4 +1,5 @@
-"""`shopguide telegram`: check the token, build the runtime once, warm it up, then poll or serve the webhook."""
+"""`shopguide telegram`: check the token, build the runtime once (the CLI's builder), warm it up, then poll or serve the
+webhook."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import re
 import secrets
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlparse
 
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from adapters.telegram.bot import TelegramBot, WebhookConfig, build_application, file_url_for, serve
+from bot.runtime import Runtime
 from shopguide.errors import NotConfigured
 from shopguide.settings import Settings
 
@@ -48,9 +51,9 @@ def _api_host(base_url: str) -> str:
     return urlparse(base_url).netloc or "the Bot API"
 
 
-async def _run(runtime, token: str, settings: Settings, webhook: WebhookConfig | None) -> None:
+async def _run(runtime: Runtime, token: str, settings: Settings, webhook: WebhookConfig | None,
+               warm_up: Callable[[Runtime], Awaitable[object]]) -> None:
     from bot.privacy import start_daily_purge
-    from shopguide.cli.warmup import warm_up
 
     await warm_up(runtime)  # models and indexes load now, not on the first customer's message
     from adapters.telegram.claimed import recover_abandoned
@@ -84,12 +87,9 @@ async def _run(runtime, token: str, settings: Settings, webhook: WebhookConfig |
             await relay
 
 
-def main(args: argparse.Namespace) -> int:
-    """Entry point of `shopguide telegram`; returns the exit code."""
-    from shopguide.cli.app import build_runtime, load_demo_store, open_knowledge
-    from shopguide.cli.commands import start
-
-    settings = start(args, stderr_level="WARNING")
+def main(args: argparse.Namespace, settings: Settings, build: Callable[[Settings], Runtime],
+         warm_up: Callable[[Runtime], Awaitable[object]]) -> int:
+    """Run the bot until interrupted with the runtime `build` makes once the token is accepted; returns the exit code."""
     settings.require("telegram_token")
     webhook = webhook_config(args, settings)
     token = settings.telegram_token.get_secret_value()  # type: ignore[union-attr]
@@ -109,14 +109,9 @@ def main(args: argparse.Namespace) -> int:
         print(f"shopguide: Telegram refused to start the bot ({type(exc).__name__}).", file=sys.stderr)
         return 1
     log.info("token accepted for @%s", username)
-    kb = open_knowledge(settings)
-    if kb.store.count("product") == 0:
-        log.warning("the catalog is empty: loading the bundled demo store")
-        load_demo_store(kb)
-    runtime = build_runtime(settings, kb=kb)
-    runtime.owned.add("kb")
+    runtime = build(settings)
     try:
-        asyncio.run(_run(runtime, token, settings, webhook))
+        asyncio.run(_run(runtime, token, settings, webhook, warm_up))
     except InvalidToken:
         print("shopguide: Telegram rejected the bot token: check SHOPGUIDE_TELEGRAM_TOKEN.", file=sys.stderr)
         return 1

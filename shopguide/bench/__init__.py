@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from shopguide.bench.common import BenchContext, load_average
+from shopguide.bench.common import BenchContext, dist_text as _dist, load_average, ms_text as _ms
 from shopguide.errors import UserFacingError
 
 log = logging.getLogger(__name__)
@@ -198,20 +198,6 @@ def targets(result: dict[str, Any], ctx: BenchContext) -> list[dict[str, Any]]:
 
 
 # ----- output ------------------------------------------------------------------------------
-def _ms(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 0.01:
-        return f"{seconds * 1000:.2f} ms"
-    return f"{seconds * 1000:,.0f} ms" if seconds < 10 else f"{seconds:,.1f} s"
-
-
-def _dist(d: dict[str, Any] | None) -> str:
-    if not d:
-        return "-"
-    return f"p50 {_ms(d['p50'])} · p95 {_ms(d['p95'])} · max {_ms(d['max'])} (n={d['n']})"
-
-
 def rows(name: str, r: dict[str, Any]) -> list[tuple[str, str]]:
     """The readable lines of one section."""
     if "error" in r:

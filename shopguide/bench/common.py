@@ -171,3 +171,19 @@ def tick(progress: Progress | None, done: int, total: int) -> None:
     """Report progress if there is a bar."""
     if progress is not None:
         progress(done, total)
+
+
+def ms_text(seconds: float | None) -> str:
+    """A duration for the report: ms below ten seconds, else seconds."""
+    if seconds is None:
+        return "-"
+    if seconds < 0.01:
+        return f"{seconds * 1000:.2f} ms"
+    return f"{seconds * 1000:,.0f} ms" if seconds < 10 else f"{seconds:,.1f} s"
+
+
+def dist_text(d: dict[str, Any] | None) -> str:
+    """A latency distribution for the report: p50, p95, max and n."""
+    if not d:
+        return "-"
+    return f"p50 {ms_text(d['p50'])} · p95 {ms_text(d['p95'])} · max {ms_text(d['max'])} (n={d['n']})"

@@ -158,7 +158,7 @@ def _warmup_line(logged: str) -> str | None:
 
 def rows(r: dict[str, Any]) -> list[tuple[str, str]]:
     """The readable lines of the section."""
-    from shopguide.bench import _dist, _ms
+    from shopguide.bench.common import dist_text as _dist, ms_text as _ms
 
     return [("searches answered", f"{r['answered']} of {r['searches']}, each from a new chat"),
             ("spawn to polling (models loaded and warmed)", _ms(r["ready_s"])),

@@ -150,14 +150,14 @@ def _add_platforms(sub) -> None:
     t.add_argument("--webhook-url", help="public URL Telegram should call; enables webhook mode")
     t.add_argument("--listen", default="0.0.0.0", help="address of the webhook server")
     t.add_argument("--port", type=int, default=8443, help="port of the webhook server")
-    t.set_defaults(func="adapters.telegram.run:main")
+    t.set_defaults(func="shopguide.cli.platforms:telegram")
     s = sub.add_parser("slack", help="run the Slack app (Socket Mode, or HTTP with --http)",
                        description="Needs SHOPGUIDE_SLACK_BOT_TOKEN and SHOPGUIDE_SLACK_SIGNING_SECRET; "
                                    "Socket Mode also SHOPGUIDE_SLACK_APP_TOKEN.")
     s.add_argument("--http", action="store_true", help="serve /slack/events over HTTP instead of Socket Mode")
     s.add_argument("--port", type=int, default=3000)
     s.add_argument("--host", default="0.0.0.0")
-    s.set_defaults(func="adapters.slack.run:main")
+    s.set_defaults(func="shopguide.cli.platforms:slack")
     v = sub.add_parser("serve", help="run every configured platform (Telegram, Slack) in one process",
                        description="Runs the Telegram bot when SHOPGUIDE_TELEGRAM_TOKEN is set and the Slack app when "
                                    "SHOPGUIDE_SLACK_BOT_TOKEN and SHOPGUIDE_SLACK_SIGNING_SECRET are, with one core, "
@@ -168,7 +168,7 @@ def _add_platforms(sub) -> None:
     v.add_argument("--slack-http", action="store_true", help="serve Slack's /slack/events over HTTP, not Socket Mode")
     v.add_argument("--port", type=int, default=3000, help="the Slack HTTP port")
     v.add_argument("--host", default="0.0.0.0", help="the Slack HTTP address")
-    v.set_defaults(func="adapters.serve:main")
+    v.set_defaults(func="shopguide.cli.platforms:serve")
     h = sub.add_parser("handoffs", help="list, answer and close conversations handed to staff",
                        description="For a shop without Slack (set SHOPGUIDE_HANDOFF_CONSOLE=true): the running bot "
                                    "delivers replies written here.")
@@ -180,7 +180,7 @@ def _add_platforms(sub) -> None:
     r.add_argument("--name", default=None, help="the name the customer sees (default: a member of our team)")
     c = hsub.add_parser("close", help="hand a conversation back to the assistant")
     c.add_argument("id", type=int)
-    h.set_defaults(func="adapters.console_handoffs:main", handoff_action="list")
+    h.set_defaults(func="shopguide.cli.platforms:handoffs", handoff_action="list")
 
 
 def _add_misc(sub) -> None:

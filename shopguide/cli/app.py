@@ -6,7 +6,6 @@ import hashlib
 import logging
 import os
 import threading
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from bot.memory import Memory
 from bot.recommend import Recommender
 from bot.slots import Vocabulary
 from bot.names import CatalogNames
+from bot.runtime import Runtime
 from knowledge.spelling import Speller, default_word_list, read_word_list
 from bot.storefront import Storefront, build_storefront
 from bot.understanding import IntentClassifier, load_examples
@@ -61,27 +61,6 @@ def prepare_environment() -> None:
 def demo_dir() -> Path:
     """Directory of the bundled demo store."""
     return Path(str(resources.files("shopguide") / "demo"))
-
-
-@dataclass
-class Runtime:
-    """Every long-lived service of one process."""
-
-    settings: Settings
-    kb: KnowledgeBase
-    memory: Memory
-    assistant: Assistant
-    services: Services
-    worker: ModelWorker | None = None
-    owned: set[str] = field(default_factory=set)  # what this runtime created and so must close
-
-    def close(self) -> None:
-        """Release the models and databases this runtime opened."""
-        if self.worker is not None and "worker" in self.owned:
-            self.worker.close()
-        self.memory.close()
-        if "kb" in self.owned:
-            self.kb.close()
 
 
 def open_knowledge(settings: Settings) -> KnowledgeBase:

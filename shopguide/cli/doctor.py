@@ -168,7 +168,7 @@ def run_checks(settings: Settings) -> list[Check]:
 
 def main(args: argparse.Namespace) -> int:
     """Entry point of `shopguide doctor`."""
-    from shopguide.cli.commands import start
+    from shopguide.cli.startup import start
 
     settings = start(args, stderr_level="ERROR")
     checks = run_checks(settings)

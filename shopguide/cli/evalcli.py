@@ -27,7 +27,7 @@ def _say(text: str) -> None:
 
 
 def _progress(label: str):
-    from shopguide.cli.commands import progress_bar
+    from shopguide.cli.startup import progress_bar
 
     bar = progress_bar(label)
     if bar is not None:
@@ -61,7 +61,7 @@ def _warm(kb: KnowledgeBase, texts: list[str], kind: str = "product") -> None:
 def main(args: argparse.Namespace) -> int:
     """Run one evaluation and print its metrics."""
     from shopguide.cli.app import open_embedders, prepare_environment
-    from shopguide.cli.commands import start
+    from shopguide.cli.startup import start
 
     settings = start(args, stderr_level="WARNING")
     prepare_environment()

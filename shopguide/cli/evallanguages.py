@@ -79,7 +79,7 @@ async def _ask(runtime, items: list[dict[str, Any]], tag: str) -> dict[str, Any]
 def main(args: argparse.Namespace) -> int:
     """Build a throwaway demo store, ask each file's questions, print the scores per file."""
     from shopguide.cli.app import build_runtime, demo_dir, open_knowledge, prepare_environment
-    from shopguide.cli.commands import start
+    from shopguide.cli.startup import start
     from knowledge.ingest import ingest_records, parse_file
 
     settings = start(args, stderr_level="WARNING")

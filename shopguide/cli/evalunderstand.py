@@ -118,7 +118,7 @@ async def _replay(assistant, items: list[dict[str, Any]]) -> dict[str, dict[str,
 def main(args: argparse.Namespace) -> int:
     """Build a throwaway store from --products, replay every line, print the metrics."""
     from shopguide.cli.app import build_runtime, open_knowledge, prepare_environment
-    from shopguide.cli.commands import start
+    from shopguide.cli.startup import start
     from knowledge.ingest import ingest_records, parse_file
 
     settings = start(args, stderr_level="WARNING")

@@ -56,7 +56,7 @@ def _days(text: str) -> int:
 def main(args: argparse.Namespace) -> int:
     """Run one `privacy` subcommand; a store that cannot be written is exit code 1."""
     from bot.memory import Memory
-    from shopguide.cli.commands import start
+    from shopguide.cli.startup import start
 
     if args.privacy_command in ("export", "forget") and bool(args.email) == bool(args.platform or args.user):
         raise UserFacingError(f"privacy {args.privacy_command}: give either --email ADDRESS or --platform and --user")

@@ -48,7 +48,7 @@ def read_feed(kb, settings, url: str, args: argparse.Namespace, interval_s: int,
     """One feed read and ingested, its multilingual vectors brought up to date; raises FeedError."""
     from knowledge import multilingual
     from knowledge.feeds import sync_feed
-    from shopguide.cli.commands import progress_bar
+    from shopguide.cli.startup import progress_bar
 
     result = sync_feed(kb, url, fmt=args.format, strict=getattr(args, "strict", False), prune=args.prune,
                        currency=settings.currency and settings.currency.upper(), interval_s=interval_s,
@@ -129,7 +129,7 @@ def main(args: argparse.Namespace) -> int:
     """`shopguide sync URL [URL ...] [--every 1h]`."""
     from knowledge.feeds import is_url
     from shopguide.cli.app import open_knowledge
-    from shopguide.cli.commands import start
+    from shopguide.cli.startup import start
     from shopguide.errors import UserFacingError
 
     bad = [u for u in args.urls if not is_url(u)]

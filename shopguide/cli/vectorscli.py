@@ -22,7 +22,7 @@ def main(args: argparse.Namespace) -> int:
     """Entry point of `shopguide vectors`."""
     from knowledge.vector_server import copy_index, remote_index
     from knowledge.vectors import VectorIndex
-    from shopguide.cli.commands import start
+    from shopguide.cli.startup import start
 
     settings = start(args, stderr_level="WARNING")
     if not settings.chroma_url:

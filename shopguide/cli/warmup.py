@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from bot.types import IncomingMessage
 
 if TYPE_CHECKING:
-    from shopguide.cli.app import Runtime
+    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
