@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.loaders import _csv, read_text
-from knowledge.schema import RowError, _price, _stock
+from knowledge.row_values import RowError, _price, _stock
 from knowledge.shop_formats import column, scalar
 from shopguide.errors import IngestError
 

@@ -14,11 +14,10 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from knowledge.currency import SIGNS, TOKENS, currency_code
-
-
-class RowError(ValueError):
-    """A row that cannot become a record; the message says why."""
+from knowledge.currency import currency_code
+from knowledge.row_values import (  # noqa: F401 (RowError: raised by the parsers here, caught by their callers)
+    SQLITE_MAX_INT, RowError, _blank, _price, _stock,
+)
 
 
 PRODUCT_ALIASES = {
@@ -46,8 +45,6 @@ DOCUMENT_ALIASES = {"doc_id": "id", "document_id": "id", "sku": "product_id", "i
                     "type": "source", "kind": "source", "body": "text", "content": "text"}
 REQUIRED = {"product": ("id", "title"), "faq": ("id", "question", "answer"),
             "document": ("id", "product_id", "text")}
-_SIGN_RE = re.compile("|".join(re.escape(sign) for sign in SIGNS), re.I)  # longest first: "C$" before "$"
-SQLITE_MAX_INT = 2**63 - 1
 _TRUE = {"true", "yes", "y", "1", "in stock", "available"}
 _FALSE = {"false", "no", "n", "0", "out of stock", "unavailable", "sold out"}
 
@@ -188,18 +185,6 @@ def _require_object(raw: Any) -> None:
         raise RowError(f"expected an object, got {_json_type(raw)}")
 
 
-def _blank(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    if isinstance(value, float):
-        return math.isnan(value)
-    if isinstance(value, (list, tuple, dict)):
-        return len(value) == 0
-    return False
-
-
 def _text(value: Any, name: str, *, required: bool = False) -> str | None:
     if _blank(value):
         if required:
@@ -222,20 +207,6 @@ def _identifier(value: Any, name: str) -> str:
     return text
 
 
-_PRICE = re.compile(r"([A-Za-z]{3})?\s*(-?\d[\d.,' \u00a0\u202f]*)\s*([A-Za-z]{3})?")
-_GROUP_SEPARATOR = r"[ '\u00a0\u202f]"
-# Codes read case-insensitively; any other code counts only in capitals ("CHF 5", never "per 5").
-_COMMON_CODES = {"EUR", "USD", "GBP", "CHF", "JPY", "CNY", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "RON", "BGN",
-                 "CAD", "AUD", "NZD", "INR", "BRL", "MXN", "ZAR", "TRY", "KRW", "SGD", "HKD", "AED", "ILS", "THB"}
-
-
-def _currency_code(code: str | None) -> str | None:
-    """A currency code as written next to a price, or None if it is not one."""
-    if code and (code.isupper() or code.upper() in _COMMON_CODES):
-        return code.upper()
-    return None
-
-
 def _currency(value: Any) -> str | None:
     """The currency column: a 3-letter code, a sign or a common name, as an upper-case code."""
     text = _text(value, "currency")
@@ -245,77 +216,6 @@ def _currency(value: Any) -> str | None:
     if code is None:
         raise RowError(f"currency is not a 3-letter code: {text[:20]!r}")
     return code
-
-
-def _price(value: Any) -> tuple[float | None, str | None]:
-    """A price and the currency its text names: "12.50", "€12,50", "1.299,00 EUR", "EUR 1,299.00"."""
-    if _blank(value):
-        return None, None
-    if isinstance(value, bool):
-        raise RowError(f"price is not a number: {value!r}")
-    if isinstance(value, (int, float)):
-        number, currency = float(value), None
-    else:
-        text = str(value).strip()
-        sign = _SIGN_RE.search(text)
-        currency = TOKENS[sign.group(0).lower()] if sign else None
-        match = _PRICE.fullmatch(_SIGN_RE.sub("", text).strip())
-        digits = _decimal(match.group(2)) if match else None
-        if digits is None:
-            raise RowError(f"price is not a number: {text[:40]!r}")
-        written = match.group(1) or match.group(3)  # type: ignore[union-attr]
-        code = _currency_code(written)
-        if written and code is None:
-            raise RowError(f"price is not a number: {text[:40]!r}")
-        currency = code or currency
-        number = float(digits)
-    if math.isnan(number) or math.isinf(number):
-        raise RowError("price is not a finite number")
-    if number < 0:
-        raise RowError(f"price is negative: {number:g}")
-    return number, currency
-
-
-def _decimal(text: str) -> str | None:
-    """Plain decimal digits from a number written with thousands separators; None when ambiguous or malformed."""
-    text = text.strip()
-    if re.search(_GROUP_SEPARATOR, text) and not re.fullmatch(
-            rf"-?\d{{1,3}}(?:{_GROUP_SEPARATOR}\d{{3}})+(?:[.,]\d+)?", text):
-        return None  # "5 10" or "19 99" is two numbers, not 510 or 1999
-    text = re.sub(_GROUP_SEPARATOR, "", text)
-    if "," in text and "." in text:  # the last one is the decimal point
-        thousands = "," if text.rfind(".") > text.rfind(",") else "."
-        text = text.replace(thousands, "").replace(",", ".")
-    elif "," in text:
-        if re.fullmatch(r"-?\d+,\d{1,2}", text):
-            text = text.replace(",", ".")
-        elif re.fullmatch(r"-?\d{1,3}(?:,\d{3})+", text):
-            text = text.replace(",", "")
-        else:
-            return None
-    elif text.count(".") > 1:
-        if not re.fullmatch(r"-?\d{1,3}(?:\.\d{3})+", text):
-            return None
-        text = text.replace(".", "")
-    return text if re.fullmatch(r"-?\d+(?:\.\d+)?", text) else None
-
-
-def _stock(value: Any) -> int | None:
-    if _blank(value):
-        return None
-    if isinstance(value, bool):
-        raise RowError(f"stock is not a whole number: {value!r}")
-    try:
-        number = float(str(value).strip()) if not isinstance(value, (int, float)) else float(value)
-    except ValueError:
-        raise RowError(f"stock is not a whole number: {str(value)[:40]!r}") from None
-    if not number.is_integer():
-        raise RowError(f"stock is not a whole number: {value!r}")
-    if number < 0:
-        raise RowError(f"stock is negative: {int(number)}")
-    if number > SQLITE_MAX_INT:
-        raise RowError(f"stock is too large: {value!r}")
-    return int(number)
 
 
 def _check_finite(value: Any, name: str) -> None:

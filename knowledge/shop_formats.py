@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
-from knowledge.schema import PRODUCT_ALIASES, RowError, _price, _stock, attribute_key
+from knowledge.row_values import RowError, _price, _stock
+from knowledge.schema import PRODUCT_ALIASES, attribute_key
 
 SHOP_FORMATS = ("shopify", "woocommerce", "merchant")
 # the columns by which each format is recognised (normalised by `column`), as the message names them

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import knowledge.ingest as ingest_mod
+import knowledge.ingest_vectors as vectors_mod
 from knowledge.base import KnowledgeBase
 from knowledge.ingest import ingest_file, read_file
 from knowledge.search import ProductSearch
@@ -228,7 +228,7 @@ def test_currency_column_is_a_code():
     ("5 10", None), ("19 99", None), ("$5 $6", None), ("per 5", None), ("box 12", None),
 ])
 def test_price_text(text, expected):
-    from knowledge.schema import RowError, _price
+    from knowledge.row_values import RowError, _price
 
     if expected is None:
         with pytest.raises(RowError):
@@ -455,7 +455,7 @@ def assert_item_versions(kb, expect: dict[str, str]) -> None:
 
 @pytest.mark.parametrize("where", ["sqlite", "chroma"])
 def test_interrupted_ingest_leaves_items_old_or_new_and_a_rerun_repairs(kb, tmp_path, monkeypatch, where):
-    monkeypatch.setattr(ingest_mod, "BATCH_ITEMS", 2)
+    monkeypatch.setattr(vectors_mod, "BATCH_ITEMS", 2)
     ingest_file(kb, "product", write_jsonl(tmp_path / "v1.jsonl", catalog("alpha")))
     v2 = write_jsonl(tmp_path / "v2.jsonl", catalog("beta"))
     if where == "sqlite":
@@ -474,10 +474,10 @@ def test_interrupted_ingest_leaves_items_old_or_new_and_a_rerun_repairs(kb, tmp_
 
 def test_killed_ingest_is_never_half_visible_and_a_rerun_repairs(kb, tmp_path, monkeypatch):
     """A kill between the vector and the record write leaves new vectors over old records."""
-    monkeypatch.setattr(ingest_mod, "BATCH_ITEMS", 2)
+    monkeypatch.setattr(vectors_mod, "BATCH_ITEMS", 2)
     ingest_file(kb, "product", write_jsonl(tmp_path / "v1.jsonl", catalog("alpha")))
     fail_on_call(kb.store, "write_items", 2, monkeypatch)
-    monkeypatch.setattr(ingest_mod, "_restore", lambda *a: None)  # as if the process died: no undo
+    monkeypatch.setattr(vectors_mod, "_restore", lambda *a: None)  # as if the process died: no undo
     with pytest.raises(RuntimeError):
         ingest_file(kb, "product", write_jsonl(tmp_path / "v2.jsonl", catalog("beta")))
     monkeypatch.undo()
