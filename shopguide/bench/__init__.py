@@ -293,7 +293,7 @@ def print_table(result: dict[str, Any], out=None) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """`shopguide bench [SECTIONS...] [--store demo|homedepot] [--users N] [--eval-dir DIR] [--json]`."""
-    from shopguide.cli.commands import start
+    from shopguide.cli.startup import start
 
     from shopguide.cli.app import prepare_environment
 

@@ -113,7 +113,7 @@ class BenchContext:
         """A progress bar on a terminal, None when stderr is piped (or progress is off)."""
         if not self.show_progress:
             return None
-        from shopguide.cli.commands import progress_bar
+        from shopguide.cli.startup import progress_bar
 
         return progress_bar(label)
 
