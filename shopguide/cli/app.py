@@ -26,6 +26,7 @@ from bot.understanding.attributes import load_orders
 from bot.understanding.words import bundled_detector
 from bot.writer import Writer
 from knowledge import multilingual
+from knowledge.catalog_profile import catalog_profile, catalog_words
 from knowledge.kinds import KindFinder
 from knowledge.base import KnowledgeBase
 from knowledge.currency import dominant_currency
@@ -121,24 +122,8 @@ def load_chat_model(settings: Settings):
 
 def build_vocabulary(kb: KnowledgeBase, attributes_file: Path | None = None) -> Vocabulary:
     """The catalog's own words for the understanding layer."""
-    vocab = kb.store.vocabulary()
-    with kb.store.lock:
-        pairs = kb.store.db.execute(
-            "SELECT type, category, count(*) FROM products WHERE type IS NOT NULL GROUP BY type, category").fetchall()
-        flag_rows = kb.store.db.execute(
-            "SELECT DISTINCT j.key FROM products, json_each(products.attributes) j WHERE j.type IN ('true', 'false')"
-        ).fetchall()
-        attribute_rows = kb.store.db.execute(
-            "SELECT DISTINCT j.key FROM products, json_each(products.attributes) j WHERE j.type NOT IN ('true', 'false')"
-        ).fetchall()
-        genders = kb.store.db.execute(
-            "SELECT DISTINCT lower(json_extract(attributes, '$.gender')) FROM products "
-            "WHERE json_type(attributes, '$.gender') = 'text'").fetchall()
-    type_category: dict[str, str] = {}
-    for type_, category, _ in sorted(pairs, key=lambda r: r[2]):
-        type_category[type_] = category or ""
-    words = Vocabulary.from_catalog(vocab, type_category, [r[0] for r in flag_rows], [r[0] for r in genders if r[0]],
-                                    [r[0] for r in attribute_rows])
+    found = catalog_words(kb.store)
+    words = Vocabulary.from_catalog(found.vocabulary, found.type_category, found.flags, found.genders, found.attributes)
     if attributes_file is not None:
         words.orders = load_orders(_store_file(attributes_file, "SHOPGUIDE_ATTRIBUTES_FILE"))
     return words
@@ -146,27 +131,10 @@ def build_vocabulary(kb: KnowledgeBase, attributes_file: Path | None = None) -> 
 
 def storefront_from_catalog(kb: KnowledgeBase, description: str | None) -> Storefront:
     """The shop's wording and example buttons: the configured description, else its largest categories."""
-    db = kb.store.db
-    with kb.store.lock:
-        def counts(sql: str) -> list[tuple[str, int]]:
-            return [(str(r[0]), int(r[1])) for r in db.execute(sql).fetchall() if r[0] is not None]
-
-        categories = counts("SELECT category, count(*) FROM products WHERE category IS NOT NULL GROUP BY category")
-        types = counts("SELECT type, count(*) FROM products WHERE type IS NOT NULL GROUP BY type")
-        brands = counts("SELECT brand, count(*) FROM products WHERE brand IS NOT NULL GROUP BY brand")
-        sizes = counts("SELECT j.value, count(*) FROM products, json_each(products.sizes) j GROUP BY j.value")
-        currencies = counts("SELECT currency, count(*) FROM products WHERE currency IS NOT NULL AND price IS NOT NULL "
-                            "GROUP BY currency")
-        priced = db.execute("SELECT count(*) FROM products WHERE price IS NOT NULL").fetchone()[0]
-        median = db.execute("SELECT price FROM products WHERE price IS NOT NULL ORDER BY price LIMIT 1 OFFSET ?",
-                            [priced // 2]).fetchone() if priced else None
-        faq = db.execute("SELECT f.question FROM faqs_fts JOIN faqs f ON f.id = faqs_fts.id "
-                         "WHERE faqs_fts MATCH 'question:(return OR returns OR refund)' "
-                         "ORDER BY bm25(faqs_fts) LIMIT 1").fetchone() \
-            or db.execute("SELECT question FROM faqs ORDER BY length(question), id LIMIT 1").fetchone()
-    return build_storefront(description=description, categories=categories, types=types, brands=brands,
-                            sizes=sizes, median_price=median[0] if median else None,
-                            faq_question=faq[0] if faq else None, currency=dominant_currency(currencies))
+    p = catalog_profile(kb.store)
+    return build_storefront(description=description, categories=p.categories, types=p.types, brands=p.brands,
+                            sizes=p.sizes, median_price=p.median_price, faq_question=p.faq_question,
+                            currency=dominant_currency(p.currencies))
 
 
 def build_runtime(

@@ -1,0 +1,77 @@
+"""What the catalog holds, counted for the layers above: its words for understanding, its largest groups for the shop's wording."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CatalogWords:
+    """The catalog's own names and keys, as the understanding layer's vocabulary is built from them."""
+
+    vocabulary: dict[str, list[str]]
+    type_category: dict[str, str]  # each type's category (the most common one where a type has several)
+    flags: list[str]  # attribute keys holding true/false
+    genders: list[str]
+    attributes: list[str]  # the other attribute keys
+
+
+@dataclass(frozen=True)
+class CatalogProfile:
+    """The largest groups of the catalog, with counts, for the storefront's wording and example buttons."""
+
+    categories: list[tuple[str, int]]
+    types: list[tuple[str, int]]
+    brands: list[tuple[str, int]]
+    sizes: list[tuple[str, int]]
+    currencies: list[tuple[str, int]]
+    median_price: float | None
+    faq_question: str | None  # a return-policy question if the FAQ has one, else its shortest
+
+
+def catalog_words(store: Any) -> CatalogWords:
+    """The names and attribute keys of `store` (a CatalogStore)."""
+    vocab = store.vocabulary()
+    with store.lock:
+        db = store.db
+        pairs = db.execute(
+            "SELECT type, category, count(*) FROM products WHERE type IS NOT NULL GROUP BY type, category").fetchall()
+        flag_rows = db.execute(
+            "SELECT DISTINCT j.key FROM products, json_each(products.attributes) j WHERE j.type IN ('true', 'false')"
+        ).fetchall()
+        attribute_rows = db.execute(
+            "SELECT DISTINCT j.key FROM products, json_each(products.attributes) j WHERE j.type NOT IN ('true', 'false')"
+        ).fetchall()
+        genders = db.execute(
+            "SELECT DISTINCT lower(json_extract(attributes, '$.gender')) FROM products "
+            "WHERE json_type(attributes, '$.gender') = 'text'").fetchall()
+    type_category: dict[str, str] = {}
+    for type_, category, _ in sorted(pairs, key=lambda r: r[2]):
+        type_category[type_] = category or ""
+    return CatalogWords(vocab, type_category, [r[0] for r in flag_rows], [r[0] for r in genders if r[0]],
+                        [r[0] for r in attribute_rows])
+
+
+def catalog_profile(store: Any) -> CatalogProfile:
+    """The counts of `store` (a CatalogStore) that the shop's wording is built from."""
+    db = store.db
+    with store.lock:
+        def counts(sql: str) -> list[tuple[str, int]]:
+            return [(str(r[0]), int(r[1])) for r in db.execute(sql).fetchall() if r[0] is not None]
+
+        categories = counts("SELECT category, count(*) FROM products WHERE category IS NOT NULL GROUP BY category")
+        types = counts("SELECT type, count(*) FROM products WHERE type IS NOT NULL GROUP BY type")
+        brands = counts("SELECT brand, count(*) FROM products WHERE brand IS NOT NULL GROUP BY brand")
+        sizes = counts("SELECT j.value, count(*) FROM products, json_each(products.sizes) j GROUP BY j.value")
+        currencies = counts("SELECT currency, count(*) FROM products WHERE currency IS NOT NULL AND price IS NOT NULL "
+                            "GROUP BY currency")
+        priced = db.execute("SELECT count(*) FROM products WHERE price IS NOT NULL").fetchone()[0]
+        median = db.execute("SELECT price FROM products WHERE price IS NOT NULL ORDER BY price LIMIT 1 OFFSET ?",
+                            [priced // 2]).fetchone() if priced else None
+        faq = db.execute("SELECT f.question FROM faqs_fts JOIN faqs f ON f.id = faqs_fts.id "
+                         "WHERE faqs_fts MATCH 'question:(return OR returns OR refund)' "
+                         "ORDER BY bm25(faqs_fts) LIMIT 1").fetchone() \
+            or db.execute("SELECT question FROM faqs ORDER BY length(question), id LIMIT 1").fetchone()
+    return CatalogProfile(categories, types, brands, sizes, currencies, median[0] if median else None,
+                          faq[0] if faq else None)
