@@ -7,6 +7,8 @@ import json
 import logging
 import re
 from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
 
 from adapters.slack import render
 from adapters.slack.staff_catalog import CatalogTools, attribute_label
@@ -30,15 +32,14 @@ DESCRIBE_EXAMPLE = [
     {"role": "assistant", "content": "The Example Trail Sock is made of a wool blend and comes in grey and blue. "
                                      "Its cushioned sole keeps every step comfortable."},
 ]
-# Selling points a description may only claim when the record states them.
-CLAIM_WORDS = (
-    "waterproof", "water-resistant", "water resistant", "windproof", "breathable", "insulated", "lightweight",
-    "ultralight", "durable", "recycled", "organic", "vegan", "merino", "down", "gore-tex", "gtx", "warranty",
-    "guarantee", "guaranteed", "lifetime", "handmade", "handcrafted", "sustainable", "eco-friendly", "award",
-    "award-winning", "best", "best-selling", "bestseller", "top-rated", "rated", "review", "reviews", "favorite",
-    "favourite", "popular", "luxury", "luxurious", "premium", "high-end", "professional", "certified", "patented",
-    "uv", "upf", "polarized", "reflective", "quick-dry", "quick dry", "hood", "hooded", "new", "exclusive",
-)
+CLAIM_WORDS_FILE = Path(__file__).with_name("claim_words.txt")  # selling points a draft may only claim from the record
+
+
+@cache
+def claim_words() -> tuple[str, ...]:
+    """The selling points a description may claim only when the record states them (one a line, `#` comments)."""
+    lines = CLAIM_WORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return tuple(w.strip().lower() for w in lines if w.strip() and not w.lstrip().startswith("#"))
 DESCRIPTION_MAX_CHARS = 1200
 DRAFT_MAX_TOKENS = 90
 DRAFT_TIMEOUT_S = 20.0
@@ -120,7 +121,7 @@ class Describer:
         for key, value in product.attributes.items():
             if value is False and re.search(rf"\b{re.escape(attribute_label(key).lower())}\b", low):
                 problems.append(f"claims {attribute_label(key)!r}, the record says no")
-        for word in CLAIM_WORDS:
+        for word in claim_words():
             if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", low) and word not in low_facts:
                 problems.append(f"claim {word!r} not in the record")
         for sentence in re.split(r"(?<=[.!?:;])\s+", text):  # proper names must come from the record
