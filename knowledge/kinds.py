@@ -1,6 +1,6 @@
 """Product kinds named in another language: the catalog's type names found by e5 in a message's words and its nearest products.
 
-A catalog is usually written in one language ("hiking boots"), its customers write in theirs ("Wanderschuhe",
+A catalog is usually written in one language ("walking shoes"), its customers write in theirs ("Wanderschuhe",
 "登山鞋"). The word files gloss general words (colours, sizes, units); a store's own kinds cannot be listed in
 files, so they are read here: every short span of the message (one to three words, or two to four Chinese
 characters) is compared with each type name in e5's shared space, and the types of the products nearest to the

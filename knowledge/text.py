@@ -115,8 +115,8 @@ def keyword_terms(text: str) -> list[str]:
 
 def plural_stem(word: str) -> str:
     """The one singular form every reader compares words by: "batteries" -> "battery", "boxes" -> "box",
-    "torches" -> "torch", "glasses" -> "glass", "sizes" -> "size"; "-ie" is spelled "-y", so "beanie" and
-    "beanies" meet. Words in "ss", "us" and "is" keep their "s" ("dress", "status", "this")."""
+    "torches" -> "torch", "glasses" -> "glass", "sizes" -> "size"; "-ie" is spelled "-y", so "hoodie" and
+    "hoodies" meet. Words in "ss", "us" and "is" keep their "s" ("dress", "status", "this")."""
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 4 and word.endswith(("sses", "xes", "zzes", "ches", "shes")):
