@@ -11,6 +11,7 @@ from typing import Any
 
 from shopguide.errors import UserFacingError
 from shopguide.cli.startup import progress_bar, start  # noqa: F401 (used here and by name elsewhere)
+from shopguide.settings import load_settings
 
 log = logging.getLogger(__name__)
 
