@@ -104,10 +104,7 @@ class Assistant:
             if detected.other:  # a language outside the five: read as it comes, answered in English, said so
                 names = ", ".join(NAMES[code] for code in SUPPORTED)
                 notices.append(turn.t("(I understand {languages}; I'll answer in English.)", languages=names))
-            noted = len(notices)
-            u = await self._read(turn, pending, fix_typos=not detected.other)
-            if detected.guess and detected.guess != turn.lang and not turn.state.lang and not u.has_product_slots():
-                u = await self._read_as_guess(turn, pending, typed, detected.guess, u, noted)
+            u = await self._read_detected(turn, pending, typed, detected, fix_typos=not detected.other)
             turn.intent = u.intent
             held = s.handoffs.hold(turn, pending) if s.handoffs else None
             replies = held if held is not None else await self._dispatch(turn, u, pending)
@@ -135,11 +132,7 @@ class Assistant:
         text = (msg.text or "").replace("\x00", "")[: self.services.settings.max_message_chars]
         s = self.services
         turn = Turn(msg=msg, text=text, state=s.memory.load_state(msg.user_key), prefs=s.memory.preferences(msg.user_key))
-        detected = self._language(turn, text)
-        u = await self._read(turn, turn.state.pending)
-        if detected.guess and detected.guess != turn.lang and not turn.state.lang and not u.has_product_slots():
-            u = await self._read_as_guess(turn, turn.state.pending, text, detected.guess, u, len(turn.notices))
-        return u
+        return await self._read_detected(turn, turn.state.pending, text, self._language(turn, text))
 
     def _language(self, turn: Turn, text: str) -> Detected:
         """Tell the message's language and set the turn's: its own, else the conversation's, else the platform's hint."""
@@ -181,10 +174,16 @@ class Assistant:
             u = await read_command(s.writer.worker, u, s.vocab, s.intents.intents, timeout=s.settings.llm_timeout_s)
         return u
 
-    async def _read_as_guess(self, turn: Turn, pending: str | None, typed: str, guess: str,
-                             first: Understanding, noted: int) -> Understanding:
-        """ "calcetines", "Sandalen": one word whose language is unsure, in a conversation with none yet, that names
-        nothing in English; read it in the likeliest language, and keep that reading if it names products."""
+    async def _read_detected(self, turn: Turn, pending: str | None, typed: str, detected: Detected, *,
+                             fix_typos: bool = True) -> Understanding:
+        """Read the turn in its language. "calcetines", "Sandalen": one word whose language is unsure, in a
+        conversation with none yet, that names nothing in English, is read again in the likeliest language, and
+        that reading is kept if it names products."""
+        noted = len(turn.notices)
+        first = await self._read(turn, pending, fix_typos=fix_typos)
+        guess = detected.guess
+        if not guess or guess == turn.lang or turn.state.lang or first.has_product_slots():
+            return first
         said, lang, notes = turn.text, turn.lang, turn.notices[noted:]
         del turn.notices[noted:]  # no "I read … as …" from the English reading
         turn.text, turn.lang = typed, guess
