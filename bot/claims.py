@@ -11,7 +11,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Literal
@@ -217,6 +217,24 @@ class Claims:
         finally:
             if held:
                 self.release_user(user_key, token)
+
+
+async def keep_claims(claims: Claims, stop: asyncio.Event, again: Callable[[Abandoned], Awaitable[None]],
+                      interval_s: float | None = None) -> None:
+    """Until `stop`: renew this worker's leases and hand `again` each delivery whose worker died mid-turn."""
+    interval = interval_s if interval_s is not None else max(claims.lease_s / 5, 0.2)
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(claims.renew)
+            for left in await asyncio.to_thread(claims.abandoned):
+                log.warning("handling again %s (its worker's lease ran out)", left.key)
+                await again(left)
+        except Exception:
+            log.exception("could not renew or recover claims")
+        try:
+            await asyncio.wait_for(stop.wait(), interval)
+        except asyncio.TimeoutError:
+            pass
 
 
 def _iso(epoch: float) -> str:

@@ -24,7 +24,7 @@ from adapters.slack import convert, privacy
 from adapters.slack.handoff import HandoffDesk
 from adapters.slack.render import render_reply
 from adapters.slack.staff import REFUSAL, StaffOutput, StaffTools
-from bot.claims import Claims
+from bot.claims import Abandoned, Claims, keep_claims
 from bot.i18n import N_, tr
 from bot.types import IncomingMessage, Reply
 
@@ -179,20 +179,11 @@ class SlackBot:
 
     async def recover(self, stop: asyncio.Event) -> None:
         """Until `stop`: renew this worker's leases and handle again the events whose worker died mid-turn."""
-        interval = max(self.claims.lease_s / 5, 0.2)
-        while not stop.is_set():
-            try:
-                await asyncio.to_thread(self.claims.renew)
-                for left in await asyncio.to_thread(self.claims.abandoned):
-                    log.warning("handling again %s (its worker's lease ran out)", left.key)
-                    body = json.loads(left.payload)
-                    self._start_event(body, body.get("event") or {})
-            except Exception:
-                log.exception("could not renew or recover claims")
-            try:
-                await asyncio.wait_for(stop.wait(), interval)
-            except asyncio.TimeoutError:
-                pass
+        async def again(left: Abandoned) -> None:
+            body = json.loads(left.payload)
+            self._start_event(body, body.get("event") or {})
+
+        await keep_claims(self.claims, stop, again)
 
     # ----- the work ---------------------------------------------------------------------------
     async def converse(self, msg: IncomingMessage, channel: str, thread: str | None) -> None:

@@ -14,7 +14,7 @@ from telegram.ext import Application
 
 from adapters.telegram.ordering import PerChatUpdateProcessor, chat_key
 from adapters.telegram.convert import update_key
-from bot.claims import Claims
+from bot.claims import Abandoned, Claims, keep_claims
 
 log = logging.getLogger(__name__)
 
@@ -98,16 +98,7 @@ def _bot_id(update: Update) -> int | None:
 
 async def recover_abandoned(app: Application, claims: Claims, stop: asyncio.Event, interval_s: float | None = None) -> None:
     """Until `stop`: renew this worker's leases, and queue again the updates whose worker died mid-turn."""
-    interval = interval_s if interval_s is not None else max(claims.lease_s / 5, 0.2)
-    while not stop.is_set():
-        try:
-            await asyncio.to_thread(claims.renew)
-            for left in await asyncio.to_thread(claims.abandoned):
-                log.warning("handling again %s (its worker's lease ran out)", left.key)
-                await app.update_queue.put(Update.de_json(json.loads(left.payload), app.bot))
-        except Exception:
-            log.exception("could not renew or recover claims")
-        try:
-            await asyncio.wait_for(stop.wait(), interval)
-        except asyncio.TimeoutError:
-            pass
+    async def again(left: Abandoned) -> None:
+        await app.update_queue.put(Update.de_json(json.loads(left.payload), app.bot))
+
+    await keep_claims(claims, stop, again, interval_s)
