@@ -61,7 +61,8 @@ def check_dist(d: dict) -> None:
 def test_statistics_and_section_selection():
     assert percentile([1, 2, 3, 4], 50) == 2.5 and percentile([5], 95) == 5 and percentile([], 50) == 0.0
     assert summarise([0.1, 0.3, 0.2])["p50"] == 0.2
-    assert select_sections([]) == list(SECTIONS)
+    assert select_sections([]) == [s for s in SECTIONS if s != "scale"]  # scale runs only when named
+    assert select_sections(["scale"]) == ["scale"]
     assert select_sections(["llm", "turn"]) == ["turn", "llm"]
     with pytest.raises(UserFacingError):
         select_sections(["nope"])
@@ -117,6 +118,32 @@ def test_search_and_ingest_with_cache(bench_ctx):
     assert demo["store"] == "demo" and demo["queries"] == TINY.search_queries
     assert not finite_numbers([ing, search, again, demo])
     assert not list((ctx.bench_dir / "tmp").glob("ingest-*"))  # temp stores are removed
+
+
+def test_scale_grows_the_catalog_from_the_base_vectors(bench_ctx):
+    from shopguide.bench.scale import parse_sizes
+
+    assert parse_sizes("55k, 250k,1m") == [55_000, 250_000, 1_000_000] and parse_sizes("30") == [30]
+    with pytest.raises(UserFacingError):
+        parse_sizes("lots")
+    ctx = replace(bench_ctx, store="subset", scale_sizes=[20, 45])
+    result = run_sections(ctx, ["scale"])
+    scale = result["scale"]
+    assert "error" not in scale, scale
+    small, big = scale["sizes"]
+    assert small["build"]["products"] == 20 and big["build"]["products"] == 45
+    assert big["build"]["embedded_afresh"] == 0  # every variant reused its base product's vectors
+    assert big["search"]["products"] == 45 and big["search"]["queries"] == TINY.search_queries
+    check_dist(big["search"]["latency_s"])
+    assert big["search"]["peak_rss_mb"] > 50 and big["search"]["disk_mb"] > 0
+    assert not finite_numbers(scale)
+    again = run_sections(ctx, ["scale"])["scale"]["sizes"][1]["build"]
+    assert again["reused"] and again["products"] == 45  # a complete store is kept between runs
+    checked = [t for t in targets(result, ctx) if t["target"].startswith("search p95 at 45")]
+    assert checked and checked[0]["met"] in (True, False)
+    out = io.StringIO()
+    print_table(result, out)
+    assert "45 products" in out.getvalue()
 
 
 def test_memory_and_startup(bench_ctx, tmp_path):

@@ -62,6 +62,7 @@ class BenchContext:
     large: Catalog | None = None  # the big catalog (homedepot unless a test swaps it)
     show_progress: bool = True
     lang: str = "en"  # the turn set of `bench turn --lang`
+    scale_sizes: list[int] = field(default_factory=list)  # the catalog sizes of `bench scale --sizes`
     embedder: Any = None
     faq_embedder: Any = None
     document_embedder: Any = None

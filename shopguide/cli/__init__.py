@@ -195,12 +195,15 @@ def _add_misc(sub) -> None:
     d.add_argument("--json", action="store_true")
     d.set_defaults(func="shopguide.cli.doctor:main")
     b = sub.add_parser("bench", help="measure latency, throughput and memory",
-                       description="Benchmarks: turn, llm, concurrency, search, ingest, memory, startup, telegram, privacy, recommend.")
+                       description="Benchmarks: turn, llm, concurrency, search, ingest, memory, startup, telegram, privacy, "
+                                   "languages, recommend, workers; and scale (catalogs of 55k-1M products, about an "
+                                   "hour: run only when named).")
     b.add_argument("sections", nargs="*", help="sections to run (default: all)")
     b.add_argument("--store", choices=["demo", "homedepot"], default="demo", help="store for search/ingest/memory")
     b.add_argument("--users", type=int, default=20, help="simulated users for the concurrency section")
     b.add_argument("--lang", choices=["en", "de", "fr", "es", "zh"], default="en", help="the turn set of the turn section")
     b.add_argument("--eval-dir", default="../shared/eval", help="where the evaluation sets live")
+    b.add_argument("--sizes", default=None, help="catalog sizes of the scale section (default 55k,250k,1m)")
     b.add_argument("--json", action="store_true")
     b.set_defaults(func="shopguide.bench:main")
 
