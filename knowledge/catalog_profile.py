@@ -27,7 +27,7 @@ class CatalogProfile:
     sizes: list[tuple[str, int]]
     currencies: list[tuple[str, int]]
     median_price: float | None
-    faq_question: str | None  # a return-policy question if the FAQ has one, else its shortest
+    faq_question: str | None  # the shortest FAQ question in the catalog's language: the example of a store question
 
 
 def catalog_words(store: Any) -> CatalogWords:
@@ -53,8 +53,8 @@ def catalog_words(store: Any) -> CatalogWords:
                         [r[0] for r in attribute_rows])
 
 
-def catalog_profile(store: Any) -> CatalogProfile:
-    """The counts of `store` (a CatalogStore) that the shop's wording is built from."""
+def catalog_profile(store: Any, lang: str = "en") -> CatalogProfile:
+    """The counts of `store` (a CatalogStore) that the shop's wording is built from; `lang`, the catalog's language."""
     db = store.db
     with store.lock:
         def counts(sql: str) -> list[tuple[str, int]]:
@@ -69,9 +69,8 @@ def catalog_profile(store: Any) -> CatalogProfile:
         priced = db.execute("SELECT count(*) FROM products WHERE price IS NOT NULL").fetchone()[0]
         median = db.execute("SELECT price FROM products WHERE price IS NOT NULL ORDER BY price LIMIT 1 OFFSET ?",
                             [priced // 2]).fetchone() if priced else None
-        faq = db.execute("SELECT f.question FROM faqs_fts JOIN faqs f ON f.id = faqs_fts.id "
-                         "WHERE faqs_fts MATCH 'question:(return OR returns OR refund)' "
-                         "ORDER BY bm25(faqs_fts) LIMIT 1").fetchone() \
-            or db.execute("SELECT question FROM faqs ORDER BY length(question), id LIMIT 1").fetchone()
+        # the crispest example, with no guess in code at which topic matters: the shortest question, in the catalog's language
+        faq = db.execute("SELECT question FROM faqs ORDER BY coalesce(lang, ?) != ?, length(question), id LIMIT 1",
+                         [lang, lang]).fetchone()
     return CatalogProfile(categories, types, brands, sizes, currencies, median[0] if median else None,
                           faq[0] if faq else None)

@@ -87,7 +87,8 @@ async def test_another_store_never_speaks_of_the_demo_shop(tmp_path: Path, embed
         text = hello.text.lower()
         assert "laptop under 900" in text and "only voltline" in text
         assert not any(word in text for word in ("hiking", "ridgeline", "waterproof", "size"))
-        assert [b.label for b in hello.buttons] == ["Laptop", "Earbuds", "Can I return a laptop?"]
+        # the store question is the shortest FAQ question: no topic is guessed in code
+        assert [b.label for b in hello.buttons] == ["Laptop", "Earbuds", "Do you ship abroad?"]
 
         declined = await rt.assistant.handle(msg("asdkjh qwerty zxcv"))
         # with MiniLM for intents (this store has no e5), gibberish may read as an unsure store question
@@ -99,7 +100,7 @@ async def test_another_store_never_speaks_of_the_demo_shop(tmp_path: Path, embed
         shown = [p.id for r in pressed for p in r.products]
         assert shown and set(shown) <= {"EL-1", "EL-2"}
         answered = await rt.assistant.handle(msg(action=hello.buttons[2].action))
-        assert answered[0].text == FAQS[0]["answer"]
+        assert answered[0].text == FAQS[1]["answer"]
     finally:
         rt.close()
         kb.close()

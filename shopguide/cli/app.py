@@ -129,9 +129,9 @@ def build_vocabulary(kb: KnowledgeBase, attributes_file: Path | None = None) -> 
     return words
 
 
-def storefront_from_catalog(kb: KnowledgeBase, description: str | None) -> Storefront:
+def storefront_from_catalog(kb: KnowledgeBase, description: str | None, lang: str = "en") -> Storefront:
     """The shop's wording and example buttons: the configured description, else its largest categories."""
-    p = catalog_profile(kb.store)
+    p = catalog_profile(kb.store, lang)
     return build_storefront(description=description, categories=p.categories, types=p.types, brands=p.brands,
                             sizes=p.sizes, median_price=p.median_price, faq_question=p.faq_question,
                             currency=dominant_currency(p.currencies))
@@ -162,7 +162,7 @@ def build_runtime(
         worker = ModelWorker(load_chat_model(settings))
         owned.add("worker")
     names = [p.title for p in kb.store.all_products()] + kb.store.vocabulary()["brands"]
-    storefront = storefront_from_catalog(kb, settings.store_description)
+    storefront = storefront_from_catalog(kb, settings.store_description, settings.catalog_language)
     writer = Writer(worker if use_llm else None, GroundingCheck(names), max_tokens=settings.llm_max_tokens,
                     timeout=settings.llm_timeout_s, context_tokens=settings.llm_n_ctx, seller=storefront.seller,
                     sentences=settings.llm_connecting_sentence)
