@@ -101,6 +101,7 @@ class Turn:
     results: int | None = None
     answered: bool = True
     forgotten: bool = False
+    passes_handoff: bool = False  # a data-rights turn: answered straight to the customer even while staff hold it
     search_confidence: float = 0.0
     notices: list[str] = field(default_factory=list)
     lang: str = "en"  # the language this turn is answered in (the message's, else the conversation's)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_datetime
 
-from bot.handoff_store import Handoff, HandoffStore, desk_target
+from bot.handoff_store import Handoff, HandoffStore, customer_target, desk_target
 from bot.i18n import DEFAULT, LOCALES, N_, language, tr
 from bot.memory import ConversationState
 from bot.present import format_price
@@ -205,10 +205,11 @@ class Handoffs:
             return None
         action = turn.msg.action or ""
         if pending == "confirm_forget" or action.startswith("forget") or turn.intent in _PASS_THROUGH:
+            turn.passes_handoff = True
             return None
         text = turn.text or (f"(pressed: {action[:60]})" if action else "")
         self.store.add(handoff.id, "customer", text, author=turn.msg.user_name, target=desk_target(handoff.desk))
-        if handoff.mode == "bot":
+        if handoff.mode in ("bot", "assist"):  # the assistant answers: to the customer, or as a draft for staff
             return None
         turn.state.pending = pending
         turn.intent = "handoff_held"
@@ -222,6 +223,12 @@ class Handoffs:
             return replies
         handoff = self.store.active(turn.user)
         if handoff is not None:
+            if handoff.mode == "assist" and not turn.passes_handoff:
+                if replies:  # staff approve, edit or discard it; nothing reaches the customer meanwhile
+                    self.store.add(handoff.id, "assistant", draft_text(replies), kind="draft",
+                                   target=desk_target(handoff.desk))
+                told = self.store.mark_told(handoff)
+                return [Reply(text=turn.t(TEXTS["person_with_you"]), intent="handoff_held")] if told else []
             if handoff.mode == "bot" and replies:
                 text = "\n\n".join(r.text for r in replies if r.text)
                 self.store.add(handoff.id, "assistant", text, target=desk_target(handoff.desk))
@@ -265,7 +272,35 @@ class Handoffs:
         lang = self.customer_lang(handoff)
         parts += [tr(lang, TEXTS["staff_attachment"], name=a) for a in attachments]
         body = tr(lang, TEXTS["staff_says"], name=name or tr(lang, ANONYMOUS_STAFF), text="\n".join(parts))
-        return self.store.staff_reply(handoff, staff_id, body, dedup, remote_id)
+        return self.store.staff_reply(handoff, staff_id, body, dedup, remote_id, said=text)
+
+
+    def send_draft(self, draft_id: int, staff_id: str, name: str | None, edited: str | None = None) -> bool:
+        """Staff approve an assisted-mode draft: as drafted (the assistant's words) or as edited (then marked as
+        from the person); False when it was already sent or discarded (a second press sends nothing)."""
+        decided = self.store.decide_draft(draft_id, staff_id, send=True)
+        if decided is None:
+            return False
+        handoff, text = decided
+        if edited is not None and edited.strip() != text.strip():
+            return self.staff_reply(handoff, staff_id, name, edited, dedup=f"draft:{draft_id}")
+        self.store.add(handoff.id, "assistant", text, target=customer_target(handoff.platform), dedup=f"draft:{draft_id}")
+        return True
+
+
+def draft_text(replies: list[Reply]) -> str:
+    """The assistant's answer as one text a person can approve: each reply's text-only form (a result list's
+    numbered lines with record prices included), and a line for any product card its text does not name."""
+    parts: list[str] = []
+    for reply in replies:
+        lines = [reply.text] if reply.text else []
+        for i, card in enumerate(reply.products, 1):
+            if card.title not in reply.text:
+                price = f" — {format_price(card.price, card.currency)}" if card.price is not None else ""
+                lines.append(f"{i}. {card.title}{price}")
+        if lines:
+            parts.append("\n".join(lines))
+    return "\n\n".join(parts)
 
 
 def _weekday_time(when: datetime, lang: str | None) -> str:

@@ -42,6 +42,11 @@ def migrate_handoffs(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX handoff_messages_pending ON handoff_messages(target, sent_at, handoff_id, id)")
 
 
+def migrate_handoff_parts(db: sqlite_utils.Database) -> None:
+    """How many parts of a split message reached the platform, so a retry resumes at the failed part."""
+    db.execute("ALTER TABLE handoff_messages ADD COLUMN parts_done INTEGER NOT NULL DEFAULT 0")
+
+
 def customer_target(platform: str) -> str:
     """The outbox target of messages for a customer on `platform`."""
     return f"to:{platform}"
@@ -81,6 +86,7 @@ class Handoff:
     last_staff_at: str | None
     closed_at: str | None
     close_reason: str | None
+    closed_by: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "Handoff":
@@ -97,10 +103,11 @@ class Delivery:
     id: int
     handoff: Handoff
     role: str  # "customer", "staff", "assistant", "system"
-    kind: str  # "open", "text", "draft", "closed", "delete"
+    kind: str  # "open", "text", "draft", "mode", "closed", "faq", "delete" ("said": a staff reply as typed, not sent)
     author: str | None
     text: str
     attempts: int
+    parts_done: int = 0  # parts of a split message already delivered by an earlier attempt
 
 
 class HandoffStore:
@@ -137,10 +144,11 @@ class HandoffStore:
         return [Handoff.from_row(r) for r in rows]
 
     def transcript(self, handoff_id: int) -> list[dict[str, Any]]:
-        """Every message of a handoff in order (role, kind, author, text, created_at)."""
+        """Every message of a handoff in order (role, kind, author, text, created_at); staff words as they were
+        relayed ("Anna from the shop: …"), not also as typed."""
         with self.lock:
             return list(self.db.query("SELECT role, kind, author, text, created_at FROM handoff_messages "
-                                      "WHERE handoff_id = ? AND kind != 'delete' ORDER BY id", [handoff_id]))
+                                      "WHERE handoff_id = ? AND kind NOT IN ('delete', 'said') ORDER BY id", [handoff_id]))
 
     # ----- writing -------------------------------------------------------------------------------
     def open(self, *, user_key: str, platform: str, chat_id: str, user_name: str | None, lang: str | None,
@@ -180,8 +188,10 @@ class HandoffStore:
             self._wake(target)
         return added
 
-    def staff_reply(self, handoff: Handoff, staff_id: str, text: str, dedup: str, remote_id: str | None = None) -> bool:
-        """A staff member's words for the customer, queued for the customer's platform; False for a repeat."""
+    def staff_reply(self, handoff: Handoff, staff_id: str, text: str, dedup: str | None, remote_id: str | None = None,
+                    said: str | None = None) -> bool:
+        """A staff member's words for the customer, queued for the customer's platform; False for a repeat.
+        `said`, the words as typed (without "Anna from the shop:"), is kept unsent for Save as FAQ."""
         now = _now()
         with self.lock, transaction(self.db):
             added = self._add(handoff.id, "staff", "text", staff_id, text, customer_target(handoff.platform), dedup)
@@ -189,10 +199,42 @@ class HandoffStore:
                 return False
             if remote_id:
                 self.db.execute("UPDATE handoff_messages SET remote_id = ? WHERE id = ?", [remote_id, added])
+            if said and said.strip():
+                self._add(handoff.id, "staff", "said", staff_id, said.strip(), None)
             self.db.execute("UPDATE handoffs SET first_reply_at = coalesce(first_reply_at, ?), last_staff_at = ?, "
                             "taken_by = coalesce(taken_by, ?) WHERE id = ?", [now, now, staff_id, handoff.id])
         self._wake(customer_target(handoff.platform))
         return True
+
+    def draft(self, draft_id: int) -> tuple[Handoff, str] | None:
+        """A draft still waiting for a staff decision, with its handoff; None once sent or discarded."""
+        with self.lock:
+            row = self.db.execute("SELECT handoff_id, text FROM handoff_messages WHERE id = ? AND kind = 'draft'",
+                                  [draft_id]).fetchone()
+        handoff = self.get(row[0]) if row else None
+        return (handoff, row[1] or "") if handoff is not None else None
+
+    def decide_draft(self, draft_id: int, by: str, send: bool) -> tuple[Handoff, str] | None:
+        """Mark a draft sent or discarded, once (a second press, here or in another process, gets None); a sent
+        draft counts as the staff member's reply (first response, taken by)."""
+        now = _now()
+        with self.lock, transaction(self.db):
+            cur = self.db.execute("UPDATE handoff_messages SET kind = ?, author = ? WHERE id = ? AND kind = 'draft'",
+                                  ["draft_sent" if send else "draft_discarded", by, draft_id])
+            if cur.rowcount != 1:
+                return None
+            handoff_id, text = self.db.execute("SELECT handoff_id, text FROM handoff_messages WHERE id = ?",
+                                               [draft_id]).fetchone()
+            if send:
+                self.db.execute("UPDATE handoffs SET first_reply_at = coalesce(first_reply_at, ?), last_staff_at = ?, "
+                                "taken_by = coalesce(taken_by, ?) WHERE id = ?", [now, now, by, handoff_id])
+        return self.get(handoff_id), text or ""  # type: ignore[return-value]
+
+    def staff_said(self, handoff_id: int) -> list[str]:
+        """What staff wrote to the customer in a handoff, as typed, oldest first (for Save as FAQ)."""
+        with self.lock:
+            return [r[0] for r in self.db.execute("SELECT text FROM handoff_messages WHERE handoff_id = ? AND "
+                                                  "kind = 'said' ORDER BY id", [handoff_id]).fetchall()]
 
     def set_mode(self, handoff: Handoff, mode: str, by: str) -> Handoff:
         """Switch who answers; the switch is a transcript event (told to the staff desk)."""
@@ -245,27 +287,35 @@ class HandoffStore:
         return [Handoff.from_row(r) for r in rows]
 
     # ----- the outbox: claims shared by processes -------------------------------------------------
-    def claim(self, target: str, worker: str, lease_s: float = LEASE_S) -> Delivery | None:
+    def claim(self, target: str, worker: str, lease_s: float = LEASE_S, chat_id: str | None = None) -> Delivery | None:
         """Claim the next message for `target`: the oldest unsent one whose handoff has no earlier unsent one
-        (so each conversation is delivered in order), not held by a live claim."""
+        (so each conversation is delivered in order), not held by a live claim; only `chat_id`'s when given
+        (a console session delivers its own user's messages)."""
         now = time.time()
+        chat = " AND o.handoff_id IN (SELECT id FROM handoffs WHERE chat_id = ?)" if chat_id is not None else ""
         with self.lock, transaction(self.db):
             row = self.db.execute(
-                """SELECT o.id FROM handoff_messages o WHERE o.target = ? AND o.sent_at IS NULL
-                   AND (o.claimed_until IS NULL OR o.claimed_until < ?)
+                f"""SELECT o.id FROM handoff_messages o WHERE o.target = ? AND o.sent_at IS NULL
+                   AND (o.claimed_until IS NULL OR o.claimed_until < ?){chat}
                    AND NOT EXISTS (SELECT 1 FROM handoff_messages p WHERE p.handoff_id = o.handoff_id
                                    AND p.target = o.target AND p.sent_at IS NULL AND p.id < o.id)
-                   ORDER BY o.id LIMIT 1""", [target, now]).fetchone()
+                   ORDER BY o.id LIMIT 1""", [target, now, *([chat_id] if chat_id is not None else [])]).fetchone()
             if row is None:
                 return None
             self.db.execute("UPDATE handoff_messages SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1 "
                             "WHERE id = ?", [worker, now + lease_s, row[0]])
-            msg = dict(zip(("handoff_id", "role", "kind", "author", "text", "attempts"), self.db.execute(
-                "SELECT handoff_id, role, kind, author, text, attempts FROM handoff_messages WHERE id = ?",
+            msg = dict(zip(("handoff_id", "role", "kind", "author", "text", "attempts", "parts_done"), self.db.execute(
+                "SELECT handoff_id, role, kind, author, text, attempts, parts_done FROM handoff_messages WHERE id = ?",
                 [row[0]]).fetchone()))
         handoff = self.get(msg["handoff_id"])
         assert handoff is not None
-        return Delivery(row[0], handoff, msg["role"], msg["kind"], msg["author"], msg["text"] or "", msg["attempts"])
+        return Delivery(row[0], handoff, msg["role"], msg["kind"], msg["author"], msg["text"] or "", msg["attempts"],
+                        msg["parts_done"])
+
+    def part_done(self, delivery: Delivery, parts: int) -> None:
+        """Note that the first `parts` parts of a split message were delivered (a retry skips them)."""
+        with self.lock:
+            self.db.execute("UPDATE handoff_messages SET parts_done = ? WHERE id = ?", [parts, delivery.id])
 
     def done(self, delivery: Delivery, worker: str, remote_id: str | None = None) -> bool:
         """Mark a claimed message delivered; False when the claim was lost to another worker meanwhile."""
@@ -303,13 +353,19 @@ class HandoffStore:
 
     # ----- statistics and data rights ----------------------------------------------------------------
     def stats(self, days: int) -> dict[str, Any]:
-        """Handoffs of the last `days` days: how many, answered, median first response in minutes."""
+        """Handoffs of the last `days` days: opened, taken, closed by staff, timed out, answered, the median
+        minutes to the first staff reply, and the staff answers saved as FAQ entries."""
         since = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="seconds")
         with self.lock:
-            rows = self.db.execute("SELECT created_at, first_reply_at FROM handoffs WHERE created_at >= ? "
-                                   "AND status != 'erased'", [since]).fetchall()
-        waits = sorted((datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds() / 60 for a, b in rows if b)
-        return {"handoffs": len(rows), "answered": len(waits),
+            rows = self.db.execute("SELECT created_at, first_reply_at, taken_by, status, close_reason FROM handoffs "
+                                   "WHERE created_at >= ? AND status != 'erased'", [since]).fetchall()
+            saved = self.db.execute("SELECT count(*) FROM handoff_messages WHERE kind = 'faq' AND created_at >= ?",
+                                    [since]).fetchone()[0]
+        waits = sorted((datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds() / 60
+                       for a, b, *_ in rows if b)
+        return {"handoffs": len(rows), "taken": sum(1 for r in rows if r[2]), "answered": len(waits),
+                "closed": sum(1 for r in rows if r[3] == "closed" and r[4] != "timeout"),
+                "timed_out": sum(1 for r in rows if r[4] == "timeout"), "saved_faqs": saved,
                 "median_response_min": round(waits[len(waits) // 2], 1) if waits else None}
 
     def forget_handoffs(self, user_key: str) -> int:

@@ -17,7 +17,7 @@ from typing import Any
 import sqlite_utils
 
 from bot.claims import Claims, migrate_claims
-from bot.handoff_store import migrate_handoffs
+from bot.handoff_store import migrate_handoff_parts, migrate_handoffs
 from shopguide.migrations import migrate, open_database, scrub_database, transaction
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def _m4_retention(db: sqlite_utils.Database) -> None:
         zero_result INTEGER NOT NULL, unanswered INTEGER NOT NULL, PRIMARY KEY (day, platform))""")
 
 
-MIGRATIONS = [_m1_memory, _m2_delivery, migrate_handoffs, _m4_retention, migrate_claims]
+MIGRATIONS = [_m1_memory, _m2_delivery, migrate_handoffs, _m4_retention, migrate_claims, migrate_handoff_parts]
 
 
 def utc_now() -> datetime:
@@ -258,7 +258,19 @@ class Memory:
                             except json.JSONDecodeError:
                                 pass
                 out[table] = rows
+            out["handoffs"] = self._handoffs(user_key)
         return out
+
+    def _handoffs(self, user_key: str) -> list[dict[str, Any]]:
+        """The user's conversations with staff (handoffs) and their transcripts, for the export."""
+        handoffs = list(self.db.query(
+            "SELECT id, platform, lang, origin, reason, mode, status, created_at, first_reply_at, closed_at, "
+            "close_reason FROM handoffs WHERE user_key = ? ORDER BY id", [user_key]))
+        for handoff in handoffs:
+            handoff["transcript"] = list(self.db.query(
+                "SELECT role, kind, text, created_at FROM handoff_messages WHERE handoff_id = ? "
+                "AND kind NOT IN ('delete', 'said') ORDER BY id", [handoff["id"]]))
+        return handoffs
 
     def forget(self, user_key: str) -> int:
         """Delete every row of the user in every table, leaving no copy in the WAL; returns how many rows went."""

@@ -124,3 +124,29 @@ def test_staff_hours():
     for bad in ("weekdays 9-5", "Mon-Fri 17:00-09:00", "Mon-Fri 09:00-17:00 Mars/Base"):
         with pytest.raises(NotConfigured, match="SHOPGUIDE_STAFF_HOURS"):
             StaffHours.parse(bad)
+
+
+def test_drafts_are_decided_once_across_connections_and_parts_resume(two):
+    first, second = two
+    handoff, _ = open_one(first)
+    draft = first.add(handoff.id, "assistant", "We have 3 pairs.", kind="draft", target=DESK)
+    assert second.draft(draft)[1] == "We have 3 pairs."
+    assert first.decide_draft(draft, "U1", send=True)[1] == "We have 3 pairs."
+    assert second.decide_draft(draft, "U2", send=True) is None, "a second press in another process sends nothing"
+    assert second.decide_draft(draft, "U2", send=False) is None and second.draft(draft) is None
+    assert second.get(handoff.id).first_reply_at and second.get(handoff.id).taken_by == "U1"
+    other = first.add(handoff.id, "assistant", "Maybe.", kind="draft", target=DESK)
+    assert second.decide_draft(other, "U2", send=False)[1] == "Maybe."
+    assert first.decide_draft(other, "U1", send=True) is None, "a discarded draft is never sent"
+
+    assert first.staff_reply(handoff, "U1", "Anna from the shop: hi", "d1", said="hi")
+    assert second.staff_said(handoff.id) == ["hi"]
+    target = customer_target("telegram")
+    item = first.claim(target, "w1")
+    assert item.parts_done == 0
+    first.part_done(item, 2)  # two parts sent, then the third failed
+    first.failed(item, "NetworkError", retry=True, delay_s=0)
+    again = second.claim(target, "w2")
+    assert again.id == item.id and again.parts_done == 2
+    stats = first.stats(7)
+    assert (stats["handoffs"], stats["taken"], stats["answered"], stats["saved_faqs"]) == (1, 1, 1, 0)
