@@ -1,4 +1,5 @@
-"""Handoff messages for Telegram customers (staff replies, hand-backs), delivered within Telegram's limits."""
+"""Handoff messages for Telegram customers (staff replies, hand-backs), delivered within Telegram's limits; a
+split message that fails half-way resumes at the failed part."""
 
 from __future__ import annotations
 
@@ -28,9 +29,12 @@ def telegram_outbox(handoffs: Handoffs, behaviour: TelegramBot, bot: Bot) -> Out
             return None  # the customer erased their data meanwhile: nothing to deliver to
         last = None
         try:
-            for out in render_text(item.text):  # split under 4096 characters, HTML-escaped
+            for i, out in enumerate(render_text(item.text)):  # split under 4096 characters, HTML-escaped
+                if i < item.parts_done:
+                    continue  # delivered by an earlier attempt that failed at a later part: never twice
                 sent = await behaviour.deliver(bot, int(chat), out)
                 last = str(sent.message_id) if sent is not None else last
+                handoffs.store.part_done(item, i + 1)
         except Forbidden:
             log.info("handoff %d: the customer blocked the bot; closing it", item.handoff.id)
             handoffs.store.close(item.handoff, PLATFORM, "blocked", None)
