@@ -8,6 +8,7 @@ even a killed process leaves nothing half-visible, and the next run repairs the 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -288,6 +289,15 @@ def ingest_records(
 def store_description(kb: KnowledgeBase, product: Product, text: str) -> IngestReport:
     """Store `text` as the product's description (an approved staff draft); only that product is re-embedded."""
     return ingest_records(kb, "product", [replace(product, description=text)])
+
+
+def store_faq(kb: KnowledgeBase, question: str, answer: str, lang: str | None = None) -> tuple[str, IngestReport]:
+    """Store a FAQ entry staff wrote (an answer saved from a handoff); its id is stable for its question's words,
+    so saving the same question again updates that entry. Returns the id and the ingest report."""
+    words = " ".join(question.lower().split())
+    lang = None if lang in (None, "", "en") else lang
+    faq_id = "staff-" + hashlib.sha1(words.encode()).hexdigest()[:12] + (f"-{lang}" if lang else "")
+    return faq_id, ingest_records(kb, "faq", [Faq(faq_id, question.strip(), answer.strip(), lang=lang)])
 
 
 def remove_items(kb: KnowledgeBase, kind: str, ids: Iterable[str]) -> int:

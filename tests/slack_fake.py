@@ -249,3 +249,13 @@ def action_body(action_id: str, value: str, response_url: str, user: str = "U111
                "actions": [{"action_id": action_id, "block_id": "b1", "type": "button", "value": value,
                             "action_ts": str(time.time())}]}
     return urllib.parse.urlencode({"payload": json.dumps(payload)})
+
+
+def view_body(callback_id: str, values: dict[str, str], private_metadata: str = "", user: str = "U111") -> str:
+    """A view_submission payload (a modal's Submit), form-encoded; `values` maps each input block's id to its text."""
+    state = {block: {"value": {"type": "plain_text_input", "value": text}} for block, text in values.items()}
+    payload = {"type": "view_submission", "user": {"id": user, "username": "ana", "team_id": "T111"},
+               "api_app_id": "A111", "team": {"id": "T111", "domain": "shop"}, "trigger_id": "111.222.abc",
+               "view": {"id": "V111", "type": "modal", "callback_id": callback_id, "private_metadata": private_metadata,
+                        "state": {"values": state}, "app_id": "A111", "team_id": "T111"}}
+    return urllib.parse.urlencode({"payload": json.dumps(payload)})

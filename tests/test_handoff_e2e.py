@@ -4,6 +4,7 @@ python-telegram-bot and slack-bolt (one process, `shopguide serve`'s wiring) aga
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import time
@@ -92,25 +93,34 @@ class Both:
         return [c.params.get("text", "") for c in self.slack.to("chat.postMessage", lambda c: c.params.get("thread_ts") == thread_ts)]
 
 
-@pytest.fixture
-async def both(monkeypatch, demo_kb, tmp_path):
+@contextlib.asynccontextmanager
+async def serving(monkeypatch, kb, tmp_path):
+    """Both fakes and `shopguide serve`'s wiring on `kb`, torn down after."""
     for name in ("NO_PROXY", "no_proxy"):
         monkeypatch.setenv(name, ",".join(filter(None, [os.environ.get(name, ""), "127.0.0.1", "localhost"])))
     tg, slack = await FakeBotApi().start(), await FakeSlack().start()
     settings = Settings(data_dir=tmp_path / "data", _env_file=None, llm_enabled=False, telegram_token=tg.token,
                         telegram_api_url=tg.base_url, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
                         slack_api_url=slack.base_url, slack_staff=f"{STAFF},{DESK}", slack_handoff_channel=DESK)
-    runtime = build_runtime(settings, kb=demo_kb, load_llm=False, memory_path=tmp_path / "m.db")
+    runtime = build_runtime(settings, kb=kb, load_llm=False, memory_path=tmp_path / "m.db")
     rec = Recorder(runtime.assistant)
     served = await start_all(runtime, asyncio.Event(), assistant=rec, slack_http=True, slack_host="127.0.0.1",
                              slack_port=0, poll_timeout=1)
     http = aiohttp.ClientSession()
-    yield Both(tg, slack, served, runtime, rec, http)
-    await http.close()
-    await stop_all(served)
-    runtime.close()
-    await tg.close()
-    await slack.stop()
+    try:
+        yield Both(tg, slack, served, runtime, rec, http)
+    finally:
+        await http.close()
+        await stop_all(served)
+        runtime.close()
+        await tg.close()
+        await slack.stop()
+
+
+@pytest.fixture
+async def both(monkeypatch, demo_kb, tmp_path):
+    async with serving(monkeypatch, demo_kb, tmp_path) as served:
+        yield served
 
 
 def block_text(blocks: list[dict]) -> str:

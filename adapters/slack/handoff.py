@@ -15,6 +15,8 @@ from adapters.slack import convert
 from adapters.slack.render import cut, escape, render_reply
 from bot.handoff import Handoffs
 from bot.handoff_store import Delivery, Handoff, customer_target, desk_target
+from adapters.slack.handoff_assist import NOT_STAFF, DraftDesk, draft_blocks
+from adapters.slack.handoff_faq import FaqDesk
 from bot.types import Reply
 
 if TYPE_CHECKING:
@@ -22,12 +24,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NOT_STAFF = "Only staff listed in SHOPGUIDE_SLACK_STAFF can answer customers here; your message was not sent."
 ERASED = "This conversation was deleted at the customer's request; nothing was sent."
 CLOSED = "This handoff is closed, so nothing was sent. The customer is talking to the assistant again."
-NO_ASSIST = "Assisted mode (drafts to approve) is not available yet; use `!bot on` or `!bot off`."
 COMMAND = re.compile(r"^!(close|bot\s+(on|off|assist))$", re.I)
 MODE_OF = {"on": "bot", "off": "person", "assist": "assist"}
+MODE_NAMES = {"person": "staff answer", "assist": "assisted (drafts to approve)", "bot": "the assistant answers"}
+MODE_BUTTONS = (("handoff_person", "Staff answer", "person"), ("handoff_assist", "Assist: drafts to approve", "assist"),
+                ("handoff_bot", "Let the assistant answer", "bot"))
+FAQ_ORIGINS = frozenset({"unanswered", "offer"})  # handoffs that began with a store question left unanswered
 ORIGINS = {"asked": "asked for a person", "offer": "accepted the offer of a person",
            "unanswered": "was not answered twice in a row"}
 MAX_TEXT = 39000
@@ -56,16 +60,33 @@ def root_blocks(handoff: Handoff) -> tuple[str, list[dict[str, Any]]]:
         lines = [f"• {escape(p['title'])} — {escape(p['price'] or 'no price')} (`{escape(p['id'])}`)" for p in products]
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": cut("*In view*\n" + "\n".join(lines), 3000)}})
     value = str(handoff.id)
-    blocks.append({"type": "actions", "block_id": f"handoff-{handoff.id}", "elements": [
-        {"type": "button", "action_id": "handoff_take", "text": {"type": "plain_text", "text": "Take"}, "value": value,
-         "style": "primary"},
-        {"type": "button", "action_id": "handoff_close", "text": {"type": "plain_text", "text": "Close"}, "value": value},
-        {"type": "button", "action_id": "handoff_bot", "text": {"type": "plain_text", "text": "Let the assistant answer"},
-         "value": value},
-    ]})
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "Reply in this thread to answer the "
-                   "customer. `!close` hands back, `!bot on` / `!bot off` switch who answers."}]})
+
+    def button(action_id: str, label: str, **extra: Any) -> dict[str, Any]:
+        return {"type": "button", "action_id": action_id, "text": {"type": "plain_text", "text": label},
+                "value": value, **extra}
+
+    elements: list[dict[str, Any]] = []
+    if handoff.status == "open":
+        if handoff.taken_by is None:
+            elements.append(button("handoff_take", "Take", style="primary"))
+        elements.append(button("handoff_close", "Close"))
+        elements += [button(a, label) for a, label, mode in MODE_BUTTONS if mode != handoff.mode]
+    if handoff.origin in FAQ_ORIGINS and handoff.status != "erased":
+        elements.append(button("handoff_faq", "Save as FAQ"))
+    if elements:
+        blocks.append({"type": "actions", "block_id": f"handoff-{handoff.id}", "elements": elements})
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": state_line(handoff)}]})
     return headline, blocks
+
+
+def state_line(handoff: Handoff) -> str:
+    """Who holds the conversation and in which mode, as the root message shows it."""
+    if handoff.status != "open":
+        by = f" by <@{handoff.closed_by}>" if handoff.closed_by and handoff.closed_by[:1] in "UW" else ""
+        return f"*Closed* ({escape(handoff.close_reason or 'closed')}{by}): the assistant answers the customer again."
+    holder = f"Held by <@{handoff.taken_by}>" if handoff.taken_by else "*Waiting for staff*"
+    return (f"{holder} · mode: *{MODE_NAMES.get(handoff.mode, handoff.mode)}*. Reply in this thread to answer the "
+            "customer; `!close` hands back, `!bot on` / `!bot off` / `!bot assist` switch who answers.")
 
 
 def thread_text(item: Delivery) -> str:
@@ -77,6 +98,8 @@ def thread_text(item: Delivery) -> str:
         return cut(f"_Assistant:_ {text}", MAX_TEXT)
     if item.kind == "mode":
         return f"<@{item.author}> switched this conversation to *{item.text}* mode."
+    if item.kind == "faq":
+        return f"<@{item.author}> saved an answer of this conversation as FAQ entry `{escape(item.text)}`."
     if item.kind == "closed":
         who = f"<@{item.author}>" if item.author and item.author[:1] in "UW" else escape(item.author or "")
         return f"Handed back to the assistant ({escape(item.text)}{', by ' + who if who else ''})."
@@ -92,6 +115,7 @@ class HandoffDesk:
         self.channel = str(bot.runtime.settings.slack_handoff_channel)
         self.staff = bot.runtime.settings.staff_users()
         self._names: dict[str, str | None] = {}
+        self.assist, self.faq = DraftDesk(self), FaqDesk(self)
 
     # ----- Slack in --------------------------------------------------------------------------------
     def register(self, app) -> None:
@@ -106,10 +130,13 @@ class HandoffDesk:
         async def on_thread_reply(body: dict, event: dict) -> None:
             self.bot.spawn("handoff-reply", self.on_reply(body, event), _nothing)
 
-        @app.action(re.compile(r"^handoff_(take|close|bot|person)$"))
+        @app.action(re.compile(r"^handoff_(take|close|bot|person|assist)$"))
         async def on_button(ack, body: dict, action: dict, respond) -> None:
             await ack()
             self.bot.spawn(action["action_id"], self.on_button(body, action, respond), _nothing)
+
+        self.assist.register(app)
+        self.faq.register(app)
 
     async def on_reply(self, body: dict, event: dict) -> None:
         """A message in a handoff thread: a command, a reply for the customer, or refused."""
@@ -143,10 +170,7 @@ class HandoffDesk:
         if command.group(1).lower() == "close":
             self.handoffs.close(handoff, user, await self.staff_name(user))
             return
-        mode = MODE_OF[command.group(2).lower()]
-        if mode == "assist":
-            return await self.ephemeral(user, str(handoff.thread_ts), NO_ASSIST)
-        self.store.set_mode(handoff, mode, user)
+        self.store.set_mode(handoff, MODE_OF[command.group(2).lower()], user)
 
     async def on_button(self, body: dict, action: dict, respond) -> None:
         user = str((body.get("user") or {}).get("id"))
@@ -207,14 +231,33 @@ class HandoffDesk:
                 resp = await client.chat_postMessage(channel=self.channel, text=text, blocks=blocks)
                 self.store.set_thread(handoff.id, str(resp["channel"] or self.channel), str(resp["ts"]))
                 return str(resp["ts"])
-            resp = await client.chat_postMessage(channel=handoff.channel or self.channel, thread_ts=handoff.thread_ts,
-                                                 text=thread_text(item))
+            if item.kind in ("mode", "closed") and handoff.thread_ts:
+                await self.update_root(handoff)  # the channel shows who holds it without opening the thread
+            channel = handoff.channel or self.channel
+            if item.kind == "draft":
+                text, blocks = draft_blocks(item)
+                resp = await client.chat_postMessage(channel=channel, thread_ts=handoff.thread_ts, text=text,
+                                                     blocks=blocks)
+            else:
+                resp = await client.chat_postMessage(channel=channel, thread_ts=handoff.thread_ts, text=thread_text(item))
             return str(resp["ts"])
         except SlackApiError as exc:
             error = str(exc.response.get("error"))
             if error in PERMANENT:
                 raise
             raise Retry(error) from None
+
+    async def update_root(self, handoff: Handoff) -> None:
+        """Rewrite the thread's first message with the handoff's current state (chat.update); a root that is
+        gone is left as is, a rate limit or network failure retries the whole delivery."""
+        text, blocks = root_blocks(handoff)
+        try:
+            await self.bot.client.chat_update(channel=handoff.channel or self.channel, ts=str(handoff.thread_ts),
+                                              text=text, blocks=blocks)
+        except SlackApiError as exc:
+            if str(exc.response.get("error")) not in PERMANENT:
+                raise
+            log.info("the root message of handoff %d could not be updated (%s)", handoff.id, exc.response.get("error"))
 
     async def to_customer(self, item: Delivery) -> str | None:
         """A staff reply or hand-back for a customer who talks to the shop in a Slack DM."""

@@ -26,9 +26,12 @@ async def stats(runtime: Runtime, args: str) -> StaffOutput:
     summary.update({k: summary[k] + n for k, n in runtime.memory.purged_counts(days).items()})  # purged: counts only
     chart = await asyncio.to_thread(stats_chart, summary, days)
     sales = sellers(runtime, days)
-    text = stats_text(summary, days) + "\n" + sellers_text(sales, summary, days)
+    handoffs = runtime.services.handoffs
+    counts = handoffs.store.stats(days) if handoffs is not None else None
+    text = stats_text(summary, days) + "\n" + sellers_text(sales, summary, days) + handoff_text(counts)
     return StaffOutput(render.plain_messages(text), chart=chart, chart_name=f"shop-stats-{days}d.png",
-                       chart_title=f"Shop assistant, last {days} days", notes={**summary, **sales})
+                       chart_title=f"Shop assistant, last {days} days",
+                       notes={**summary, **sales, "handoffs": counts})
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -59,6 +62,18 @@ def stats_text(summary: dict[str, Any], days: int) -> str:
         f"Zero-result queries: {summary['zero_result_count']}\n{listing(summary['zero_result'])}",
         f"Unanswered questions: {summary['unanswered_count']}\n{listing(summary['unanswered'])}",
     ])
+
+
+def handoff_text(counts: dict[str, Any] | None) -> str:
+    """Handoffs to staff over the period: how many, what became of them, the first response, saved answers."""
+    if counts is None:
+        return ""
+    median = counts["median_response_min"]
+    first = f"{median:g} min" if median is not None else "no staff reply yet"
+    return (f"\nHandoffs to staff: {counts['handoffs']} opened, {counts['taken']} taken, {counts['closed']} closed by "
+            f"staff, {counts['timed_out']} timed out\n"
+            f"  First staff reply (median, {counts['answered']} answered): {first}\n"
+            f"  Staff answers saved as FAQ: {counts['saved_faqs']}")
 
 
 def stats_chart(summary: dict[str, Any], days: int) -> bytes:
