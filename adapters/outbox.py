@@ -34,8 +34,8 @@ class Outbox:
     writes by other processes (they share the SQLite file)."""
 
     def __init__(self, handoffs: Handoffs, target: str, deliver: Deliver, *, poll_s: float = 0.5,
-                 expire_every_s: float = 60.0) -> None:
-        self.handoffs, self.target, self.deliver = handoffs, target, deliver
+                 expire_every_s: float = 60.0, chat_id: str | None = None) -> None:
+        self.handoffs, self.target, self.deliver, self.chat_id = handoffs, target, deliver, chat_id
         self.poll_s, self.expire_every_s = poll_s, expire_every_s
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -73,7 +73,7 @@ class Outbox:
     async def step(self, worker: str) -> bool:
         """Deliver one message; False when nothing was waiting."""
         store = self.handoffs.store
-        item = await asyncio.to_thread(store.claim, self.target, worker)
+        item = await asyncio.to_thread(store.claim, self.target, worker, chat_id=self.chat_id)
         if item is None:
             return False
         try:

@@ -123,3 +123,48 @@ def test_what_staff_relay_later_speaks_the_conversations_language(tmp_path):
         assert store.transcript(english.id)[-1]["text"] == TEXTS["staff_says"].format(name="Anna", text="hi")
     finally:
         memory.close()
+
+
+def test_the_console_shows_the_handoff_and_staff_replies_and_the_export_has_them(demo_kb, tmp_path, capsys):
+    import argparse
+    import asyncio
+    import io
+    import json
+
+    from adapters.console import handoff_line, make_message, run_once
+    from adapters.console_handoffs import main as handoffs_cli
+
+    settings = Settings(data_dir=tmp_path / "data", _env_file=None, llm_enabled=False, handoff_console=True)
+    rt = build_runtime(settings, kb=demo_kb, load_llm=False, memory_path=settings.memory_db_path)
+
+    def once(text: str) -> dict:
+        out = io.StringIO()
+        assert run_once(rt.assistant, text, "local", True, out) == 0
+        return json.loads(out.getvalue())
+
+    try:
+        [started] = asyncio.run(rt.assistant.handle(make_message("", "local", action="human")))
+        assert started.text == TEXTS["started"]
+        held = once("is anyone there?")
+        assert held["replies"] == [] and held["staff"] == [] and held["handoff"]["mode"] == "person"
+        assert "holds this conversation" in handoff_line(held["handoff"])
+        handoff_id = held["handoff"]["id"]
+        # staff answer from another process's connection, as `shopguide handoffs reply` does
+        handoffs_cli(argparse.Namespace(handoff_action="reply", id=handoff_id, text="Yes, Anna here.", name="Anna"),
+                     settings)
+        relayed = once("great")
+        assert relayed["staff"] == [TEXTS["staff_says"].format(name="Anna", text="Yes, Anna here.")]
+        assert relayed["handoff"]["held_by"].startswith("console:")
+        handoffs_cli(argparse.Namespace(handoff_action="close", id=handoff_id, text=None, name="Anna"), settings)
+        back = once("waterproof hiking boots")
+        assert back["staff"] == [TEXTS["handed_back"].format(name="Anna")] and back["handoff"] is None
+        assert back["replies"][0]["products"], "handed back: the assistant answers"
+        assert once("waterproof hiking boots")["staff"] == [], "each staff message is shown once"
+        exported = rt.services.memory.export("console:local")["handoffs"]
+        assert [h["id"] for h in exported] == [handoff_id]
+        texts = [m["text"] for m in exported[0]["transcript"]]
+        assert "is anyone there?" in texts and relayed["staff"][0] in texts
+        json.dumps(exported)
+    finally:
+        rt.close()
+    capsys.readouterr()
