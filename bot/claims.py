@@ -18,7 +18,7 @@ from typing import Literal
 
 import sqlite_utils
 
-from shopguide.migrations import transaction
+from shopguide.migrations import dialect, transaction
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,9 @@ def migrate_claims(db: sqlite_utils.Database) -> None:
         user_key TEXT, seq REAL, payload TEXT, attempts INTEGER NOT NULL DEFAULT 1, created_at TEXT NOT NULL)""")
     db.execute("CREATE INDEX delivery_claims_open ON delivery_claims(user_key, seq) WHERE done_at IS NULL")
     db.execute("CREATE INDEX delivery_claims_done ON delivery_claims(done_at)")
-    db.execute("""INSERT INTO delivery_claims (key, worker, lease_until, done_at, created_at)
-        SELECT key, '', 0, CAST(strftime('%s', created_at) AS REAL), created_at FROM seen_updates""")
+    if dialect(db) == "sqlite":  # a PostgreSQL schema starts at this version's tables: nothing to carry over
+        db.execute("""INSERT INTO delivery_claims (key, worker, lease_until, done_at, created_at)
+            SELECT key, '', 0, CAST(strftime('%s', created_at) AS REAL), created_at FROM seen_updates""")
     db.execute("DROP TABLE seen_updates")
     db.execute("""CREATE TABLE user_leases (
         user_key TEXT PRIMARY KEY, worker TEXT NOT NULL, token TEXT NOT NULL, lease_until REAL NOT NULL)""")

@@ -1,4 +1,4 @@
-"""Per-user memory in SQLite (sqlite-utils, with migrations): conversation state, preferences,
+"""Per-user memory in SQLite (sqlite-utils) or PostgreSQL (schema `memory`), with migrations: conversation state, preferences,
 interactions, events and last visits. Survives restarts; a user can see, export and erase all of it,
 and what outlives its retention period is purged here (bot/privacy.py decides when)."""
 
@@ -19,6 +19,7 @@ import sqlite_utils
 from bot.claims import Claims, migrate_claims
 from bot.handoff_store import migrate_handoff_parts, migrate_handoffs
 from shopguide.migrations import migrate, open_database, scrub_database, transaction
+from shopguide.storage import is_database_url
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def _m4_retention(db: sqlite_utils.Database) -> None:
     db.execute("""INSERT INTO last_seen (user_key, day)
         SELECT user_key, substr(max(at), 1, 10) FROM (
             SELECT user_key, created_at AS at FROM events UNION ALL SELECT user_key, updated_at FROM conversations
-            UNION ALL SELECT user_key, created_at FROM preferences UNION ALL SELECT user_key, created_at FROM interactions)
+            UNION ALL SELECT user_key, created_at FROM preferences UNION ALL SELECT user_key, created_at FROM interactions) AS seen
         GROUP BY user_key""")
     db.execute("""CREATE TABLE event_counts (
         day TEXT NOT NULL, platform TEXT NOT NULL, turns INTEGER NOT NULL, conversations INTEGER NOT NULL,
@@ -126,8 +127,9 @@ class Memory:
     """All per-user storage; safe to call from several threads."""
 
     def __init__(self, path: Path | str, clock: Clock = utc_now) -> None:
-        self.path = Path(path)
-        self.db = open_database(path)
+        """`path`: the SQLite file, or a postgresql:// URL (then no file is written)."""
+        self.path = None if is_database_url(path) else Path(path)
+        self.db = open_database(path, schema="memory")
         self.db.execute("PRAGMA secure_delete = ON")  # deleted rows are overwritten, not left in free pages
         self.clock = clock  # tests pass one to write rows dated in the past
         self.lock = threading.RLock()
@@ -290,11 +292,12 @@ class Memory:
         with self.lock, transaction(self.db):
             self.db.execute("""INSERT INTO event_counts (day, platform, turns, conversations, zero_result, unanswered)
                 SELECT substr(created_at, 1, 10), coalesce(platform, ''), count(*), count(DISTINCT user_key),
-                       sum(results IS NOT NULL AND results = 0), sum(answered = 0)
+                       sum(CASE WHEN results = 0 THEN 1 ELSE 0 END), sum(CASE WHEN answered = 0 THEN 1 ELSE 0 END)
                 FROM events WHERE created_at < ? GROUP BY 1, 2 ORDER BY 1, 2 LIMIT -1
-                ON CONFLICT (day, platform) DO UPDATE SET turns = turns + excluded.turns,
-                    conversations = conversations + excluded.conversations,
-                    zero_result = zero_result + excluded.zero_result, unanswered = unanswered + excluded.unanswered""",
+                ON CONFLICT (day, platform) DO UPDATE SET turns = event_counts.turns + excluded.turns,
+                    conversations = event_counts.conversations + excluded.conversations,
+                    zero_result = event_counts.zero_result + excluded.zero_result,
+                    unanswered = event_counts.unanswered + excluded.unanswered""",
                             [before])
             removed = {
                 "events": self.db.execute("DELETE FROM events WHERE created_at < ?", [before]).rowcount,

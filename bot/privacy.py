@@ -228,7 +228,7 @@ def find_customers(memory: Memory, text: str, limit: int = 20) -> list[dict[str,
                                for t, c in sources)
     keys = " UNION ".join(f"SELECT user_key FROM {t}" for t in USER_TABLES)
     sql = f"""SELECT m.user_key, m.kind, count(*) FROM (
-                {union} UNION ALL SELECT user_key, 'user id' FROM ({keys}) WHERE instr(lower(user_key), :q) > 0
+                {union} UNION ALL SELECT user_key, 'user id' FROM ({keys}) AS k WHERE instr(lower(user_key), :q) > 0
               ) m GROUP BY 1, 2"""
     found: dict[str, dict[str, Any]] = {}
     with memory.lock:

@@ -24,6 +24,7 @@ from models.resolve import default_faq_embedder_path  # noqa: E402
 from models.worker import ModelWorker  # noqa: E402
 from shopguide.cli.app import build_runtime, load_demo_store, prepare_environment  # noqa: E402
 from shopguide.settings import Settings  # noqa: E402
+from tests.servers import memory_target, pg_url, postgres_server  # noqa: E402,F401  (PostgreSQL fixtures)
 
 prepare_environment()
 DEMO_DIR = Path(__file__).resolve().parent.parent / "shopguide" / "demo"

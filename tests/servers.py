@@ -73,3 +73,63 @@ def chroma_cli() -> str:
     if not path.exists():
         pytest.fail(f"the chroma CLI is missing at {path}: reinstall chromadb (scripts/setup.sh)")
     return str(path)
+
+
+# ----- PostgreSQL ------------------------------------------------------------------------------------------------
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL 15 on 127.0.0.1 (a free port, a temporary cluster owned by the `postgres` user, as
+    `initdb` refuses root), for the session; yields its URL without a database name. Fails, never skips."""
+    import shutil
+    import tempfile
+
+    if not (PG_BIN / "initdb").exists():
+        pytest.fail(f"PostgreSQL 15 is missing ({PG_BIN}/initdb): run scripts/setup.sh, which installs postgresql-15")
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    root = Path(tempfile.mkdtemp(prefix="shopguide-pg-"))
+    if as_postgres:
+        shutil.chown(root, "postgres", "postgres")
+    data, log_path, port = root / "data", root / "server.log", free_port()
+    try:
+        init = subprocess.run([*as_postgres, str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
+                               "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], capture_output=True, text=True)
+        if init.returncode:
+            pytest.fail(f"initdb failed ({init.returncode}):\n{init.stderr[-3000:]}")
+        start = subprocess.run([*as_postgres, str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(log_path), "-w",
+                                "-t", "60", "-o", f"-p {port} -h 127.0.0.1 -k {root} -c fsync=off "
+                                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+                                "start"], capture_output=True, text=True)
+        if start.returncode:
+            pytest.fail(f"PostgreSQL did not start ({start.returncode}):\n{start.stderr[-2000:]}\n{_tail(log_path)}")
+        yield f"postgresql://postgres@127.0.0.1:{port}"
+    finally:
+        if (data / "postmaster.pid").exists():
+            subprocess.run([*as_postgres, str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+                           capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(postgres_server) -> Iterator[str]:
+    """The URL of a fresh, empty database on the session's PostgreSQL, dropped after the test."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(f"{postgres_server}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"{postgres_server}/{name}"
+    with psycopg.connect(f"{postgres_server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def memory_target(request, tmp_path) -> str | Path:
+    """Where a test's memory lives, once per backend: a SQLite file, then a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "m.db"
+    return request.getfixturevalue("pg_url")

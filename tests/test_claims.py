@@ -1,4 +1,4 @@
-"""Claim-then-complete across worker processes on one SQLite file: every update answered exactly once and each
+"""Claim-then-complete across worker processes on one SQLite file or PostgreSQL database: every update answered exactly once and each
 user's in order, through redeliveries and a worker killed mid-turn; claims pruned after 48 hours."""
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ class Clock:
         return self.t
 
 
-def test_claim_complete_redelivery_and_takeover(tmp_path):
-    memory = Memory(tmp_path / "m.db")
+def test_claim_complete_redelivery_and_takeover(memory_target):
+    memory = Memory(memory_target)
     clock = Clock()
     a = Claims.on(memory, worker="a", lease_s=10, clock=clock)
     b = Claims.on(memory, worker="b", lease_s=10, clock=clock)
@@ -46,8 +46,8 @@ def test_claim_complete_redelivery_and_takeover(tmp_path):
     assert memory.db.execute("SELECT payload FROM delivery_claims WHERE key = 'k1'").fetchone()[0] is None
 
 
-def test_a_poison_update_is_given_up_after_three_attempts(tmp_path):
-    memory = Memory(tmp_path / "m.db")
+def test_a_poison_update_is_given_up_after_three_attempts(memory_target):
+    memory = Memory(memory_target)
     clock = Clock()
     claims = Claims.on(memory, worker="a", lease_s=1, clock=clock)
     claims.claim("k", payload="{}")
@@ -86,8 +86,8 @@ def test_seen_updates_become_completed_claims_and_are_pruned_after_48_hours(tmp_
     assert isinstance(sqlite_utils.Database(memory.db.conn)["delivery_claims"].count, int)
 
 
-def test_one_users_turns_wait_for_an_earlier_open_claim(tmp_path):
-    memory = Memory(tmp_path / "m.db")
+def test_one_users_turns_wait_for_an_earlier_open_claim(memory_target):
+    memory = Memory(memory_target)
     a = Claims.on(memory, worker="a")
     b = Claims.on(memory, worker="b")
     order: list[int] = []
@@ -110,8 +110,8 @@ def test_one_users_turns_wait_for_an_earlier_open_claim(tmp_path):
     assert order == [1, 2]
 
 
-def test_threads_claim_each_key_once(tmp_path):
-    path = tmp_path / "m.db"
+def test_threads_claim_each_key_once(memory_target):
+    path = memory_target
     Memory(path).close()
     won: list[str] = []
 
@@ -132,7 +132,7 @@ def test_threads_claim_each_key_once(tmp_path):
     assert sorted(won) == sorted(f"k{i}" for i in range(60))
 
 
-def test_worker_processes_answer_exactly_once_in_order_through_redeliveries_and_a_kill(tmp_path):
+def test_worker_processes_answer_exactly_once_in_order_through_redeliveries_and_a_kill(tmp_path, memory_target):
     """Three worker processes, 8 users x 4 messages; 25% of the updates delivered twice to two workers; worker 2
     is killed in the middle of a turn and its lease (1 s) runs out: every update answered once, each user in order."""
     rng = random.Random(26)
@@ -154,7 +154,7 @@ def test_worker_processes_answer_exactly_once_in_order_through_redeliveries_and_
     start = time.time() + 3.0  # the processes start and import first
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps({"deliveries": deliveries, "start": start, "turn_s": 0.1}))
-    db, out = tmp_path / "m.db", tmp_path / "out.txt"
+    db, out = memory_target, tmp_path / "out.txt"
     Memory(db).close()
     until = start + per_user * spacing + 4.0
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

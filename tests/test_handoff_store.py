@@ -23,9 +23,9 @@ def open_one(store: HandoffStore, user: str = "telegram:42", desk: str | None = 
 
 
 @pytest.fixture
-def two(tmp_path):
-    """Two memories on one file, as two processes would have."""
-    a, b = Memory(tmp_path / "m.db"), Memory(tmp_path / "m.db")
+def two(memory_target):
+    """Two memories on one file (or PostgreSQL database), as two processes would have."""
+    a, b = Memory(memory_target), Memory(memory_target)
     yield HandoffStore(a.db, a.lock), HandoffStore(b.db, b.lock)
     a.close()
     b.close()

@@ -13,8 +13,8 @@ def _msg(user: str, text: str = "", action: str | None = None) -> IncomingMessag
     return IncomingMessage(platform="test", user_id=user, chat_id=user, text=text, action=action)
 
 
-def test_memory_round_trip_and_migrations_are_idempotent(tmp_path):
-    path = tmp_path / "m.db"
+def test_memory_round_trip_and_migrations_are_idempotent(memory_target):
+    path = memory_target
     memory = Memory(path)
     memory.save_state("test:a", ConversationState(query="boots", results=["X1", "X2"], shown=["X1"]))
     memory.set_preference("test:a", "budget", 80.0, "you said: my budget is 80")
@@ -29,12 +29,12 @@ def test_memory_round_trip_and_migrations_are_idempotent(tmp_path):
     assert versions == sorted(set(versions)) and len(versions) >= 2
 
 
-def test_first_sighting_survives_restart(tmp_path):
-    memory = Memory(tmp_path / "m.db")
+def test_first_sighting_survives_restart(memory_target):
+    memory = Memory(memory_target)
     assert memory.first_sighting("telegram:update:1")
     assert not memory.first_sighting("telegram:update:1")
     memory.close()
-    assert not Memory(tmp_path / "m.db").first_sighting("telegram:update:1")
+    assert not Memory(memory_target).first_sighting("telegram:update:1")
 
 
 async def test_state_survives_a_restart_of_the_core(settings, demo_kb, tmp_path):
