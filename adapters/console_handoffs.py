@@ -16,7 +16,7 @@ MAX_SHOWN = 5
 
 def open_handoffs(settings) -> tuple[Memory, Handoffs]:
     """The handoffs of the configured memory database (no models are loaded)."""
-    memory = Memory(settings.memory_db_path)
+    memory = Memory(settings.memory_target)
     return memory, Handoffs.build(HandoffStore(memory.db, memory.lock), settings)
 
 

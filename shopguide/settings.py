@@ -73,8 +73,9 @@ class Settings(BaseSettings):
     llm_model_name: str | None = Field(None, description="Model name sent to SHOPGUIDE_LLM_URL; default: the "
                                                          "server's first listed model.")
     database_url: SecretStr | None = Field(
-        None, description="postgresql://... for records and memory on PostgreSQL: not built yet (issue 26); "
-                          "setting it stops start-up rather than writing SQLite files unasked.")
+        None, description="postgresql://user:password@host:port/db: conversation memory, preferences, events, "
+                          "handoffs and delivery claims on PostgreSQL (schema `memory`) instead of memory.db; "
+                          "the catalog, FAQ, documents and orders stay in catalog.db (SQLite) for now.")
     chroma_url: str | None = Field(
         None, description="URL of a Chroma server (`chroma run`), e.g. http://chroma:8000; used instead of the "
                           "embedded store under the data directory.")
@@ -199,6 +200,18 @@ class Settings(BaseSettings):
     def memory_db_path(self) -> Path:
         """SQLite database of per-user memory."""
         return self.data_dir / "memory.db"
+
+    @property
+    def memory_target(self) -> Path | str:
+        """Where per-user memory lives: SHOPGUIDE_DATABASE_URL when set (no memory.db is written), else memory.db."""
+        return self.database_url.get_secret_value() if self.database_url else self.memory_db_path
+
+    @property
+    def memory_where(self) -> str:
+        """`memory_target` as shown to people (no password)."""
+        from shopguide.storage import redact
+
+        return redact(self.database_url.get_secret_value()) if self.database_url else str(self.memory_db_path)
 
     @property
     def chroma_dir(self) -> Path:

@@ -9,6 +9,8 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
+from shopguide.errors import NotConfigured
+
 URL_PREFIXES = ("postgresql://", "postgres://")
 
 
@@ -107,8 +109,13 @@ class PgDatabase:
 
         self.url = url
         self.schema = schema
-        self.conn = psycopg.connect(url, autocommit=True, connect_timeout=connect_timeout,
-                                    application_name="shopguide")
+        try:
+            self.conn = psycopg.connect(url, autocommit=True, connect_timeout=connect_timeout,
+                                        application_name="shopguide")
+        except psycopg.OperationalError as exc:
+            reason = " ".join(str(exc).split())[:300]
+            raise NotConfigured(f"cannot connect to the database {redact(url)}: {reason} "
+                                "(SHOPGUIDE_DATABASE_URL)") from None
         _adapt(self.conn)
         self.conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
         self.conn.execute(f'SET search_path TO "{schema}"')
@@ -231,14 +238,7 @@ def _adapt(conn) -> None:
     conn.adapters.register_loader("numeric", Number)
 
 
-def check_url(url: str, schema: str = "memory") -> tuple[int, int]:
-    """Connect and read (PostgreSQL server version, highest applied migration in `schema`, 0 if none)."""
-    db = PgDatabase(url, schema, connect_timeout=5)
-    try:
-        version = db.conn.info.server_version
-        applied = 0
-        if db["_migrations"].exists():
-            applied = db.execute("SELECT coalesce(max(version), 0) FROM _migrations").fetchone()[0]
-        return version, applied
-    finally:
-        db.close()
+def server_version(db: PgDatabase) -> str:
+    """The server's version as people write it ("15.8")."""
+    number = db.conn.info.server_version
+    return f"{number // 10000}.{number % 10000}"

@@ -42,3 +42,17 @@ def test_unreachable_services_are_named_by_their_settings(monkeypatch, tmp_path,
         assert setting in out, setting
     assert "sk-very-secret" not in out + err and "wrong" not in out
     assert "5 check(s) failed" in err
+
+
+def test_the_database_server_is_connected_and_migrated(monkeypatch, tmp_path, capsys, pg_url):
+    _clear(monkeypatch, tmp_path)
+    monkeypatch.setenv("SHOPGUIDE_DATABASE_URL", pg_url)
+    assert main(["doctor", "--json"]) == 0
+    checks = {c["name"]: c for c in json.loads(capsys.readouterr().out)}
+    assert checks["database server"]["state"] == "ok", checks["database server"]
+    assert "PostgreSQL 15." in checks["database server"]["detail"]
+    from bot.memory import MIGRATIONS
+
+    assert f"migrations at {len(MIGRATIONS)}/{len(MIGRATIONS)}" in checks["database server"]["detail"]
+    assert checks["memory database"]["state"] == "off"
+    assert not (tmp_path / "data" / "memory.db").exists()

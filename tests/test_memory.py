@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from pydantic import SecretStr
+
 from bot.memory import USER_TABLES, ConversationState, Memory
 from bot.types import IncomingMessage
 from shopguide.cli.app import build_runtime
@@ -37,8 +39,8 @@ def test_first_sighting_survives_restart(memory_target):
     assert not Memory(memory_target).first_sighting("telegram:update:1")
 
 
-async def test_state_survives_a_restart_of_the_core(settings, demo_kb, tmp_path):
-    path = tmp_path / "memory.db"
+async def test_state_survives_a_restart_of_the_core(settings, demo_kb, memory_target):
+    path = memory_target
     first = build_runtime(settings, kb=demo_kb, load_llm=False, memory_path=path)
     replies = await first.assistant.handle(_msg("alice", "rain jackets"))
     shown = [c.id for c in replies[0].products]
@@ -53,8 +55,8 @@ async def test_state_survives_a_restart_of_the_core(settings, demo_kb, tmp_path)
     second.close()
 
 
-async def test_forget_leaves_zero_rows_and_export_is_complete(settings, demo_kb, tmp_path):
-    rt = build_runtime(settings, kb=demo_kb, load_llm=False, memory_path=tmp_path / "memory.db")
+async def test_forget_leaves_zero_rows_and_export_is_complete(settings, demo_kb, memory_target):
+    rt = build_runtime(settings, kb=demo_kb, load_llm=False, memory_path=memory_target)
     for text in ("I wear size 44", "my budget is 120", "hiking boots", "the first one"):
         await rt.assistant.handle(_msg("carol", text))
     await rt.assistant.handle(_msg("carol", action="s:SG-HB-1002"))
@@ -85,3 +87,13 @@ async def test_one_users_data_never_reaches_another(settings, demo_kb, tmp_path)
     data = await rt.assistant.handle(_msg("frank", "show my data"))
     assert "no preferences yet" in data[0].text
     rt.close()
+
+
+async def test_with_a_database_url_memory_is_on_postgresql_and_no_file_is_written(settings, demo_kb, pg_url):
+    settings = settings.model_copy(update={"database_url": SecretStr(pg_url)})
+    rt = build_runtime(settings, kb=demo_kb, load_llm=False)
+    await rt.assistant.handle(_msg("gina", "my budget is 80"))
+    assert rt.memory.db.dialect == "postgresql" and rt.memory.preferences("test:gina")["budget"].value == 80
+    rt.close()
+    assert not settings.memory_db_path.exists()
+    assert not list(settings.data_dir.glob("memory.db*"))

@@ -68,8 +68,10 @@ def open_knowledge(settings: Settings) -> KnowledgeBase:
     """The knowledge base in the configured data directory, with a lazily loaded embedder."""
     prepare_environment()
     if settings.database_url:
-        raise NotConfigured("SHOPGUIDE_DATABASE_URL is set, but this version keeps records and memory in SQLite "
-                            "only (PostgreSQL storage is not built yet, issue 26): unset it")
+        log.warning("SHOPGUIDE_DATABASE_URL is set: memory, handoffs and delivery claims are on PostgreSQL, but the "
+                    "catalog, FAQ, documents and orders stay in %s (SQLite; PostgreSQL for them is not built yet, "
+                    "issue 26), so each worker machine needs its own copy of the data directory's catalog",
+                    settings.catalog_db_path)
     vectors = None
     if settings.chroma_url:  # a Chroma server instead of the embedded store
         from knowledge.vector_server import remote_index
@@ -156,7 +158,7 @@ def build_runtime(
     for kind in ("faq", "document"):  # kinds with a model of their own, which may have changed since ingest
         refresh_embeddings(kb, kind)
     multilingual.sync(kb, kb.document_embedder, settings.multilingual_vectors)  # only what changed since the last
-    memory = Memory(memory_path or settings.memory_db_path)
+    memory = Memory(memory_path or settings.memory_target)
     use_llm = settings.llm_enabled if load_llm is None else load_llm
     if worker is None and use_llm and (load_llm or settings.chat_model_needed):
         worker = ModelWorker(load_chat_model(settings))

@@ -41,6 +41,8 @@ def check_memory(settings: Settings) -> Check:
     """memory.db opens, its migrations apply, and how many delivery claims are open."""
     from bot.memory import Memory
 
+    if settings.database_url:
+        return Check("memory database", "off", "on the database server (SHOPGUIDE_DATABASE_URL): see \"database server\"")
     try:
         memory = Memory(settings.memory_db_path)
     except (sqlite3.Error, OSError) as exc:
@@ -144,11 +146,29 @@ def check_slack(settings: Settings) -> Check:
 
 
 def check_database_url(settings: Settings) -> Check:
-    """PostgreSQL storage is not built yet: a set SHOPGUIDE_DATABASE_URL must not be silently ignored."""
-    if settings.database_url:
-        return Check("database server", "fail", "SHOPGUIDE_DATABASE_URL is set, but this version keeps records in "
-                                                "SQLite only (issue 26): unset it")
-    return Check("database server", "off", "records in SQLite under the data directory")
+    """SHOPGUIDE_DATABASE_URL connects, the memory schema's migrations apply, and their version."""
+    if not settings.database_url:
+        return Check("database server", "off", "records in SQLite under the data directory (SHOPGUIDE_DATABASE_URL)")
+    from bot.memory import MIGRATIONS, Memory
+    from shopguide.storage import server_version
+
+    try:
+        memory = Memory(settings.memory_target)
+    except NotConfigured as exc:
+        return Check("database server", "fail", str(exc))
+    except Exception as exc:  # e.g. no right to create the schema or its tables
+        return Check("database server", "fail", f"{settings.memory_where}: {type(exc).__name__}: "
+                                                f"{' '.join(str(exc).split())[:200]} (SHOPGUIDE_DATABASE_URL)")
+    try:
+        with memory.lock:
+            version = memory.db.execute("SELECT coalesce(max(version), 0) FROM _migrations").fetchone()[0]
+            open_claims = memory.db.execute("SELECT count(*) FROM delivery_claims WHERE done_at IS NULL").fetchone()[0]
+        server = server_version(memory.db)
+    finally:
+        memory.close()
+    return Check("database server", "ok", f"{settings.memory_where} (PostgreSQL {server}, memory migrations at "
+                                          f"{version}/{len(MIGRATIONS)}, {open_claims} deliveries in progress; "
+                                          f"catalog still in {settings.catalog_db_path})")
 
 
 CHECKS: list[Callable[[Settings], Check]] = [check_data_dir, check_memory, check_catalog, check_database_url,

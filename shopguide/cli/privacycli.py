@@ -64,7 +64,7 @@ def main(args: argparse.Namespace) -> int:
         raise UserFacingError(f"privacy {args.privacy_command}: --platform and --user go together")
     settings = start(args, stderr_level="WARNING")
     try:
-        memory = Memory(settings.memory_db_path)
+        memory = Memory(settings.memory_target)
         args.orders = _orders(settings)
     except sqlite3.Error as exc:
         raise UserFacingError(f"cannot open {settings.memory_db_path} or {settings.catalog_db_path}: {exc}") from None
