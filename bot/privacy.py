@@ -244,24 +244,24 @@ def find_customers(memory: Memory, text: str, limit: int = 20) -> list[dict[str,
 # ----- what is held -----------------------------------------------------------------------------
 # (what, table, date column, condition, how long): every memory.db table that can hold personal data.
 HELD: list[tuple[str, str, str, str, str]] = [
-    ("events (message text)", "events", "created_at", "1", "retention_days"),
-    ("conversation states", "conversations", "updated_at", "1", "retention_days"),
+    ("events (message text)", "events", "created_at", "1 = 1", "retention_days"),
+    ("conversation states", "conversations", "updated_at", "1 = 1", "retention_days"),
     ("interactions with search text", "interactions", "created_at", "query IS NOT NULL", "retention_days"),
     ("interactions (products)", "interactions", "created_at", "query IS NULL", "preference_retention_days idle"),
-    ("preferences", "preferences", "created_at", "1", "preference_retention_days idle"),
-    ("last visits", "last_seen", "day", "1", "with the profile it dates"),
-    ("daily counts (no text)", "event_counts", "day", "1", "kept"),
-    ("audit entries", "audit", "created_at", "1", "kept"),
-    ("delivery claims", "delivery_claims", "created_at", "1", "48 hours after delivery (ids; the update until then)"),
-    ("handoff threads", "handoffs", "created_at", "1", "retention_days after closing"),
-    ("handoff transcripts", "handoff_messages", "created_at", "1", "retention_days after closing"),
+    ("preferences", "preferences", "created_at", "1 = 1", "preference_retention_days idle"),
+    ("last visits", "last_seen", "day", "1 = 1", "with the profile it dates"),
+    ("daily counts (no text)", "event_counts", "day", "1 = 1", "kept"),
+    ("audit entries", "audit", "created_at", "1 = 1", "kept"),
+    ("delivery claims", "delivery_claims", "created_at", "1 = 1", "48 hours after delivery (ids; the update until then)"),
+    ("handoff threads", "handoffs", "created_at", "1 = 1", "retention_days after closing"),
+    ("handoff transcripts", "handoff_messages", "created_at", "1 = 1", "retention_days after closing"),
 ]
 # the same for catalog.db's order tables (ingested orders, `/link`s, wrong attempts)
 HELD_ORDERS: list[tuple[str, str, str, str, str]] = [
-    ("orders", "orders", "created_at", "1", "until erased (privacy forget --email)"),
-    ("order lines", "order_lines", "created_at", "1", "until erased (privacy forget --email)"),
-    ("chat links (/link)", "customer_links", "linked_at", "1", "until the chat or the customer is erased"),
-    ("wrong order attempts", "order_attempts", "at", "1", "retention_days"),
+    ("orders", "orders", "created_at", "1 = 1", "until erased (privacy forget --email)"),
+    ("order lines", "order_lines", "created_at", "1 = 1", "until erased (privacy forget --email)"),
+    ("chat links (/link)", "customer_links", "linked_at", "1 = 1", "until the chat or the customer is erased"),
+    ("wrong order attempts", "order_attempts", "at", "1 = 1", "retention_days"),
 ]
 
 
@@ -281,7 +281,7 @@ def held_report(memory: Memory, settings: "Settings") -> list[dict[str, Any]]:
                 rows.append({"what": what, "where": f"{name}:{table}", "rows": n, "oldest": oldest,
                              "kept": limits.get(kept, kept)})
 
-    count(memory.db, memory.lock, "memory.db", HELD)
+    count(memory.db, memory.lock, "memory.db" if memory.path else "database:memory", HELD)
     with _order_tables(settings) as store:
         if store is not None:
             count(store.db, store.lock, "catalog.db", HELD_ORDERS)

@@ -238,6 +238,15 @@ def _adapt(conn) -> None:
     conn.adapters.register_loader("numeric", Number)
 
 
+def database_errors() -> tuple[type[Exception], ...]:
+    """The exceptions either backend raises for a failed statement (for `except` at the edge)."""
+    import sqlite3
+
+    import psycopg
+
+    return sqlite3.Error, psycopg.Error
+
+
 def server_version(db: PgDatabase) -> str:
     """The server's version as people write it ("15.8")."""
     number = db.conn.info.server_version

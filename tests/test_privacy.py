@@ -49,6 +49,17 @@ def data_dir(tmp_path, monkeypatch, restore_logging) -> Path:
     return path
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def cli_memory(request, data_dir, monkeypatch) -> Path | str:
+    """Where the `shopguide privacy` commands find memory: memory.db in the data directory, or (with
+    SHOPGUIDE_DATABASE_URL set) a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return data_dir / "memory.db"
+    url = request.getfixturevalue("pg_url")
+    monkeypatch.setenv("SHOPGUIDE_DATABASE_URL", url)
+    return url
+
+
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
     code = cli_main(["privacy", *argv])
     out, err = capsys.readouterr()
@@ -97,9 +108,9 @@ async def test_a_customers_word_is_exported_then_erased_from_every_file(settings
     assert files_holding(data_dir, word) == []
 
 
-def test_purge_drops_text_past_retention_and_keeps_yesterday_and_preferences(data_dir, capsys):
+def test_purge_drops_text_past_retention_and_keeps_yesterday_and_preferences(data_dir, cli_memory, capsys):
     old_word, new_word = unique_word(), unique_word()
-    memory = Memory(data_dir / "memory.db", clock=lambda: NOW - timedelta(days=91))
+    memory = Memory(cli_memory, clock=lambda: NOW - timedelta(days=91))
     memory.log_event("telegram:1", "telegram", "search", f"tents {old_word}", 0, False)
     memory.record("telegram:1", "searched", None, f"tents {old_word}")
     memory.record("telegram:1", "liked", "SG-TN-1", f"tents {old_word}")
@@ -113,7 +124,7 @@ def test_purge_drops_text_past_retention_and_keeps_yesterday_and_preferences(dat
     report = json.loads(out)
     assert code == 0 and report["removed"]["events"] == 1 and report["removed"]["conversation states"] == 1
     assert report["removed"]["interaction texts"] == 2 and report["removed"]["preferences"] == 0
-    memory = Memory(data_dir / "memory.db")
+    memory = Memory(cli_memory)
     try:
         events = [e["text"] for e in memory.events_since(365)]
         assert events == [f"boots {new_word}"]
@@ -125,15 +136,16 @@ def test_purge_drops_text_past_retention_and_keeps_yesterday_and_preferences(dat
         assert memory.db.execute("SELECT day FROM last_seen").fetchall() == [((NOW - timedelta(days=1)).date().isoformat(),)]
     finally:
         memory.close()
-    assert files_holding(data_dir, old_word) == [] and files_holding(data_dir, new_word)
+    assert files_holding(data_dir, old_word) == []
+    assert bool(files_holding(data_dir, new_word)) == isinstance(cli_memory, Path)  # PostgreSQL: no file
 
     code, out, _ = run_cli(capsys, "purge", "--older-than", "0")
     assert code == 0 and "1 events" in out
     assert files_holding(data_dir, new_word) == []
 
 
-def test_preferences_go_after_a_year_without_a_visit(tmp_path):
-    memory = Memory(tmp_path / "memory.db", clock=lambda: NOW - timedelta(days=400))
+def test_preferences_go_after_a_year_without_a_visit(tmp_path, memory_target):
+    memory = Memory(memory_target, clock=lambda: NOW - timedelta(days=400))
     for user in ("telegram:gone", "telegram:back"):
         memory.log_event(user, "telegram", "preference", "I wear size 42", None, True)
         memory.set_preference(user, "shoe_size", "42", "you said: I wear size 42")
@@ -179,7 +191,7 @@ def test_migration_gives_existing_customers_their_last_visit(tmp_path):
     memory.close()
 
 
-def test_bad_input_gets_a_clear_answer(data_dir, capsys, monkeypatch):
+def test_bad_input_gets_a_clear_answer(data_dir, cli_memory, capsys, monkeypatch):
     code, out, err = run_cli(capsys, "export", "--platform", "myspace", "--user", "nobody")
     assert code == 0 and "no data held for myspace:nobody" in err
     code, out, _ = run_cli(capsys, "forget", "--platform", "telegram", "--user", "404", "--yes")
@@ -188,7 +200,7 @@ def test_bad_input_gets_a_clear_answer(data_dir, capsys, monkeypatch):
     assert code == 0 and "no customer" in out
     code, out, _ = run_cli(capsys, "report", "--json")
     assert code == 0 and {r["what"] for r in json.loads(out)["held"]} >= {"events (message text)", "preferences"}
-    memory = Memory(data_dir / "memory.db")
+    memory = Memory(cli_memory)
     memory.log_event("telegram:5", "telegram", "search", "tents", 2, True)
     memory.close()
     monkeypatch.setattr("sys.stdin.isatty", lambda: False)
@@ -213,8 +225,8 @@ def test_retention_below_one_day_is_refused_at_start_up(data_dir, monkeypatch, c
         monkeypatch.delenv(name)
 
 
-async def test_a_running_bot_purges_at_once_and_then_daily(tmp_path):
-    memory = Memory(tmp_path / "memory.db", clock=lambda: NOW - timedelta(days=120))
+async def test_a_running_bot_purges_at_once_and_then_daily(tmp_path, memory_target):
+    memory = Memory(memory_target, clock=lambda: NOW - timedelta(days=120))
     memory.log_event("telegram:1", "telegram", "search", "tents", 2, True)
     memory.clock = lambda: NOW
     task = asyncio.get_running_loop().create_task(purge_daily(memory, Settings(data_dir=tmp_path, _env_file=None), 3600))

@@ -6,11 +6,11 @@ import argparse
 import getpass
 import json
 import logging
-import sqlite3
 import sys
 from typing import Any
 
 from shopguide.errors import UserFacingError
+from shopguide.storage import database_errors
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +66,12 @@ def main(args: argparse.Namespace) -> int:
     try:
         memory = Memory(settings.memory_target)
         args.orders = _orders(settings)
-    except sqlite3.Error as exc:
-        raise UserFacingError(f"cannot open {settings.memory_db_path} or {settings.catalog_db_path}: {exc}") from None
+    except database_errors() as exc:
+        raise UserFacingError(f"cannot open {settings.memory_where} or {settings.catalog_db_path}: {exc}") from None
     try:
         return COMMANDS[args.privacy_command](args, settings, memory)
-    except sqlite3.Error as exc:
-        raise UserFacingError(f"the store {settings.memory_db_path} or {settings.catalog_db_path} could not be "
+    except database_errors() as exc:
+        raise UserFacingError(f"the store {settings.memory_where} or {settings.catalog_db_path} could not be "
                               f"changed: {exc}") from None
     finally:
         memory.close()
