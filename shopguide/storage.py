@@ -105,23 +105,36 @@ class PgDatabase:
     dialect = "postgresql"
 
     def __init__(self, url: str, schema: str = "public", *, connect_timeout: int = 10) -> None:
-        import psycopg
-
         self.url = url
         self.schema = schema
-        try:
-            self.conn = psycopg.connect(url, autocommit=True, connect_timeout=connect_timeout,
-                                        application_name="shopguide")
-        except psycopg.OperationalError as exc:
-            reason = " ".join(str(exc).split())[:300]
-            raise NotConfigured(f"cannot connect to the database {redact(url)}: {reason} "
-                                "(SHOPGUIDE_DATABASE_URL)") from None
-        _adapt(self.conn)
-        self.conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-        self.conn.execute(f'SET search_path TO "{schema}"')
+        self.connect_timeout = connect_timeout
         self._keys: dict[str, tuple[str, ...]] = {}
         self._identity: dict[str, str | None] = {}
         self._depth = 0
+        self.conn = self._connect()
+
+    def _connect(self):
+        import psycopg
+
+        try:
+            conn = psycopg.connect(self.url, autocommit=True, connect_timeout=self.connect_timeout,
+                                   application_name="shopguide")
+        except psycopg.OperationalError as exc:
+            reason = " ".join(str(exc).split())[:300]
+            raise NotConfigured(f"cannot connect to the database {redact(self.url)}: {reason} "
+                                "(SHOPGUIDE_DATABASE_URL)") from None
+        _adapt(conn)
+        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+        conn.execute(f'SET search_path TO "{self.schema}"')
+        return conn
+
+    def _live(self):
+        """The connection; a broken one (server restarted, network cut) is replaced between transactions, so
+        the statement that met the break fails (the turn apologises) and the next one works again."""
+        if self.conn.broken and self._depth == 0:
+            self.conn.close()
+            self.conn = self._connect()
+        return self.conn
 
     # ----- statements ------------------------------------------------------------------------------------
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Cursor:
@@ -138,7 +151,7 @@ class PgDatabase:
             returning = self._identity_column(table)
             if returning and "RETURNING" not in text.upper():
                 text += f' RETURNING "{returning}"'
-        cur = self.conn.execute(text, params if params is not None else ())
+        cur = self._live().execute(text, params if params is not None else ())
         rows = cur.fetchall() if cur.description is not None else []
         lastrowid = rows[-1][0] if returning and rows else None
         return Cursor([] if returning else rows, cur.rowcount, None if returning else cur.description, lastrowid)
@@ -164,7 +177,7 @@ class PgDatabase:
     def begin(self) -> None:
         """Start a transaction holding this schema's writer lock, as SQLite's BEGIN IMMEDIATE holds the file's:
         read-modify-write steps written for SQLite stay correct across processes."""
-        self.conn.execute("BEGIN")
+        self._live().execute("BEGIN")
         self._depth = 1
         try:
             self.conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"shopguide:{self.schema}"])
@@ -178,7 +191,8 @@ class PgDatabase:
 
     def rollback(self) -> None:
         self._depth = 0
-        self.conn.execute("ROLLBACK")
+        if not self.conn.broken:
+            self.conn.execute("ROLLBACK")
 
     def close(self) -> None:
         self.conn.close()
@@ -187,7 +201,7 @@ class PgDatabase:
     def _upsert(self, table: str, columns: tuple[str, ...]) -> str:
         keys = self._keys.get(table)
         if keys is None:
-            keys = tuple(r[0] for r in self.conn.execute(
+            keys = tuple(r[0] for r in self._live().execute(
                 "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
                 "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = to_regclass(%s) AND i.indisprimary",
                 [f'"{self.schema}"."{table}"']).fetchall())
@@ -202,7 +216,7 @@ class PgDatabase:
 
     def _identity_column(self, table: str) -> str | None:
         if table not in self._identity:
-            row = self.conn.execute(
+            row = self._live().execute(
                 "SELECT to_regclass(%s) IS NOT NULL, (SELECT column_name FROM information_schema.columns "
                 "WHERE table_schema = %s AND table_name = %s AND is_identity = 'YES' LIMIT 1)",
                 [f'"{self.schema}"."{table}"', self.schema, table]).fetchone()
