@@ -126,10 +126,10 @@ class Preference:
 class Memory:
     """All per-user storage; safe to call from several threads."""
 
-    def __init__(self, path: Path | str, clock: Clock = utc_now) -> None:
-        """`path`: the SQLite file, or a postgresql:// URL (then no file is written)."""
+    def __init__(self, path: Path | str, clock: Clock = utc_now, *, schema: str = "memory") -> None:
+        """`path`: the SQLite file, or a postgresql:// URL (then no file is written; tables in `schema`)."""
         self.path = None if is_database_url(path) else Path(path)
-        self.db = open_database(path, schema="memory")
+        self.db = open_database(path, schema=schema)
         self.db.execute("PRAGMA secure_delete = ON")  # deleted rows are overwritten, not left in free pages
         self.clock = clock  # tests pass one to write rows dated in the past
         self.lock = threading.RLock()

@@ -31,8 +31,8 @@ class Echo:
         return [Reply(text=f"echo {msg.text}")]
 
 
-async def run(db: str, api: str, port: int, lease_s: float, turn_s: float) -> None:
-    memory = Memory(db)
+async def run(db: str, api: str, port: int, lease_s: float, turn_s: float, schema: str = "memory") -> None:
+    memory = Memory(db, schema=schema)
     claims = Claims.on(memory, lease_s=lease_s)
     app = build_application(TelegramBot(Echo(turn_s), None, typing_interval=60), TOKEN, api, claims=claims)
     stop = asyncio.Event()
@@ -54,9 +54,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--lease", type=float, default=3.0)
     parser.add_argument("--turn", type=float, default=0.05)
+    parser.add_argument("--schema", default="memory", help="PostgreSQL schema (with a postgresql:// --db)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(run(args.db, args.api, args.port, args.lease, args.turn))
+    asyncio.run(run(args.db, args.api, args.port, args.lease, args.turn, args.schema))
 
 
 if __name__ == "__main__":

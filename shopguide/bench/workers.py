@@ -1,4 +1,5 @@
-"""`shopguide bench workers`: several worker processes on one memory database behind a local round-robin proxy,
+"""`shopguide bench workers`: several worker processes on one memory database (SQLite, or PostgreSQL with
+SHOPGUIDE_DATABASE_URL) behind a local round-robin proxy,
 the fake Bot API as Telegram, simulated users sending messages one after another, 10% of updates delivered twice
 (to another worker), one worker killed mid-run and restarted: lost, duplicate and out-of-order replies counted,
 throughput and latency printed against the same load on one worker. The workers' assistant echoes after a fixed
@@ -57,15 +58,23 @@ def _percentile(values: list[float], q: float) -> float | None:
 
 
 async def _load(work_dir: Path, workers: int, users: int, messages: int, *, kill: bool, lease_s: float,
-                turn_s: float, seed: int = 26) -> dict[str, Any]:
+                turn_s: float, seed: int = 26, database_url: str | None = None) -> dict[str, Any]:
     from bot.memory import Memory
     from shopguide.bench.worker_proc import PATH, SECRET
 
     rng = random.Random(seed)
-    db = work_dir / f"memory-{workers}w.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-    Memory(db).close()  # migrated once, before the workers open it
+    schema = f"bench_workers_{workers}w"  # on PostgreSQL: a schema of the bench's own, emptied first
+    if database_url:
+        import psycopg
+
+        db: Path | str = database_url
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    else:
+        db = work_dir / f"memory-{workers}w.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+    Memory(db, schema=schema).close()  # migrated once, before the workers open it
     api = await RecordingBotApi().start()
     ports = [_free_port() for _ in range(workers)]
     env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
@@ -74,7 +83,8 @@ async def _load(work_dir: Path, workers: int, users: int, messages: int, *, kill
 
     def spawn(i: int) -> subprocess.Popen:
         return subprocess.Popen([sys.executable, "-m", "shopguide.bench.worker_proc", "--db", str(db), "--api", api.base_url,
-                                 "--port", str(ports[i]), "--lease", str(lease_s), "--turn", str(turn_s)], env=env)
+                                 "--port", str(ports[i]), "--lease", str(lease_s), "--turn", str(turn_s),
+                                 "--schema", schema], env=env)
 
     procs = {i: spawn(i) for i in range(workers)}
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
@@ -210,16 +220,19 @@ async def _load(work_dir: Path, workers: int, users: int, messages: int, *, kill
 
 
 def run_load(work_dir: Path, workers: int, users: int = USERS, messages: int = MESSAGES, *, kill: bool = True,
-             lease_s: float = 5.0, turn_s: float = 0.05) -> dict[str, Any]:
-    """One load run (see the module's docstring)."""
+             lease_s: float = 5.0, turn_s: float = 0.05, database_url: str | None = None) -> dict[str, Any]:
+    """One load run (see the module's docstring); with `database_url`, claims live on that PostgreSQL server."""
     work_dir.mkdir(parents=True, exist_ok=True)
-    return asyncio.run(_load(work_dir, workers, users, messages, kill=kill, lease_s=lease_s, turn_s=turn_s))
+    return asyncio.run(_load(work_dir, workers, users, messages, kill=kill, lease_s=lease_s, turn_s=turn_s,
+                             database_url=database_url))
 
 
 def run_workers(ctx) -> dict[str, Any]:
     """The section: the load on 1 worker, then on 4 with redeliveries and a killed worker."""
     users = USERS if ctx.users == 20 else ctx.users  # `--users N` sets the simulated Telegram users here
     work = Path(ctx.bench_dir) / "workers"
-    one = run_load(work, 1, users, kill=False)
-    many = run_load(work, WORKERS, users, kill=True)
-    return {"users": users, "messages_per_user": MESSAGES, "one_worker": one, "several_workers": many}
+    url = ctx.settings.database_url.get_secret_value() if ctx.settings.database_url else None
+    one = run_load(work, 1, users, kill=False, database_url=url)
+    many = run_load(work, WORKERS, users, kill=True, database_url=url)
+    return {"users": users, "messages_per_user": MESSAGES, "storage": "PostgreSQL" if url else "SQLite",
+            "one_worker": one, "several_workers": many}
