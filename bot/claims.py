@@ -58,7 +58,8 @@ class Abandoned:
 
 class Claims:
     """Claim-then-complete bookkeeping on the memory database (its connection and lock); every method is one
-    short `BEGIN IMMEDIATE` transaction, so any number of processes may share the file."""
+    short transaction holding the database's writer lock (SQLite's `BEGIN IMMEDIATE`, an advisory lock on
+    PostgreSQL), so any number of processes may share the file or the server."""
 
     def __init__(self, db: sqlite_utils.Database, lock, *, worker: str | None = None, lease_s: float = 60.0,
                  clock: Callable[[], float] = time.time) -> None:

@@ -1,5 +1,6 @@
-"""Handoffs to staff in SQLite: who holds a conversation, its transcript, and an outbox that separate processes
-share through claims (WAL), so a relayed message is delivered once, in order, even by another process."""
+"""Handoffs to staff in the memory database (SQLite or PostgreSQL): who holds a conversation, its transcript, and
+an outbox that separate processes share through claims, so a relayed message is delivered once, in order, even by
+another process."""
 
 from __future__ import annotations
 
@@ -111,7 +112,7 @@ class Delivery:
 
 
 class HandoffStore:
-    """Handoff records and their outbox, on the memory database (one connection per process, WAL)."""
+    """Handoff records and their outbox, on the memory database (one connection per process)."""
 
     def __init__(self, db: sqlite_utils.Database, lock: threading.RLock | None = None) -> None:
         self.db = db

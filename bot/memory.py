@@ -1,5 +1,5 @@
-"""Per-user memory in SQLite (sqlite-utils) or PostgreSQL (schema `memory`), with migrations: conversation state, preferences,
-interactions, events and last visits. Survives restarts; a user can see, export and erase all of it,
+"""Per-user memory in SQLite (sqlite-utils) or PostgreSQL (schema `memory`), with migrations: conversation state,
+preferences, interactions, events and last visits. Survives restarts; a user can see, export and erase all of it,
 and what outlives its retention period is purged here (bot/privacy.py decides when)."""
 
 from __future__ import annotations
