@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, time as dtime, timedelta, timezone
 from typing import TYPE_CHECKING
@@ -22,6 +21,7 @@ from bot.memory import ConversationState
 from bot.present import format_price
 from bot.types import Reply
 from shopguide.errors import NotConfigured
+from shopguide.storage import database_errors
 
 if TYPE_CHECKING:
     from bot.context import Services, Turn
@@ -144,7 +144,7 @@ class Handoffs:
                     row = self.store.db.execute("SELECT state FROM conversations WHERE user_key = ?",
                                                 [handoff.user_key]).fetchone()
                 lang = ConversationState.from_json(row[0] if row else None).lang
-            except (sqlite3.Error, ValueError, TypeError):
+            except (*database_errors(), ValueError, TypeError):
                 log.warning("the conversation language of handoff %d could not be read", handoff.id, exc_info=True)
         return language(lang or handoff.lang)
 
