@@ -97,3 +97,18 @@ async def test_with_a_database_url_memory_is_on_postgresql_and_no_file_is_writte
     rt.close()
     assert not settings.memory_db_path.exists()
     assert not list(settings.data_dir.glob("memory.db*"))
+
+
+async def test_a_database_server_restart_costs_one_apology_and_no_state(settings, demo_kb, pg_url):
+    import psycopg
+
+    settings = settings.model_copy(update={"database_url": SecretStr(pg_url)})
+    rt = build_runtime(settings, kb=demo_kb, load_llm=False)
+    await rt.assistant.handle(_msg("hana", "my budget is 80"))
+    with psycopg.connect(pg_url, autocommit=True) as admin:  # the server drops the worker's connection
+        admin.execute("SELECT pg_terminate_backend(%s)", [rt.memory.db.conn.info.backend_pid])
+    broken = await rt.assistant.handle(_msg("hana", "hiking boots"))
+    assert broken[0].intent == "error"  # a short apology, not a crash
+    again = await rt.assistant.handle(_msg("hana", "hiking boots"))  # reconnected
+    assert again[0].intent != "error" and rt.memory.preferences("test:hana")["budget"].value == 80
+    rt.close()
