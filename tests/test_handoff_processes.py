@@ -1,6 +1,6 @@
-"""End to end with real OS processes: `shopguide telegram` (long polling the fake Bot API) and `shopguide slack --http`
-(signed events POSTed to it, the fake Slack Web API behind it) share one data directory, so a handoff goes from one
-process to the other only through the shared SQLite memory database (WAL); the same scenario with one
+"""End to end with real OS processes: `shopguide telegram` (long polling the fake Bot API) and two `shopguide slack
+--http` workers (signed events POSTed to them, the fake Slack Web API behind them) share one data directory, so a
+handoff goes between processes only through the shared SQLite memory database (WAL); the same scenario with one
 `shopguide serve` process. Nothing is lost, nothing is sent twice."""
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ ALICE = 42
 DESK = "CHAND"
 STAFF = "U111"
 MODES = {
-    "separate": [["telegram"], ["slack", "--http", "--host", "127.0.0.1", "--port", "{port}"]],
+    "separate": [["telegram"], ["slack", "--http", "--host", "127.0.0.1", "--port", "{port}"],
+                 ["slack", "--http", "--host", "127.0.0.1", "--port", "{port2}"]],  # two Slack workers, one database
     "serve": [["serve", "--slack-http", "--host", "127.0.0.1", "--port", "{port}"]],
 }
 
@@ -69,10 +70,10 @@ def tails(logs: Path, n: int = 2500) -> str:
 class Shop:
     """The processes under test between the two fakes, seen from outside: the fakes' records and the database."""
 
-    def __init__(self, tg: FakeBotApi, slack: FakeSlack, procs, logs: Path, port: int, store: HandoffStore,
+    def __init__(self, tg: FakeBotApi, slack: FakeSlack, procs, logs: Path, ports: list[int], store: HandoffStore,
                  http: aiohttp.ClientSession) -> None:
         self.tg, self.slack, self.procs, self.logs, self.store, self.http = tg, slack, procs, logs, store, http
-        self.url = f"http://127.0.0.1:{port}/slack/events"
+        self.urls = [f"http://127.0.0.1:{port}/slack/events" for port in ports]  # one per Slack process
         self.seq = 0
 
     def alive(self) -> None:
@@ -92,11 +93,13 @@ class Shop:
         """Telegram is polling (PTB deletes any webhook as polling starts) and Slack answers HTTP (both after their
         warm-up)."""
         async def answers() -> bool:
-            try:
-                async with self.http.get(self.url) as resp:
-                    return resp.status > 0
-            except aiohttp.ClientError:
-                return False
+            for url in self.urls:
+                try:
+                    async with self.http.get(url) as resp:
+                        assert resp.status > 0
+                except aiohttp.ClientError:
+                    return False
+            return True
 
         deadline = time.monotonic() + timeout
         while not (self.tg.calls_of("deleteWebhook") and await answers()):
@@ -105,18 +108,19 @@ class Shop:
                 pytest.fail(f"the processes did not start within {timeout:.0f} s:\n{tails(self.logs)}")
             await asyncio.sleep(0.3)
 
-    async def post(self, body: str, headers: dict | None = None) -> int:
-        async with self.http.post(self.url, data=body.encode(),
+    async def post(self, body: str, headers: dict | None = None, worker: int = 0) -> int:
+        """POST to the Slack process `worker` (modulo how many there are: a load balancer's choice)."""
+        async with self.http.post(self.urls[worker % len(self.urls)], data=body.encode(),
                                   headers={"Content-Type": "application/json", **sign(body), **(headers or {})}) as resp:
             return resp.status
 
     async def staff_says(self, text: str, thread_ts: str, event_id: str, ts: str | None = None,
-                         headers: dict | None = None) -> str:
+                         headers: dict | None = None, worker: int = 0) -> str:
         self.seq += 1
         ts = ts or f"1700002000.{self.seq:06d}"
         event = {"type": "message", "channel": DESK, "channel_type": "channel", "user": STAFF, "text": text,
                  "ts": ts, "thread_ts": thread_ts, "event_ts": ts}
-        assert await self.post(event_body(event, event_id), headers=headers) == 200
+        assert await self.post(event_body(event, event_id), headers=headers, worker=worker) == 200
         return ts
 
     async def settled(self) -> None:
@@ -151,7 +155,7 @@ async def shop(request, demo_store_dir, tmp_path, monkeypatch):
     logs = tmp_path / "logs"
     logs.mkdir()
     tg, slack = await FakeBotApi().start(), await FakeSlack().start()
-    port = free_port()
+    ports = [free_port(), free_port()]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPGUIDE_")}
     env.update(PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False",
                SHOPGUIDE_DATA_DIR=str(data), SHOPGUIDE_LLM_ENABLED="false",
@@ -160,11 +164,12 @@ async def shop(request, demo_store_dir, tmp_path, monkeypatch):
                SHOPGUIDE_SLACK_API_URL=slack.base_url, SHOPGUIDE_SLACK_STAFF=f"{STAFF},{DESK}",
                SHOPGUIDE_SLACK_HANDOFF_CHANNEL=DESK)
     memory = Memory(data / "memory.db")  # the test's own connection, as a third process would have
-    commands = [[a.format(port=port) for a in args] for args in MODES[request.param]]
+    commands = [[a.format(port=ports[0], port2=ports[1]) for a in args] for args in MODES[request.param]]
+    ports = ports[:sum(1 for args in commands if "--port" in args)]
     http = aiohttp.ClientSession()
     try:
         with processes(commands, env, logs) as procs:
-            shop = Shop(tg, slack, procs, logs, port, HandoffStore(memory.db, memory.lock), http)
+            shop = Shop(tg, slack, procs, logs, ports, HandoffStore(memory.db, memory.lock), http)
             await shop.ready()
             yield shop
     finally:
@@ -207,12 +212,15 @@ async def test_handoff_between_processes_relays_once_and_hands_back(shop, demo_k
     ts = await shop.staff_says(words, thread, "EvRelay")
     await shop.until(lambda: shop.relayed(), what="the staff reply at Telegram")
     await shop.staff_says(words, thread, "EvRelay", ts=ts, headers={"X-Slack-Retry-Num": "1",
-                                                                   "X-Slack-Retry-Reason": "http_timeout"})
+                                                                   "X-Slack-Retry-Reason": "http_timeout"}, worker=1)
     await shop.settled()
-    assert shop.relayed() == [f"Anna from the shop: {words}"], "relayed once, also when Slack retries the event"
+    assert shop.relayed() == [f"Anna from the shop: {words}"], \
+        "relayed once, also when Slack retries the event (to the other Slack process, when there are two)"
+    roots = slack.to("chat.postMessage", lambda c: c.params.get("channel") == DESK and not c.params.get("thread_ts"))
+    assert len(roots) == 1, "the root is posted once, whichever Slack process claimed it"
 
     before = len(tg.sent(ALICE))
-    await shop.staff_says("!close", thread, "EvClose")
+    await shop.staff_says("!close", thread, "EvClose", worker=1)
     back = TEXTS["handed_back"].format(name="Anna")
     await shop.until(lambda: any(c.text == back for c in tg.sent(ALICE)), what="the hand-back at Telegram")
     await shop.until(lambda: any(t.startswith("Handed back to the assistant") for t in shop.in_thread(thread)),
