@@ -68,6 +68,11 @@ def demo_store_dir(tmp_path_factory, embedder, faq_embedder, document_embedder) 
     path = tmp_path_factory.mktemp("demo-store")
     kb = KnowledgeBase(path, embedder, faq_embedder, document_embedder)
     load_demo_store(kb)
+    # the multilingual product vectors too, as `shopguide ingest demo` builds them: else every process a test
+    # starts on a copy would embed the same 178 products at start-up (about a minute each under load)
+    from knowledge import multilingual
+
+    multilingual.sync(kb, document_embedder)
     kb.close()
     return path
 
