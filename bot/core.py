@@ -168,7 +168,7 @@ class Assistant:
             text = gloss_for(turn.lang).render(text, s.vocab.own_words)
         u = understand(text, s.vocab, s.intents, has_results=bool(turn.state.shown), has_focus=bool(turn.state.focus),
                        pending=pending, has_search=bool(turn.state.filters), said=said, lang=turn.lang,
-                       find_kinds=s.kinds.find if s.kinds is not None and s.kinds.available else None)
+                       find_kinds=s.kinds.read if s.kinds is not None and s.kinds.available else None)
         unsure = u.confidence < s.settings.intent_confidence or (u.intent == "search" and not u.has_product_slots())
         if s.settings.llm_commands and unsure and s.writer.worker is not None and s.intents is not None:
             u = await read_command(s.writer.worker, u, s.vocab, s.intents.intents, timeout=s.settings.llm_timeout_s)

@@ -156,13 +156,13 @@ _KIND_INTENTS = frozenset("search refine compare recommend catalog more".split()
 
 def understand(text: str, vocab: Vocabulary, classifier: IntentClassifier, *, has_results: bool, has_focus: bool,
                pending: str | None = None, has_search: bool = False, said: str | None = None,
-               lang: str = "en", find_kinds: Callable[[str], list[str]] | None = None) -> Understanding:
+               lang: str = "en", find_kinds: Callable[[str], tuple[list[str], list[str]]] | None = None) -> Understanding:
     """Read one message in its conversation: the intent from the classifier, the slots from the catalog and parsers.
 
     `has_search`: an earlier search, even one that found nothing, which a refinement can narrow. `said`: the
     message as written, when `text` is its gloss (the intent is read from what was said, the slots from `text`).
-    `find_kinds`: the catalog types a message in another language names (knowledge/kinds.py), for a shopping
-    request whose gloss names none."""
+    `find_kinds`: the catalog types, else categories, a message in another language names (knowledge/kinds.py),
+    for a shopping request whose gloss names none."""
     raw = text.strip()
     spoken = (said or text).strip()
     u = Understanding(intent="search", text=raw, said=spoken, lang=lang)
@@ -175,9 +175,11 @@ def understand(text: str, vocab: Vocabulary, classifier: IntentClassifier, *, ha
                               else f"{spoken[:READ_CHARS // 2]} … {spoken[-READ_CHARS // 2:]}", state)
     u.confidence, u.runner_up = reading.confidence, reading.runner_up
     if find_kinds is not None and lang != "en" and reading.intent in _KIND_INTENTS and not (u.types or u.categories):
-        named = find_kinds(spoken)
+        named, categories = find_kinds(spoken)
         if named:
             u.types, u.named_types = vocab.find_types(" ".join(named))[0] or named, named
+        elif categories:
+            u.categories = categories
     u.intent = _settle(u, reading.intent, reading.runner_up, vocab, state, has_search)
     if u.intent != reading.intent:
         u.confidence = 1.0  # decided by what the slots and the conversation allow, not by the classifier

@@ -175,7 +175,8 @@ def build_runtime(
         storefront=storefront, names=CatalogNames(kb.store), speller=open_speller(settings, kb),
         thesaurus=open_store_thesaurus(settings, kb), intents=open_intent_classifier(settings, kb),
         language=bundled_detector(),
-        handoffs=Handoffs.build(HandoffStore(memory.db, memory.lock), settings), kinds=KindFinder(kb, vocab.types),
+        handoffs=Handoffs.build(HandoffStore(memory.db, memory.lock), settings),
+        kinds=KindFinder(kb, vocab.types, vocab.type_category),
     )
     start_order_model(services.recommender, kb, settings)
     return Runtime(settings=settings, kb=kb, memory=memory, assistant=Assistant(services), services=services,
