@@ -35,6 +35,8 @@ _BEST_FOR = re.compile(r"^\s*(?:(?:which|what)(?:'s|\s+(?:one|ones|of (?:these|t
                        r"|^\s*(?:and\s+|so\s+)?what about (?:for|something for|one for|ones for)\s+(.+?)[\s?!.]*$", re.I)
 _NOT_A_NEED = re.compile(r"^(?:me|myself|us|you|him|her|them|it|this|that)$", re.I)
 _IN_STOCK = re.compile(r"\b(in stock|available now|only available|ships? (now|today)|available ones)\b", re.I)
+# a negation closing the clause after what it negates, as Spanish and German place it ("en negro no" glossed "in black no")
+_NEGATED_AFTER = re.compile(r"\s+(?:not|no)\s*(?:[.,;!?]|$)")
 NEGATION = r"\b(?:not|no|without|except|exclude|excluding|don'?t (?:like|want)|do not (?:like|want)|hate|dislike|avoid|other than)\b[^.,;]*?"
 _POLICY = re.compile(
     r"\b(return|returns|refund|exchange|ship|shipping|deliver|delivery|dispatch|arrive|arrives|arrival|track|tracking|payment|pay|paypal|"
@@ -253,12 +255,19 @@ def _definite_before(low: str, start: int, vocab: Vocabulary) -> bool:
     return False
 
 
+def _negated_after(low: str, start: int, color: str) -> bool:
+    """Whether the colour named at `start` (as itself or as one word of its synonyms) is negated right after it."""
+    word = re.match(r"[^\W\d_]+", low[start:])
+    ends = {start + len(color)} | ({start + word.end()} if word else set())
+    return any(_NEGATED_AFTER.match(low, end) for end in ends)
+
+
 def _fill_slots(u: Understanding, vocab: Vocabulary) -> None:
     text = u.text
     low = text.lower()
     u.price = parse_price(text)
     for color, start in vocab.color_spans(text):
-        if re.search(NEGATION + r"\b" + re.escape(color.lower()), low):
+        if re.search(NEGATION + r"\b" + re.escape(color.lower()), low) or _negated_after(low, start, color):
             u.exclude_colors.append(color)
         else:
             (u.ref_colors if _definite_before(low, start, vocab) else u.colors).append(color)

@@ -121,3 +121,13 @@ def test_a_missing_store_file_stops_start_up_naming_its_setting(tmp_path: Path, 
         open_intent_classifier(settings, demo_kb)
     with pytest.raises(NotConfigured, match="SHOPGUIDE_ATTRIBUTES_FILE"):
         build_vocabulary(demo_kb, tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize("text, wanted, excluded", [
+    ("in white no", [], ["white"]),  # a negation closing the clause after the colour ("en blanco no", glossed)
+    ("not in blue", [], ["blue"]), ("blue or white?", ["blue", "white"], []),
+    ("is it white or not", ["white"], []), ("white, no logo", ["white"], []),
+])
+def test_a_colour_is_excluded_by_a_negation_before_it_or_closing_its_clause(intents, text, wanted, excluded):
+    u = understand(text, VOCAB, intents, has_results=True, has_focus=False)
+    assert (u.colors, u.exclude_colors) == (wanted, excluded)
