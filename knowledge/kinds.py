@@ -5,10 +5,10 @@ A catalog is usually written in one language ("walking shoes"), its customers wr
 files, so they are read here: every short span of the message (one to three words, or two to four Chinese
 characters) is compared with each type name in e5's shared space, and the types of the products nearest to the
 whole message vote. Where the catalog has multilingual product vectors, each type also has a prototype, the
-mean of its products' vectors, which knows more of a kind than its name does ("Stirnlampen" is nearer the
-headlamps than the word "headlamp"); a span's score is then the mean of its name and prototype similarities.
-A type is taken only when it leads clearly; when none does but every type near the lead is of one category
-("chaussures de randonnée": running shoes, sandals, trail running shoes, all footwear), that category is taken;
+mean of its products' vectors, which knows more of a kind than its name does (a German compound may lie
+nearer the products than the English name); a span's score is then the mean of its name and prototype
+similarities. A type is taken only when it leads clearly; when none does but every type near the lead is of
+one category (several kinds of shoe, all in one footwear category), that category is taken;
 otherwise the search reads the message by meaning, as before. Tuned on tests/fixtures/search_dev (our own
 queries for the demo catalog): of 160 non-English questions, 63 get a type and 3 of those are not among the
 question's acceptable kinds (names alone: 58 and 3), and 45 more a category, 5 of them not an acceptable
