@@ -180,8 +180,8 @@ def understand(text: str, vocab: Vocabulary, classifier: IntentClassifier, *, ha
         named, categories = find_kinds(spoken)
         if named:
             u.types, u.named_types = vocab.find_types(" ".join(named))[0] or named, named
-        elif categories:
-            u.categories = categories
+        elif categories and reading.intent != "refine":
+            u.categories = categories  # a weaker reading than a type: never what turns a refinement into a search
     u.intent = _settle(u, reading.intent, reading.runner_up, vocab, state, has_search)
     if u.intent != reading.intent:
         u.confidence = 1.0  # decided by what the slots and the conversation allow, not by the classifier
