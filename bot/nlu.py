@@ -70,6 +70,7 @@ class Understanding:
     exclude_colors: list[str] = field(default_factory=list)
     types: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
+    guessed_category: bool = False  # `categories` read from another language's words by the embedder, not named
     flags: dict[str, Any] = field(default_factory=dict)
     in_stock: bool | None = None
     sort: str | None = None
@@ -182,6 +183,7 @@ def understand(text: str, vocab: Vocabulary, classifier: IntentClassifier, *, ha
             u.types, u.named_types = vocab.find_types(" ".join(named))[0] or named, named
         elif categories and reading.intent != "refine":
             u.categories = categories  # a weaker reading than a type: never what turns a refinement into a search
+            u.guessed_category = True
     u.intent = _settle(u, reading.intent, reading.runner_up, vocab, state, has_search)
     if u.intent != reading.intent:
         u.confidence = 1.0  # decided by what the slots and the conversation allow, not by the classifier

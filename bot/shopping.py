@@ -99,6 +99,10 @@ async def handle_search(services: Services, turn: Turn, u: Understanding) -> lis
     label = shown_query(u, query)
     meaning = u.said if u.lang != "en" and query else None  # not the gloss: "一家四口" is no "one 家 four 口"
     products = await run_search(services, turn, query, filters, sort, label=label, meaning=meaning)
+    if not products and u.guessed_category and filters.categories:
+        # a category guessed from another language's words must not be what leaves the customer with nothing
+        filters = filters.without("categories")
+        products = await run_search(services, turn, query, filters, sort, label=label, meaning=meaning)
     if _cold_but_unrated(u, sort, products):
         turn.state.sort = "relevance"  # "for winter" among products with no temperature rating: nothing to sort by
     confidence = turn.search_confidence
