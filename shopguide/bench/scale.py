@@ -10,6 +10,7 @@ import json
 import logging
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -20,8 +21,7 @@ from typing import Any
 import numpy as np
 
 from shopguide.bench.common import BenchContext, Catalog, load_average, summarise
-from shopguide.bench.stores import (WARMUP_QUERIES, catalog_digest, clear_query_cache, close_kb, ensure_catalog_store,
-                                    file_queries)
+from shopguide.bench.stores import catalog_digest, close_kb, cold_searches, ensure_catalog_store, file_queries
 from shopguide.errors import UserFacingError
 
 log = logging.getLogger(__name__)
@@ -69,11 +69,8 @@ class ReusedVectors:
         self.real = real
         self.table = table
         self.misses = 0
-        for name in ("dimension", "max_tokens", "path", "batch_size"):
-            if hasattr(real, name):
-                setattr(self, name, getattr(real, name))
 
-    def __getattr__(self, name: str) -> Any:  # count_tokens, encode_query and the rest: the real model's
+    def __getattr__(self, name: str) -> Any:  # dimension, path, count_tokens, encode_query…: the real model's
         return getattr(self.real, name)
 
     def encode(self, texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
@@ -88,15 +85,12 @@ class ReusedVectors:
 
 def vector_table(kb) -> dict[str, np.ndarray]:
     """Passage text -> stored vector, for every committed product chunk of a store."""
-    with kb.store.lock:
-        rows = kb.store.db.execute("SELECT id, text FROM chunks WHERE kind = 'product'").fetchall()
+    ids = sorted(kb.store.chunk_ids("product"))
+    chunks = kb.store.chunk_texts(ids)
     table: dict[str, np.ndarray] = {}
-    for start in range(0, len(rows), 5_000):
-        part = rows[start:start + 5_000]
-        vectors = kb.vectors.get_vectors("product", [r[0] for r in part])
-        for chunk, text in part:
-            if chunk in vectors:
-                table[text] = np.asarray(vectors[chunk], dtype=np.float32)
+    for start in range(0, len(ids), 5_000):  # Chroma answers a bounded number of ids per call
+        for chunk, vector in kb.vectors.get_vectors("product", ids[start:start + 5_000]).items():
+            table[chunks[chunk]["text"]] = np.asarray(vector, dtype=np.float32)
     return table
 
 
@@ -125,8 +119,6 @@ def build(ctx: BenchContext, base_dir: Path, target: Path, catalog: Catalog, siz
     finally:
         close_kb(kb)
     if target.exists():
-        import shutil
-
         shutil.rmtree(target)
     base_kb = ctx.open_kb(base_dir)
     try:
@@ -163,18 +155,8 @@ def search(ctx: BenchContext, target: Path, catalog: Catalog, queries: int) -> d
 
     kb = ctx.open_kb(target)
     try:
-        engine = ProductSearch(kb)
         texts = file_queries(catalog.queries, queries) if catalog.queries else []
-        t0 = time.perf_counter()
-        engine.search(WARMUP_QUERIES[0], top_k=10)  # loads the embedder, the vocabulary and the vector index
-        first_s = time.perf_counter() - t0
-        engine.search(WARMUP_QUERIES[1], top_k=10)
-        clear_query_cache(kb.embedder)
-        times, hits = [], 0
-        for text in texts:
-            t = time.perf_counter()
-            hits += bool(engine.search(text, top_k=10).hits)
-            times.append(time.perf_counter() - t)
+        first_s, times, hits = cold_searches(ProductSearch(kb), kb.embedder, texts)
         products = kb.store.count("product")
     finally:
         close_kb(kb)

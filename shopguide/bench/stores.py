@@ -136,6 +136,24 @@ def clear_query_cache(embedder) -> None:
         queries.clear()
 
 
+def cold_searches(engine, embedder, queries: list[str], progress=None) -> tuple[float, list[float], int]:
+    """Two warm-up searches (the first loads the embedder, the vocabulary and the vector index: its seconds are
+    returned, not counted), then each query timed with the query-embedding cache cold; (first, times, with hits)."""
+    with Stopwatch() as first:
+        engine.search(WARMUP_QUERIES[0], top_k=10)
+    engine.search(WARMUP_QUERIES[1], top_k=10)
+    clear_query_cache(embedder)
+    times: list[float] = []
+    hits = 0
+    for i, query in enumerate(queries, start=1):
+        with Stopwatch() as sw:
+            result = engine.search(query, top_k=10)
+        times.append(sw.seconds)
+        hits += bool(result.hits)
+        tick(progress, i, len(queries))
+    return first.seconds, times, hits
+
+
 # ----- sections ------------------------------------------------------------------------------
 def run_search(ctx: BenchContext) -> dict[str, Any]:
     """Query latency with the query embedding included and its cache cold, on the chosen store."""
@@ -152,20 +170,8 @@ def run_search(ctx: BenchContext) -> dict[str, Any]:
         engine = ProductSearch(kb)
         queries = file_queries(queries_file, n) if queries_file and queries_file.is_file() else demo_queries(kb, n)
         embedder = kb.embedder
-        with Stopwatch() as first:  # loads the embedder and the vector index: reported, not counted
-            engine.search(WARMUP_QUERIES[0], top_k=10)
-        engine.search(WARMUP_QUERIES[1], top_k=10)
-        clear_query_cache(embedder)
         load_before = load_average()
-        progress = ctx.progress(f"Searching {name}")
-        cold: list[float] = []
-        hits = 0
-        for i, query in enumerate(queries, start=1):
-            with Stopwatch() as sw:
-                result = engine.search(query, top_k=10)
-            cold.append(sw.seconds)
-            hits += bool(result.hits)
-            tick(progress, i, len(queries))
+        first_s, cold, hits = cold_searches(engine, embedder, queries, ctx.progress(f"Searching {name}"))
         warm = []
         for query in queries:  # embeddings now cached: the search alone
             with Stopwatch() as sw:
@@ -179,7 +185,7 @@ def run_search(ctx: BenchContext) -> dict[str, Any]:
         spelling = _spelling(ctx, kb, queries)
         return {
             "store": name, "products": kb.store.count("product"), "queries": len(queries),
-            "queries_with_hits": hits, "first_query_s": round(first.seconds, 4),
+            "queries_with_hits": hits, "first_query_s": round(first_s, 4),
             "latency_s": summarise(cold), "without_embedding_s": summarise(warm), "embedding_only_s": summarise(embed),
             "load_before": load_before, "load_after": load_average(), "spelling": spelling,
         }
