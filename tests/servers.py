@@ -50,12 +50,17 @@ def serving(command: list[str], health_url: str, log_path: Path, *, timeout_s: f
         yield proc
     finally:
         proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        reap(proc, 15)
         log.close()
+
+
+def reap(proc: subprocess.Popen, timeout_s: float) -> None:
+    """Wait up to `timeout_s` for a process asked to stop, then kill it."""
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _tail(path: Path, n: int = 3000) -> str:

@@ -259,3 +259,14 @@ def view_body(callback_id: str, values: dict[str, str], private_metadata: str = 
                "view": {"id": "V111", "type": "modal", "callback_id": callback_id, "private_metadata": private_metadata,
                         "state": {"values": state}, "app_id": "A111", "team_id": "T111"}}
     return urllib.parse.urlencode({"payload": json.dumps(payload)})
+
+
+def block_text(blocks: list[dict[str, Any]]) -> str:
+    """Every text of a message's blocks: sections, their fields and context lines."""
+    out = []
+    for b in blocks:
+        if isinstance(b.get("text"), dict):
+            out.append(b["text"]["text"])
+        out += [f["text"] for f in b.get("fields", [])]
+        out += [e.get("text", "") for e in b.get("elements", []) if b["type"] == "context"]
+    return "\n".join(out)

@@ -13,8 +13,8 @@ from adapters.slack.handoff_faq import FAQ_VIEW
 from adapters.slack.staff_stats import stats as shop_stats
 from bot.handoff import TEXTS
 from bot.present import format_price
-from tests.slack_fake import action_body, view_body
-from tests.test_handoff_e2e import ALICE, BOB, DESK, STAFF, relayed, serving
+from tests.slack_fake import action_body, block_text, view_body
+from tests.test_handoff_e2e import ALICE, BOB, DESK, STAFF, both, relayed, serving  # noqa: F401 (both: a fixture)
 
 pytestmark = pytest.mark.e2e
 FORM = "application/x-www-form-urlencoded"
@@ -23,26 +23,9 @@ ANSWER = "Students get 10% off everything with a valid student card."
 
 
 @pytest.fixture
-async def both(monkeypatch, demo_kb, tmp_path):
-    async with serving(monkeypatch, demo_kb, tmp_path) as served:
-        yield served
-
-
-@pytest.fixture
 async def both_rw(monkeypatch, writable_kb, tmp_path):
     async with serving(monkeypatch, writable_kb, tmp_path) as served:
         yield served
-
-
-def block_text(blocks: list[dict]) -> str:
-    """Every text of a message's blocks: sections, their fields and context lines."""
-    out = []
-    for b in blocks:
-        if isinstance(b.get("text"), dict):
-            out.append(b["text"]["text"])
-        out += [f["text"] for f in b.get("fields", [])]
-        out += [e.get("text", "") for e in b.get("elements", []) if b["type"] == "context"]
-    return "\n".join(out)
 
 
 def root_updates(slack, thread: str) -> list[str]:

@@ -21,7 +21,7 @@ from bot.present import format_price
 from shopguide.cli.app import build_runtime
 from shopguide.bench.fake_telegram import FakeBotApi, tg_len
 from shopguide.settings import Settings
-from tests.slack_fake import BOT_TOKEN, SIGNING_SECRET, FakeSlack, action_body, event_body, sign
+from tests.slack_fake import BOT_TOKEN, SIGNING_SECRET, FakeSlack, action_body, block_text, event_body, sign
 
 pytestmark = pytest.mark.e2e
 ALICE, BOB, CAROL = 42, 43, 44
@@ -121,15 +121,6 @@ async def serving(monkeypatch, kb, tmp_path):
 async def both(monkeypatch, demo_kb, tmp_path):
     async with serving(monkeypatch, demo_kb, tmp_path) as served:
         yield served
-
-
-def block_text(blocks: list[dict]) -> str:
-    out = []
-    for b in blocks:
-        if isinstance(b.get("text"), dict):
-            out.append(b["text"]["text"])
-        out += [f["text"] for f in b.get("fields", [])]
-    return "\n".join(out)
 
 
 def relayed(tg: FakeBotApi, chat: int) -> list[str]:

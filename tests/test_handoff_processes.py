@@ -24,8 +24,8 @@ from bot.handoff_store import HandoffStore
 from bot.memory import Memory
 from bot.present import format_price
 from shopguide.bench.fake_telegram import FakeBotApi
-from tests.servers import free_port
-from tests.slack_fake import BOT_TOKEN, SIGNING_SECRET, FakeSlack, event_body, sign
+from tests.servers import free_port, reap
+from tests.slack_fake import BOT_TOKEN, SIGNING_SECRET, FakeSlack, block_text, event_body, sign
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,12 +54,8 @@ def processes(commands: list[list[str]], env: dict[str, str], logs: Path) -> Ite
         for proc, _ in procs:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-        for proc, log in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        for proc, log in procs:  # all were signalled first: they stop side by side
+            reap(proc, 20)
             log.close()
 
 
@@ -135,15 +131,6 @@ class Shop:
 
     def relayed(self) -> list[str]:
         return [c.text for c in self.tg.sent(ALICE) if "from the shop:" in c.text]
-
-
-def block_text(blocks: list[dict]) -> str:
-    out = []
-    for b in blocks:
-        if isinstance(b.get("text"), dict):
-            out.append(b["text"]["text"])
-        out += [f["text"] for f in b.get("fields", [])]
-    return "\n".join(out)
 
 
 @pytest.fixture(params=list(MODES))
