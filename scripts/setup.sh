@@ -22,9 +22,10 @@ if [ ! -x .venv/bin/python ]; then
   "$(python_bin)" -m venv .venv
 fi
 
-# PostgreSQL 15 from the distribution's packages, for the tests' real server (tests/servers.py starts it;
-# nothing is installed during the tests). A file test, so the fast path below stays fast.
-if [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then
+# With --test-services (scripts/test passes it): PostgreSQL 15 from the distribution's packages, for the tests'
+# real server (tests/servers.py starts it; nothing is installed during the tests). The console's set-up
+# (scripts/start) never needs it. A file test, so the fast path below stays fast.
+if [ "${1:-}" = "--test-services" ] && [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then
   echo "shopguide: installing PostgreSQL 15 (postgresql-15) for the storage tests" >&2
   sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -q >/dev/null

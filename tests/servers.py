@@ -92,7 +92,7 @@ def postgres_server() -> Iterator[str]:
     import tempfile
 
     if not (PG_BIN / "initdb").exists():
-        pytest.fail(f"PostgreSQL 15 is missing ({PG_BIN}/initdb): run scripts/setup.sh, which installs postgresql-15")
+        pytest.fail(f"PostgreSQL 15 is missing ({PG_BIN}/initdb): run scripts/setup.sh --test-services (scripts/test does), which installs postgresql-15")
     as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     root = Path(tempfile.mkdtemp(prefix="shopguide-pg-"))
     if as_postgres:
