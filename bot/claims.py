@@ -148,14 +148,16 @@ class Claims:
             except Exception:
                 log.warning("could not renew this worker's leases", exc_info=True)
 
-    def abandoned(self, limit: int = 50, max_attempts: int = 3) -> list[Abandoned]:
-        """Claims whose lease ran out before completion, with the payload to handle them again; one that
-        failed `max_attempts` times is completed instead (logged), so a poison update cannot loop forever."""
+    def abandoned(self, prefix: str = "", limit: int = 50, max_attempts: int = 3) -> list[Abandoned]:
+        """Claims (of keys starting with `prefix`: one platform's, as the database is shared by all) whose lease
+        ran out before completion, with the payload to handle them again; one that failed `max_attempts` times
+        is completed instead (logged), so a poison update cannot loop forever."""
         now = self.clock()
         with self.lock, transaction(self.db):
             rows = self.db.execute(
                 "SELECT key, payload, attempts FROM delivery_claims WHERE done_at IS NULL AND lease_until <= ? "
-                "AND payload IS NOT NULL ORDER BY seq LIMIT ?", [now, limit]).fetchall()
+                "AND payload IS NOT NULL AND substr(key, 1, ?) = ? ORDER BY seq LIMIT ?",
+                [now, len(prefix), prefix, limit]).fetchall()
             poison = [r[0] for r in rows if r[2] >= max_attempts]
             for key in poison:
                 log.error("giving up on %s after %d attempts", key, max_attempts)
@@ -222,13 +224,14 @@ class Claims:
 
 
 async def keep_claims(claims: Claims, stop: asyncio.Event, again: Callable[[Abandoned], Awaitable[None]],
-                      interval_s: float | None = None) -> None:
-    """Until `stop`: renew this worker's leases and hand `again` each delivery whose worker died mid-turn."""
+                      interval_s: float | None = None, *, prefix: str) -> None:
+    """Until `stop`: renew this worker's leases and hand `again` each delivery (of a key starting with `prefix`, the
+    platform's own: a Telegram worker cannot read a Slack event) whose worker died mid-turn."""
     interval = interval_s if interval_s is not None else max(claims.lease_s / 5, 0.2)
     while not stop.is_set():
         try:
             await asyncio.to_thread(claims.renew)
-            for left in await asyncio.to_thread(claims.abandoned):
+            for left in await asyncio.to_thread(claims.abandoned, prefix):
                 log.warning("handling again %s (its worker's lease ran out)", left.key)
                 await again(left)
         except Exception:

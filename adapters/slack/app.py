@@ -183,7 +183,7 @@ class SlackBot:
             body = json.loads(left.payload)
             self._start_event(body, body.get("event") or {})
 
-        await keep_claims(self.claims, stop, again)
+        await keep_claims(self.claims, stop, again, prefix=convert.EVENT_KEY_PREFIX)
 
     # ----- the work ---------------------------------------------------------------------------
     async def converse(self, msg: IncomingMessage, channel: str, thread: str | None) -> None:

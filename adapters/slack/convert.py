@@ -15,6 +15,7 @@ MAX_TEXT_CHARS = 40000  # Slack's own message limit; the core cuts longer input 
 # Message subtypes that still carry a person's words; every other subtype (edits, joins, bots) is ignored.
 HUMAN_SUBTYPES = {None, "thread_broadcast", "file_share"}
 
+EVENT_KEY_PREFIX = "slack:event:"  # the delivery claims of Events API deliveries (the claims table is shared)
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 _CHANNEL = re.compile(r"<#[CGD][A-Z0-9]+(?:\|([^>]*))?>")
 _SPECIAL = re.compile(r"<!(?:subteam\^[A-Z0-9]+|here|channel|everyone)(?:\|([^>]*))?>")
@@ -47,7 +48,7 @@ def thread_ts(event: dict[str, Any]) -> str | None:
 def event_key(body: dict[str, Any]) -> str | None:
     """The de-duplication key of an Events API delivery (retries share the event_id)."""
     event_id = body.get("event_id")
-    return f"slack:event:{event_id}" if event_id else None
+    return f"{EVENT_KEY_PREFIX}{event_id}" if event_id else None
 
 
 def is_direct_message(event: dict[str, Any]) -> bool:

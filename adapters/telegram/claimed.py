@@ -13,7 +13,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from adapters.telegram.ordering import PerChatUpdateProcessor, chat_key
-from adapters.telegram.convert import update_key
+from adapters.telegram.convert import UPDATE_KEY_PREFIX, update_key
 from bot.claims import Abandoned, Claims, keep_claims
 
 log = logging.getLogger(__name__)
@@ -101,4 +101,4 @@ async def recover_abandoned(app: Application, claims: Claims, stop: asyncio.Even
     async def again(left: Abandoned) -> None:
         await app.update_queue.put(Update.de_json(json.loads(left.payload), app.bot))
 
-    await keep_claims(claims, stop, again, interval_s)
+    await keep_claims(claims, stop, again, interval_s, prefix=UPDATE_KEY_PREFIX)

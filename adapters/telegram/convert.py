@@ -194,6 +194,9 @@ def callback_to_message(update: Update) -> IncomingMessage | None:
                            locale=user.language_code, user_name=user.first_name or None)
 
 
+UPDATE_KEY_PREFIX = "telegram:update:"  # the delivery claims of updates (the claims table is shared with Slack's)
+
+
 def update_key(bot_id: int | None, update_id: int) -> str:
     """The de-duplication key of an update, stable across restarts."""
-    return f"telegram:update:{bot_id if bot_id is not None else 'unknown'}:{update_id}"
+    return f"{UPDATE_KEY_PREFIX}{bot_id if bot_id is not None else 'unknown'}:{update_id}"
