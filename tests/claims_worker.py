@@ -27,11 +27,19 @@ async def handle(claims: Claims, item: dict, out: str, die_on: str | None, turn_
     claims.complete(item["key"])
 
 
-async def main(db: str, plan: str, index: int, out: str, die_on: str | None, lease_s: float, until: float) -> None:
+async def main(db: str, plan: str, index: int, out: str, die_on: str | None, lease_s: float, run_s: float) -> None:
     memory = Memory(db)
     claims = Claims.on(memory, lease_s=lease_s)
+    # ready: the test sets the common start once every worker is here, so that a worker slow to start (imports on
+    # a loaded machine) does not receive its deliveries late, out of the order the plan sends them in
+    with open(f"{out}.ready.{index}", "w"):
+        pass
+    go = f"{plan}.start"
+    while not os.path.exists(go):
+        await asyncio.sleep(0.05)
+    start = float(open(go).read())
+    until = start + run_s
     items = sorted((i for i in json.load(open(plan))["deliveries"] if i["worker"] == index), key=lambda i: i["at"])
-    start = json.load(open(plan))["start"]
     turn_s = json.load(open(plan))["turn_s"]
     tasks = []
 
@@ -57,5 +65,5 @@ async def main(db: str, plan: str, index: int, out: str, die_on: str | None, lea
 
 
 if __name__ == "__main__":
-    db, plan, index, out, die_on, lease_s, until = sys.argv[1:8]
-    asyncio.run(main(db, plan, int(index), out, die_on or None, float(lease_s), float(until)))
+    db, plan, index, out, die_on, lease_s, run_s = sys.argv[1:8]
+    asyncio.run(main(db, plan, int(index), out, die_on or None, float(lease_s), float(run_s)))

@@ -46,6 +46,25 @@ def test_claim_complete_redelivery_and_takeover(memory_target):
     assert memory.db.execute("SELECT payload FROM delivery_claims WHERE key = 'k1'").fetchone()[0] is None
 
 
+def test_each_platform_takes_over_only_its_own_deliveries(memory_target):
+    """Telegram and Slack workers share the claims table: a Telegram worker must never be handed a dead Slack
+    worker's event (it cannot read it; the Slack recoverer once marked a Telegram update handled unread)."""
+    from adapters.slack.convert import EVENT_KEY_PREFIX, event_key
+    from adapters.telegram.convert import UPDATE_KEY_PREFIX, update_key
+
+    memory = Memory(memory_target)
+    clock = Clock()
+    dead = Claims.on(memory, worker="dead", lease_s=1, clock=clock)
+    tg, slack = update_key(7, 41), event_key({"event_id": "Ev1"})
+    dead.claim(tg, payload='{"update_id": 41}')
+    dead.claim(slack, payload='{"event_id": "Ev1"}')
+    clock.t += 2
+    live = Claims.on(memory, worker="live", lease_s=1, clock=clock)
+    assert [x.key for x in live.abandoned(UPDATE_KEY_PREFIX)] == [tg]
+    assert [x.key for x in live.abandoned(EVENT_KEY_PREFIX)] == [slack]
+    assert sorted(x.key for x in live.abandoned()) == sorted([tg, slack])
+
+
 def test_a_poison_update_is_given_up_after_three_attempts(memory_target):
     memory = Memory(memory_target)
     clock = Clock()
@@ -151,16 +170,20 @@ def test_worker_processes_answer_exactly_once_in_order_through_redeliveries_and_
     for d in deliveries:  # after the kill the proxy sends worker 2's share to the live ones
         if d["worker"] == 2 and d["at"] > victim["at"]:
             d["worker"] = rng.randrange(2)
-    start = time.time() + 3.0  # the processes start and import first
     plan = tmp_path / "plan.json"
-    plan.write_text(json.dumps({"deliveries": deliveries, "start": start, "turn_s": 0.1}))
+    plan.write_text(json.dumps({"deliveries": deliveries, "turn_s": 0.1}))
     db, out = memory_target, tmp_path / "out.txt"
     Memory(db).close()
-    until = start + per_user * spacing + 4.0
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     procs = [subprocess.Popen([sys.executable, str(ROOT / "tests" / "claims_worker.py"), str(db), str(plan), str(i),
-                               str(out), victim["key"] if i == 2 else "", "1.0", str(until)], env=env)
+                               str(out), victim["key"] if i == 2 else "", "1.0", str(per_user * spacing + 4.0)], env=env)
              for i in range(3)]
+    deadline = time.monotonic() + 90  # all three started (imports on a loaded machine take seconds), then one start
+    while not all(Path(f"{out}.ready.{i}").exists() for i in range(3)) and time.monotonic() < deadline:
+        assert all(p.poll() is None for p in procs), "a worker exited before it was ready"
+        time.sleep(0.05)
+    Path(f"{plan}.start.tmp").write_text(str(time.time() + 0.3))
+    Path(f"{plan}.start.tmp").rename(f"{plan}.start")
     codes = [p.wait(timeout=120) for p in procs]
     assert codes == [0, 0, 9]  # the third was killed mid-turn
     lines = [line.split() for line in out.read_text().splitlines()]
