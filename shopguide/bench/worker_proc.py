@@ -1,6 +1,6 @@
-"""One worker process of `shopguide bench workers`: the real PTB Application in webhook mode with delivery claims on
-the shared memory database, talking to the fake Bot API; its assistant echoes after a fixed pause (delivery is
-what is measured, not dialogue)."""
+"""One worker process of `shopguide bench workers`: the real PTB Application in webhook mode and, with `--slack-port`,
+the real Slack bolt app over HTTP, both with delivery claims on the shared memory database, talking to the fake Bot
+API and the fake Slack Web API; its assistant echoes after a fixed pause (delivery is what is measured, not dialogue)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import logging
 import signal
+from types import SimpleNamespace
 
 from adapters.telegram.bot import TelegramBot, WebhookConfig, build_application, serve
 from adapters.telegram.claimed import recover_abandoned
@@ -31,20 +32,48 @@ class Echo:
         return [Reply(text=f"echo {msg.text}")]
 
 
-async def run(db: str, api: str, port: int, lease_s: float, turn_s: float, schema: str = "memory") -> None:
+async def run(db: str, api: str, port: int, lease_s: float, turn_s: float, schema: str = "memory",
+              slack_port: int | None = None, slack_api: str | None = None) -> None:
     memory = Memory(db, schema=schema)
     claims = Claims.on(memory, lease_s=lease_s)
     app = build_application(TelegramBot(Echo(turn_s), None, typing_interval=60), TOKEN, api, claims=claims)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    recovering = asyncio.create_task(recover_abandoned(app, claims, stop))
+    recovering = [asyncio.create_task(recover_abandoned(app, claims, stop))]
+    slack = await _start_slack(memory, lease_s, turn_s, slack_port, slack_api, stop, recovering) if slack_port else None
     webhook = WebhookConfig(url=f"http://127.0.0.1:{port}/{PATH}", listen="127.0.0.1", port=port, secret_token=SECRET)
     try:
         await serve(app, stop, webhook=webhook)
     finally:
         stop.set()
-        await recovering
+        await asyncio.gather(*recovering)
+        if slack is not None:
+            bot, runner = slack
+            await bot.drain(timeout=10)
+            await runner.cleanup()
         memory.close()
+
+
+async def _start_slack(memory: Memory, lease_s: float, turn_s: float, port: int, api: str | None,
+                       stop: asyncio.Event, background: list[asyncio.Task]):
+    """The Slack bolt app (the adapter `shopguide slack --http` runs) on `port`, echoing; its claims recovered."""
+    from aiohttp import web
+
+    from adapters.slack.app import create_bot
+    from shopguide.bench.fake_slack import BOT_TOKEN, SIGNING_SECRET
+    from shopguide.settings import Settings
+
+    settings = Settings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=api,
+                        claim_lease_s=lease_s, slack_handoff_channel=None, slack_staff="")
+    runtime = SimpleNamespace(settings=settings, memory=memory, assistant=Echo(turn_s), kb=SimpleNamespace(store=None),
+                              services=SimpleNamespace(handoffs=None, search=None, faq=None,
+                                                       writer=SimpleNamespace(check=None)))
+    bot = create_bot(runtime)  # type: ignore[arg-type]
+    runner = web.AppRunner(bot.web_app())
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    background.append(asyncio.create_task(bot.recover(stop)))
+    return bot, runner
 
 
 def main() -> None:
@@ -55,9 +84,11 @@ def main() -> None:
     parser.add_argument("--lease", type=float, default=3.0)
     parser.add_argument("--turn", type=float, default=0.05)
     parser.add_argument("--schema", default="memory", help="PostgreSQL schema (with a postgresql:// --db)")
+    parser.add_argument("--slack-port", type=int, help="also serve Slack's Events API on this port")
+    parser.add_argument("--slack-api", help="the Slack Web API base URL (the bench's fake)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(run(args.db, args.api, args.port, args.lease, args.turn, args.schema))
+    asyncio.run(run(args.db, args.api, args.port, args.lease, args.turn, args.schema, args.slack_port, args.slack_api))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """`shopguide bench workers`: several worker processes on one memory database (SQLite, or PostgreSQL with
-SHOPGUIDE_DATABASE_URL) behind a local round-robin proxy,
-the fake Bot API as Telegram, simulated users sending messages one after another, 10% of updates delivered twice
-(to another worker), one worker killed mid-run and restarted: lost, duplicate and out-of-order replies counted,
-throughput and latency printed against the same load on one worker. The workers' assistant echoes after a fixed
-pause, so the figures are those of delivery (claims, leases, PTB, HTTP), not of dialogue."""
+SHOPGUIDE_DATABASE_URL) behind a local round-robin proxy, the fake Bot API as Telegram and a fake Web API as Slack,
+simulated Telegram and Slack users sending messages one after another, 10% of updates delivered twice (to another
+worker; on Slack as a signed retry), one worker killed mid-run and restarted: lost, duplicate and out-of-order replies
+counted per platform, throughput and latency printed against the same load on one worker. The workers' assistant
+echoes after a fixed pause, so the figures are those of delivery (claims, leases, PTB, bolt, HTTP), not of dialogue."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ import aiohttp
 
 from shopguide.bench.fake_telegram import FakeBotApi
 
-WORKERS, USERS, MESSAGES = 4, 200, 5
+WORKERS, USERS, SLACK_USERS, MESSAGES = 4, 200, 50, 5
 REDELIVERED = 0.10
 
 
@@ -58,8 +58,9 @@ def _percentile(values: list[float], q: float) -> float | None:
 
 
 async def _load(work_dir: Path, workers: int, users: int, messages: int, *, kill: bool, lease_s: float,
-                turn_s: float, seed: int = 26, database_url: str | None = None) -> dict[str, Any]:
+                turn_s: float, seed: int = 26, database_url: str | None = None, slack_users: int = 0) -> dict[str, Any]:
     from bot.memory import Memory
+    from shopguide.bench import fake_slack
     from shopguide.bench.worker_proc import PATH, SECRET
 
     rng = random.Random(seed)
@@ -76,7 +77,9 @@ async def _load(work_dir: Path, workers: int, users: int, messages: int, *, kill
             Path(f"{db}{suffix}").unlink(missing_ok=True)
     Memory(db, schema=schema).close()  # migrated once, before the workers open it
     api = await RecordingBotApi().start()
+    slack_api = await fake_slack.RecordingSlackApi().start()
     ports = [_free_port() for _ in range(workers)]
+    slack_ports = [_free_port() for _ in range(workers)]
     env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
     root = Path(__file__).resolve().parents[2]
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH", "")]))
@@ -84,7 +87,8 @@ async def _load(work_dir: Path, workers: int, users: int, messages: int, *, kill
     def spawn(i: int) -> subprocess.Popen:
         return subprocess.Popen([sys.executable, "-m", "shopguide.bench.worker_proc", "--db", str(db), "--api", api.base_url,
                                  "--port", str(ports[i]), "--lease", str(lease_s), "--turn", str(turn_s),
-                                 "--schema", schema], env=env)
+                                 "--schema", schema, "--slack-port", str(slack_ports[i]),
+                                 "--slack-api", slack_api.base_url], env=env)
 
     procs = {i: spawn(i) for i in range(workers)}
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
@@ -97,7 +101,8 @@ async def _load(work_dir: Path, workers: int, users: int, messages: int, *, kill
             if procs[i].poll() is not None:
                 raise RuntimeError(f"worker {i} exited with {procs[i].returncode}")
             try:
-                async with session.get(f"http://127.0.0.1:{ports[i]}/{PATH}"):
+                async with session.get(f"http://127.0.0.1:{ports[i]}/{PATH}"), \
+                        session.get(f"http://127.0.0.1:{slack_ports[i]}/{fake_slack.EVENTS_PATH}"):
                     alive.add(i)
                     return
             except (aiohttp.ClientError, asyncio.TimeoutError):
@@ -108,14 +113,20 @@ async def _load(work_dir: Path, workers: int, users: int, messages: int, *, kill
     turn = itertools.count()
     counts: Counter = Counter()
 
-    async def post(update: dict[str, Any], avoid: int | None = None) -> None:
-        """The proxy: the next live worker; a refused or failed post goes to the next (Telegram retries)."""
+    async def post(update: dict[str, Any] | str, avoid: int | None = None, retry: int = 0) -> int | None:
+        """The proxy: the next live worker; a refused or failed post goes to the next (Telegram and Slack retry).
+        An update (a dict) goes to Telegram's webhook, a Slack delivery (JSON text) to the Events API."""
         for _ in range(200):
             live = sorted(alive - {avoid}) or sorted(alive)
             if live:
                 i = live[next(turn) % len(live)]
+                if isinstance(update, str):
+                    request = dict(url=f"http://127.0.0.1:{slack_ports[i]}/{fake_slack.EVENTS_PATH}", data=update,
+                                   headers=fake_slack.signed_headers(update, retry))
+                else:
+                    request = dict(url=f"http://127.0.0.1:{ports[i]}/{PATH}", json=update, headers=headers)
                 try:
-                    async with session.post(f"http://127.0.0.1:{ports[i]}/{PATH}", json=update, headers=headers) as r:
+                    async with session.post(**request) as r:
                         if r.status == 200:
                             counts["posts"] += 1
                             return i
@@ -126,9 +137,9 @@ async def _load(work_dir: Path, workers: int, users: int, messages: int, *, kill
         return None
 
     update_ids = itertools.count(1)
-    latencies: list[float] = []
+    latencies: dict[str, list[float]] = {"telegram": [], "slack": []}
     sent = 0
-    total = users * messages
+    total = (users + slack_users) * messages
     killed = asyncio.Event()
     kill_at: list[float] = []
     background: list[asyncio.Task] = []
@@ -143,18 +154,22 @@ async def _load(work_dir: Path, workers: int, users: int, messages: int, *, kill
         procs[victim] = spawn(victim)
         await ready(victim)
 
-    async def redeliver(update: dict[str, Any], first: int | None) -> None:
+    async def redeliver(update: dict[str, Any] | str, first: int | None) -> None:
         await asyncio.sleep(0.05)
         counts["redelivered"] += 1
-        await post(update, avoid=first)
+        await post(update, avoid=first, retry=1)
 
-    async def user(u: int) -> None:
+    async def user(u: int, slack: bool = False) -> None:
         nonlocal sent
-        chat = 100_000 + u
+        chat: int | str = fake_slack.dm_channel(u) if slack else 100_000 + u
+        inbox = slack_api if slack else api
         await asyncio.sleep(rng.uniform(0, 1.0))  # users arrive over the first second
         for m in range(messages):
             text = f"{u}:{m}"
-            update = {"update_id": next(update_ids), "message": api.message(text, chat_id=chat)}
+            if slack:
+                update: dict[str, Any] | str = fake_slack.dm_delivery(u, text, m, f"Ev{u:06d}x{m}")
+            else:
+                update = {"update_id": next(update_ids), "message": api.message(text, chat_id=chat)}
             started = time.monotonic()
             first = await post(update)
             if rng.random() < REDELIVERED:
@@ -165,22 +180,22 @@ async def _load(work_dir: Path, workers: int, users: int, messages: int, *, kill
                 background.append(asyncio.create_task(kill_and_restart()))
             deadline = started + lease_s * 4 + 15
             while True:  # the user reads the reply before writing again
-                got = next((at for t, at in api.replies[chat] if t == f"echo {text}"), None)
+                got = next((at for t, at in inbox.replies[chat] if t == f"echo {text}"), None)
                 if got is not None:
-                    latencies.append(got - started)
+                    latencies["slack" if slack else "telegram"].append(got - started)
                     break
                 left = deadline - time.monotonic()
                 if left <= 0:
                     counts["waited_in_vain"] += 1
                     break
-                api.arrived[chat].clear()
+                inbox.arrived[chat].clear()
                 try:
-                    await asyncio.wait_for(api.arrived[chat].wait(), min(left, 0.5))
+                    await asyncio.wait_for(inbox.arrived[chat].wait(), min(left, 0.5))
                 except asyncio.TimeoutError:
                     pass
 
     began = time.monotonic()
-    await asyncio.gather(*(user(u) for u in range(users)))
+    await asyncio.gather(*(user(u) for u in range(users)), *(user(u, slack=True) for u in range(slack_users)))
     elapsed = time.monotonic() - began
     await asyncio.gather(*background)
     await asyncio.sleep(lease_s + 1.0)  # late duplicates would arrive now
@@ -193,38 +208,57 @@ async def _load(work_dir: Path, workers: int, users: int, messages: int, *, kill
             p.kill()
     await session.close()
     await api.close()
+    await slack_api.close()
 
+    platforms = {"telegram": _tally({u: api.replies[100_000 + u] for u in range(users)}, messages, kill_at),
+                 "slack": _tally({u: slack_api.replies[fake_slack.dm_channel(u)] for u in range(slack_users)},
+                                 messages, kill_at)}
+    for name, figures in platforms.items():
+        figures["latency_s"] = {"p50": _percentile(latencies[name], 0.5), "p95": _percentile(latencies[name], 0.95),
+                                "max": _percentile(latencies[name], 1.0)}
+    every = latencies["telegram"] + latencies["slack"]
+    return {"workers": workers, "users": users, "slack_users": slack_users, "messages": total,
+            **{k: platforms["telegram"][k] + platforms["slack"][k] for k in ("lost", "duplicates", "out_of_order")},
+            "repeated_first_sent_vs_kill_s": sorted(platforms["telegram"].pop("repeated_first_sent_vs_kill_s")
+                                                    + platforms["slack"].pop("repeated_first_sent_vs_kill_s")),
+            "by_platform": platforms,
+            "redelivered": counts["redelivered"], "killed": counts["killed"],
+            "failed_posts": counts["failed_posts"], "elapsed_s": round(elapsed, 2),
+            "throughput_per_s": round(total / elapsed, 1) if elapsed else None,
+            "latency_s": {"p50": _percentile(every, 0.5), "p95": _percentile(every, 0.95),
+                          "max": _percentile(every, 1.0)}}
+
+
+def _tally(replies: dict[int, list[tuple[str, float]]], messages: int, kill_at: list[float]) -> dict[str, Any]:
+    """Lost, duplicate and out-of-order replies of each user's chat (`replies[u]`: user u's message m is answered
+    "echo u:m")."""
     lost = duplicates = out_of_order = 0
     repeated_after_kill: list[float] = []  # when a repeated reply was first sent, relative to the kill
-    for u in range(users):
-        texts = [t for t, _ in api.replies[100_000 + u]]
+    for u, sent in replies.items():
+        texts = [t for t, _ in sent]
         seen = Counter(texts)
         lost += sum(1 for m in range(messages) if seen[f"echo {u}:{m}"] == 0)
         duplicates += sum(n - 1 for n in seen.values() if n > 1)
         for t, n in seen.items():
             if n > 1 and kill_at:
-                first = min(at for text, at in api.replies[100_000 + u] if text == t)
+                first = min(at for text, at in sent if text == t)
                 repeated_after_kill.append(round(first - kill_at[0], 3))
         highest = -1
         for t in dict.fromkeys(texts):  # first arrivals, in order
             m = int(t.rsplit(":", 1)[1])
             out_of_order += m < highest
             highest = max(highest, m)
-    return {"workers": workers, "users": users, "messages": total, "lost": lost, "duplicates": duplicates,
-            "out_of_order": out_of_order, "repeated_first_sent_vs_kill_s": sorted(repeated_after_kill),
-            "redelivered": counts["redelivered"], "killed": counts["killed"],
-            "failed_posts": counts["failed_posts"], "elapsed_s": round(elapsed, 2),
-            "throughput_per_s": round(total / elapsed, 1) if elapsed else None,
-            "latency_s": {"p50": _percentile(latencies, 0.5), "p95": _percentile(latencies, 0.95),
-                          "max": _percentile(latencies, 1.0)}}
+    return {"lost": lost, "duplicates": duplicates, "out_of_order": out_of_order,
+            "repeated_first_sent_vs_kill_s": repeated_after_kill}
 
 
 def run_load(work_dir: Path, workers: int, users: int = USERS, messages: int = MESSAGES, *, kill: bool = True,
-             lease_s: float = 5.0, turn_s: float = 0.05, database_url: str | None = None) -> dict[str, Any]:
+             lease_s: float = 5.0, turn_s: float = 0.05, database_url: str | None = None,
+             slack_users: int = SLACK_USERS) -> dict[str, Any]:
     """One load run (see the module's docstring); with `database_url`, claims live on that PostgreSQL server."""
     work_dir.mkdir(parents=True, exist_ok=True)
     return asyncio.run(_load(work_dir, workers, users, messages, kill=kill, lease_s=lease_s, turn_s=turn_s,
-                             database_url=database_url))
+                             database_url=database_url, slack_users=slack_users))
 
 
 def run_workers(ctx) -> dict[str, Any]:
@@ -232,7 +266,9 @@ def run_workers(ctx) -> dict[str, Any]:
     users = USERS if ctx.users == 20 else ctx.users  # `--users N` sets the simulated Telegram users here
     work = Path(ctx.bench_dir) / "workers"
     url = ctx.settings.database_url.get_secret_value() if ctx.settings.database_url else None
-    one = run_load(work, 1, users, kill=False, database_url=url)
-    many = run_load(work, WORKERS, users, kill=True, database_url=url)
-    return {"users": users, "messages_per_user": MESSAGES, "storage": "PostgreSQL" if url else "SQLite",
+    slack_users = max(1, round(users * SLACK_USERS / USERS))
+    one = run_load(work, 1, users, kill=False, database_url=url, slack_users=slack_users)
+    many = run_load(work, WORKERS, users, kill=True, database_url=url, slack_users=slack_users)
+    return {"users": users, "slack_users": slack_users, "messages_per_user": MESSAGES,
+            "storage": "PostgreSQL" if url else "SQLite",
             "one_worker": one, "several_workers": many}
