@@ -145,6 +145,11 @@ class FakeSlack:
             ts = params.get("ts") or f"1700001000.{next(self._ts):06d}"
             return {"ok": True, "channel": params.get("channel"), "ts": ts,
                     "message": {"text": params.get("text"), "ts": ts, "bot_id": "BBOT"}}
+        if method == "conversations.replies":  # the thread's messages this fake posted (the parent is not kept)
+            posted = [{"text": c.params.get("text"), "ts": f"1700001000.{i:06d}", "bot_id": "BBOT"}
+                      for i, c in enumerate(self.to("chat.postMessage"), start=1)
+                      if c.params.get("channel") == params.get("channel") and c.params.get("thread_ts") == params.get("ts")]
+            return {"ok": True, "messages": posted, "has_more": False}
         if method == "users.info":
             user = str(params.get("user"))
             if user not in self.users:

@@ -64,6 +64,7 @@ class SlackBot:
         self._tasks: set[asyncio.Task] = set()
         self.claims = Claims.on(runtime.memory, lease_s=settings.claim_lease_s)  # several workers may share the database
         self.user_timeout_s = settings.user_lease_timeout_s
+        self._bot_id: str | None = None  # this app's bot id (auth.test), read when first needed
         handoffs = runtime.services.handoffs
         self.desk = HandoffDesk(self, handoffs) if handoffs is not None and settings.slack_handoff_channel else None
         self._register()
@@ -181,9 +182,31 @@ class SlackBot:
         """Until `stop`: renew this worker's leases and handle again the events whose worker died mid-turn."""
         async def again(left: Abandoned) -> None:
             body = json.loads(left.payload)
-            self._start_event(body, body.get("event") or {})
+            event = body.get("event") or {}
+            if await self._already_answered(event):  # the dead worker posted the reply but did not record it
+                if self.claims.claim(left.key) == "claimed":
+                    self.claims.complete(left.key)
+                    log.info("event %s was answered before its worker died; not answering again", body.get("event_id"))
+                return
+            self._start_event(body, event)
 
         await keep_claims(self.claims, stop, again, prefix=convert.EVENT_KEY_PREFIX)
+
+    async def _already_answered(self, event: dict) -> bool:
+        """Whether this app already replied in the event's thread after it (read back with conversations.replies,
+        under the history scopes the message events need); False when that cannot be read: then the event is
+        answered again, as before (at least once rather than never)."""
+        channel, thread = event.get("channel"), convert.thread_ts(event)
+        if not channel or not thread:
+            return False
+        try:
+            if self._bot_id is None:
+                self._bot_id = (await self.client.auth_test()).get("bot_id")
+            page = await self.client.conversations_replies(channel=channel, ts=thread, oldest=event.get("ts"), limit=50)
+        except Exception as exc:  # a missing scope, the API unreachable: answer again rather than lose it
+            log.info("could not read back the thread of an abandoned event (%s); answering it again", exc)
+            return False
+        return convert.answered_in_thread(page.get("messages") or [], self._bot_id, event.get("ts"))
 
     # ----- the work ---------------------------------------------------------------------------
     async def converse(self, msg: IncomingMessage, channel: str, thread: str | None) -> None:

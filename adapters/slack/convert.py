@@ -51,6 +51,24 @@ def event_key(body: dict[str, Any]) -> str | None:
     return f"{EVENT_KEY_PREFIX}{event_id}" if event_id else None
 
 
+def answered_in_thread(messages: list[dict[str, Any]], bot_id: str | None, after_ts: object) -> bool:
+    """Whether a thread (conversations.replies' messages) holds a message of bot `bot_id` posted after `after_ts`:
+    the reply to the message at `after_ts` was sent (one user's turns run in order, so no later turn of theirs
+    has answered yet)."""
+    try:
+        after = float(after_ts)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    for message in messages:
+        try:
+            later = float(message.get("ts")) > after
+        except (TypeError, ValueError):
+            continue
+        if later and bot_id and message.get("bot_id") == bot_id:
+            return True
+    return False
+
+
 def is_direct_message(event: dict[str, Any]) -> bool:
     """True for a person's message in a DM with the bot."""
     return (event.get("type") == "message" and event.get("channel_type") == "im"

@@ -1,5 +1,5 @@
 """The Slack side of `shopguide bench workers`: a minimal Slack Web API on 127.0.0.1 recording `chat.postMessage`
-by channel (every other method answers ok), and the Events API deliveries the simulated Slack users send, signed
+by channel and reading threads back (`conversations.replies`; every other method answers ok), and the Events API deliveries the simulated Slack users send, signed
 with the workers' signing secret as Slack signs them."""
 
 from __future__ import annotations
@@ -26,12 +26,13 @@ class RecordingSlackApi:
     def __init__(self) -> None:
         self.replies: dict[str, list[tuple[str, float]]] = defaultdict(list)
         self.arrived: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
+        self.threads: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)  # (channel, thread_ts) -> posts
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
     async def start(self) -> "RecordingSlackApi":
         app = web.Application()
-        app.router.add_post("/api/{method}", self._api)
+        app.router.add_route("*", "/api/{method}", self._api)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -51,12 +52,17 @@ class RecordingSlackApi:
             params: dict[str, Any] = json.loads(raw or "{}")
         else:
             params = {k: v[-1] for k, v in urllib.parse.parse_qs(raw).items()}
+        params |= dict(request.query)  # GET methods (conversations.replies) send their parameters in the query
         if method == "chat.postMessage":
-            channel = str(params.get("channel"))
+            channel, ts = str(params.get("channel")), f"{time.time():.6f}"
             self.replies[channel].append((str(params.get("text") or ""), time.monotonic()))
+            self.threads[(channel, str(params.get("thread_ts")))].append({"ts": ts, "bot_id": "BBENCH",
+                                                                           "text": params.get("text")})
             self.arrived[channel].set()
-            return web.json_response({"ok": True, "channel": channel, "ts": f"{time.time():.6f}",
-                                      "message": {"text": params.get("text")}})
+            return web.json_response({"ok": True, "channel": channel, "ts": ts, "message": {"text": params.get("text")}})
+        if method == "conversations.replies":
+            thread = self.threads.get((str(params.get("channel")), str(params.get("ts"))), [])
+            return web.json_response({"ok": True, "messages": thread, "has_more": False})
         if method == "auth.test":
             return web.json_response({"ok": True, "user_id": BOT_USER, "bot_id": "BBENCH", "team_id": "TBENCH",
                                       "user": "shopguide", "team": "bench", "url": "https://bench.slack.com/"})
