@@ -98,11 +98,18 @@ class BenchContext:
         return self.worker
 
     def open_kb(self, path: Path):
-        """A knowledge base at `path` using the shared embedder."""
+        """A knowledge base at `path` using the shared embedder; its vectors on the Chroma server when
+        SHOPGUIDE_CHROMA_URL is set (uploaded there from `path` with `shopguide vectors upload`)."""
         from knowledge.base import KnowledgeBase
 
         embedder = self.get_embedder()
-        return KnowledgeBase(path, embedder, self.faq_embedder, self.document_embedder)
+        vectors = None
+        if self.settings.chroma_url:
+            from knowledge.vector_server import remote_index
+
+            token = self.settings.chroma_token.get_secret_value() if self.settings.chroma_token else None
+            vectors = remote_index(self.settings.chroma_url, token)
+        return KnowledgeBase(path, embedder, self.faq_embedder, self.document_embedder, vectors=vectors)
 
     def temp_dir(self, prefix: str) -> Path:
         """A fresh directory under the bench directory (same disk as the cached stores)."""
