@@ -73,8 +73,12 @@ def search_query(u: Understanding) -> str:
 
 def shown_query(u: Understanding, query: str, longest: int = 6) -> str:
     """What a reply quotes as the search: the query, or the kind of product it names when it is a long sentence
-    ("I'm going to Norway in March, what jacket should I get?" is searched whole but quoted as "jackets")."""
+    ("I'm going to Norway in March, what jacket should I get?" is searched whole but quoted as "jackets").
+    A message read through its gloss is quoted in the customer's own words (or by the kind it names), never by
+    the gloss: "比较一下最便宜的两个日用背包" is no "比较 a moment the two 日用背包"."""
     kinds = u.types or u.categories
+    if query and u.said.strip() != u.text.strip():
+        return ", ".join(kinds) if kinds else u.said.strip()
     return ", ".join(kinds) if kinds and len(query.split()) > longest else query
 
 

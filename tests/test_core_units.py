@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.grounding import GroundingCheck, first_sentence
-from bot.filtering import search_query
-from bot.nlu import understand
+from bot.filtering import search_query, shown_query
+from bot.nlu import Understanding, understand
 from bot.slots import Vocabulary, parse_ordinals, parse_price, parse_size
 from bot.writer import Writer
 from knowledge.filters import SearchFilters, filters_sql
@@ -469,3 +469,13 @@ def test_either_or_reads_possessives_and_gender():
                    attributes={"gender": "men"})
     assert either_or_answer(boot, "is it men's or women's?") == "Men: Stonepine Gale Men's Leather Hiking Boot is for men."
     assert either_or_answer(boot, "for women or for men?") == "Men: Stonepine Gale Men's Leather Hiking Boot is for men."
+
+
+def test_a_glossed_message_is_quoted_in_the_customers_words():
+    """The reply quotes what the customer wrote (or the kind it names), never the gloss the slots were read from."""
+    glossed = Understanding(intent="search", text="比较 a moment the two 日用背包", said="比较一下最便宜的两个日用背包")
+    assert shown_query(glossed, "比较 a moment the two 日用背包") == "比较一下最便宜的两个日用背包"
+    glossed.types = ["daypack"]
+    assert shown_query(glossed, "比较 a moment the two 日用背包") == "daypack"
+    plain = Understanding(intent="search", text="rain jackets", said="rain jackets")
+    assert shown_query(plain, "rain jackets") == "rain jackets"
