@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from knowledge import pg_text
+from shopguide.migrations import dialect
+
 
 @dataclass(frozen=True)
 class CatalogWords:
@@ -35,15 +38,16 @@ def catalog_words(store: Any) -> CatalogWords:
     vocab = store.vocabulary()
     with store.lock:
         db = store.db
+        pg = dialect(db) == "postgresql"
         pairs = db.execute(
             "SELECT type, category, count(*) FROM products WHERE type IS NOT NULL GROUP BY type, category").fetchall()
-        flag_rows = db.execute(
+        flag_rows = db.execute(pg_text.FLAG_KEYS if pg else
             "SELECT DISTINCT j.key FROM products, json_each(products.attributes) j WHERE j.type IN ('true', 'false')"
         ).fetchall()
-        attribute_rows = db.execute(
+        attribute_rows = db.execute(pg_text.OTHER_KEYS if pg else
             "SELECT DISTINCT j.key FROM products, json_each(products.attributes) j WHERE j.type NOT IN ('true', 'false')"
         ).fetchall()
-        genders = db.execute(
+        genders = db.execute(pg_text.GENDERS if pg else
             "SELECT DISTINCT lower(json_extract(attributes, '$.gender')) FROM products "
             "WHERE json_type(attributes, '$.gender') = 'text'").fetchall()
     type_category: dict[str, str] = {}
@@ -63,7 +67,8 @@ def catalog_profile(store: Any, lang: str = "en") -> CatalogProfile:
         categories = counts("SELECT category, count(*) FROM products WHERE category IS NOT NULL GROUP BY category")
         types = counts("SELECT type, count(*) FROM products WHERE type IS NOT NULL GROUP BY type")
         brands = counts("SELECT brand, count(*) FROM products WHERE brand IS NOT NULL GROUP BY brand")
-        sizes = counts("SELECT j.value, count(*) FROM products, json_each(products.sizes) j GROUP BY j.value")
+        sizes = counts(pg_text.SIZE_COUNTS if dialect(db) == "postgresql" else
+                       "SELECT j.value, count(*) FROM products, json_each(products.sizes) j GROUP BY j.value")
         currencies = counts("SELECT currency, count(*) FROM products WHERE currency IS NOT NULL AND price IS NOT NULL "
                             "GROUP BY currency")
         priced = db.execute("SELECT count(*) FROM products WHERE price IS NOT NULL").fetchone()[0]

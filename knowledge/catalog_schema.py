@@ -1,4 +1,4 @@
-"""The catalog database's schema: its migrations and the keyword (FTS5) index's contents."""
+"""The catalog database's schema: its migrations and the keyword index's contents (FTS5; tsvector on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,18 @@ from typing import Any
 
 import sqlite_utils
 
+from knowledge import pg_text
 from knowledge.order_store import m4_orders
 from knowledge.schema import Product
 from knowledge.specs import readable_spec
 from knowledge.text import keyword_text
+from shopguide.migrations import dialect
 
 
 def _m1_catalog(db: sqlite_utils.Database) -> None:
+    if dialect(db) == "postgresql":  # tsvector columns in place of the FTS5 tables
+        pg_text.create_catalog(db)
+        return
     db.execute("""CREATE TABLE products (
         id TEXT PRIMARY KEY, title TEXT NOT NULL, brand TEXT, category TEXT, type TEXT,
         price REAL, currency TEXT, colors TEXT, sizes TEXT, material TEXT, stock INTEGER,
@@ -68,7 +73,7 @@ def _m3_fts_rowids(db: sqlite_utils.Database) -> None:
 
 def _m5_faq_language(db: sqlite_utils.Database) -> None:
     """FAQ entries carry the language they are written in (a store may have them in several)."""
-    if "lang" not in {c.name for c in db["faqs"].columns}:  # a store made at d65dd74 had it as migration 4
+    if dialect(db) == "postgresql" or "lang" not in {c.name for c in db["faqs"].columns}:  # a store made at d65dd74 had it as migration 4
         db.execute("ALTER TABLE faqs ADD COLUMN lang TEXT")
 
 
@@ -76,7 +81,16 @@ MIGRATIONS = [_m1_catalog, _m2_keyword_text, _m3_fts_rowids, m4_orders, _m5_faq_
 
 
 def rebuild_keyword_index(db: sqlite_utils.Database) -> None:
-    """Refill the three FTS tables from the canonical records (FTS rowid = the record's rowid)."""
+    """Refill the three FTS tables from the canonical records (FTS rowid = the record's rowid); on PostgreSQL, the
+    records' keyword columns."""
+    if dialect(db) == "postgresql":
+        pg_text.rebuild(db, {
+            "products": [(r["id"], product_keyword_fields(row_to_product(r))) for r in db.query("SELECT * FROM products")],
+            "faqs": [(r["id"], (keyword_text(r["question"]), keyword_text(r["answer"])))
+                     for r in db.query("SELECT id, question, answer FROM faqs")],
+            "documents": [(r["id"], (document_keyword_text(r["text"]),))
+                          for r in db.query("SELECT id, text FROM documents")]})
+        return
     db.execute("DELETE FROM products_fts")
     for row in db.query("SELECT rowid AS _rowid, * FROM products"):
         db.execute("INSERT INTO products_fts (rowid, id, title, meta, body) VALUES (?, ?, ?, ?, ?)",

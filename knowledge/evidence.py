@@ -13,6 +13,7 @@ import numpy as np
 from knowledge.base import KnowledgeBase
 from knowledge.catalog_schema import document_keyword_text
 from knowledge.passages import description_passages, qa_answer
+from knowledge import pg_text
 from knowledge.search import fts_query
 from knowledge.specs import readable_spec
 from knowledge.text import keyword_terms, normalise
@@ -170,10 +171,14 @@ class EvidenceRetriever:
         if not match:
             return {}
         with self.kb.store.lock:
-            rows = self.kb.store.db.execute(
-                "SELECT id, bm25(documents_fts) FROM documents_fts WHERE documents_fts MATCH ? AND product_id = ?",
-                [match, product_id]).fetchall()
-        scores = {r[0]: -float(r[1]) for r in rows}
+            if self.kb.store.pg:  # tsvector columns, ranked by the same BM25 (higher is better already)
+                scores = dict(pg_text.bm25(self.kb.store, "document", match, where="p.product_id = ?",
+                                           params=[product_id]))
+            else:
+                rows = self.kb.store.db.execute(
+                    "SELECT id, bm25(documents_fts) FROM documents_fts WHERE documents_fts MATCH ? AND product_id = ?",
+                    [match, product_id]).fetchall()
+                scores = {r[0]: -float(r[1]) for r in rows}
         top = max(scores.values(), default=0.0) or 1.0
         shares = {item: score / top for item, score in scores.items()}
         if any(p[0].startswith(_DESCRIBED) for p in passages):
@@ -184,7 +189,8 @@ class EvidenceRetriever:
 
 
 def _local_bm25(match: str, passages: list[tuple[str, str, str, str, str]]) -> dict[str, float]:
-    """BM25 (higher is better) of the passages matching an FTS5 expression, within these passages alone."""
+    """BM25 (higher is better) of the passages matching an FTS5 expression, within these passages alone.
+    A scratch computation in an in-memory SQLite FTS5 table, on either backend: nothing is stored."""
     db = sqlite3.connect(":memory:")
     try:
         db.execute("CREATE VIRTUAL TABLE t USING fts5(id UNINDEXED, text, tokenize='porter unicode61')")

@@ -12,6 +12,7 @@ from knowledge.base import KnowledgeBase
 from knowledge.faq_languages import MultilingualFaq
 from knowledge.passages import faq_name
 from knowledge.schema import Faq
+from knowledge import pg_text
 from knowledge.search import fts_query
 from knowledge.text import normalise, plural_stem, tokens
 
@@ -164,9 +165,12 @@ class FaqMatcher:
         if not match:
             return scored
         with self.kb.store.lock:
-            rows = self.kb.store.db.execute(
-                "SELECT id FROM faqs_fts WHERE faqs_fts MATCH ? ORDER BY bm25(faqs_fts) LIMIT 50", [match]
-            ).fetchall()
+            if self.kb.store.pg:  # tsvector columns, ranked by the same BM25
+                rows = pg_text.bm25(self.kb.store, "faq", match, limit=50)
+            else:
+                rows = self.kb.store.db.execute(
+                    "SELECT id FROM faqs_fts WHERE faqs_fts MATCH ? ORDER BY bm25(faqs_fts) LIMIT 50", [match]
+                ).fetchall()
         bonus = {r[0]: self.tuning.keyword_weight / (self.tuning.rrf_k + i + 1) for i, r in enumerate(rows)}
         return {fid: s + bonus.get(fid, 0.0) for fid, s in scored.items()}
 

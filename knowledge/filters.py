@@ -1,12 +1,15 @@
-"""Structured product filters and their translation to SQL (SQLite) and `where` clauses (Chroma)."""
+"""Structured product filters and their translation to SQL (SQLite or PostgreSQL) and `where` clauses (Chroma)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
+import json
 from typing import Any
 
+from knowledge import pg_text
 from knowledge.catalog_schema import row_to_product
 from knowledge.schema import Product
+from shopguide.migrations import dialect
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,11 @@ class SearchFilters:
         return cls(**kwargs)
 
 
-def filters_sql(f: SearchFilters, alias: str = "p") -> tuple[str, list[Any]]:
-    """A SQL condition over the products table (aliased) and its parameters."""
+def filters_sql(f: SearchFilters, alias: str = "p", sql_dialect: str = "sqlite") -> tuple[str, list[Any]]:
+    """A SQL condition over the products table (aliased) and its parameters, in SQLite's or PostgreSQL's dialect
+    (they differ only in how JSON held in TEXT columns is read)."""
+    pg = sql_dialect == "postgresql"
+    each = pg_text.json_elements if pg else (lambda expr: f"json_each({expr}) j")
     clauses: list[str] = []
     params: list[Any] = []
     if f.min_price is not None:
@@ -101,22 +107,26 @@ def filters_sql(f: SearchFilters, alias: str = "p") -> tuple[str, list[Any]]:
     for column, values in (("colors", f.colors), ("sizes", f.sizes)):
         if values:
             clauses.append(
-                f"EXISTS (SELECT 1 FROM json_each({alias}.{column}) j WHERE lower(j.value) IN ({','.join('?' * len(values))}))"
+                f"EXISTS (SELECT 1 FROM {each(f'{alias}.{column}')} WHERE lower(j.value) IN ({','.join('?' * len(values))}))"
             )
             params.extend(v.lower() for v in values)
     if f.exclude_colors:  # products listing none of them (vector hits are checked against this too)
-        clauses.append(f"NOT EXISTS (SELECT 1 FROM json_each({alias}.colors) j "
+        clauses.append(f"NOT EXISTS (SELECT 1 FROM {each(f'{alias}.colors')} "
                        f"WHERE lower(j.value) IN ({','.join('?' * len(f.exclude_colors))}))")
         params.extend(c.lower() for c in f.exclude_colors)
     if f.avoid_colors:  # offered in some other colour, or with no colour listed (checked on vector hits too)
-        clauses.append(f"(json_array_length(coalesce({alias}.colors, '[]')) = 0 OR EXISTS (SELECT 1 FROM "
-                       f"json_each({alias}.colors) j WHERE lower(j.value) NOT IN ({','.join('?' * len(f.avoid_colors))})))")
+        length = pg_text.json_length if pg else (lambda expr: f"json_array_length({expr})")
+        listed = f"coalesce({alias}.colors, '[]')"
+        clauses.append(f"({length(listed)} = 0 OR EXISTS (SELECT 1 FROM "
+                       f"{each(f'{alias}.colors')} WHERE lower(j.value) NOT IN ({','.join('?' * len(f.avoid_colors))})))")
         params.extend(c.lower() for c in f.avoid_colors)
     if f.in_stock is True:
         clauses.append(f"({alias}.stock > 0 OR ({alias}.stock IS NULL AND {alias}.available = 1))")
     elif f.in_stock is False:
         clauses.append(f"({alias}.stock = 0 OR ({alias}.stock IS NULL AND {alias}.available = 0))")
-    for key, value in f.attributes.items():
+    if pg:
+        _pg_attributes(f, alias, clauses, params)
+    for key, value in ({} if pg else f.attributes).items():
         path = '$."' + key.replace('"', "") + '"'
         if isinstance(value, (list, tuple)):  # any of these values
             clauses.append(f"lower(json_extract({alias}.attributes, ?)) IN ({','.join('?' * len(value))})")
@@ -130,7 +140,23 @@ def filters_sql(f: SearchFilters, alias: str = "p") -> tuple[str, list[Any]]:
         else:
             clauses.append(f"lower(json_extract({alias}.attributes, ?)) = ?")
             params.extend([path, str(value).lower()])
-    return (" AND ".join(clauses) if clauses else "1"), params
+    return (" AND ".join(clauses) if clauses else ("TRUE" if pg else "1")), params
+
+
+def _pg_attributes(f: SearchFilters, alias: str, clauses: list[str], params: list[Any]) -> None:
+    """The attribute conditions on PostgreSQL: what SQLite's json_extract compares, read with ->> and ->."""
+    text_of, equals = pg_text.json_field_text(f"{alias}.attributes"), pg_text.json_field_equals(f"{alias}.attributes")
+    for key, value in f.attributes.items():
+        key = key.replace('"', "")
+        if isinstance(value, (list, tuple)):
+            clauses.append(f"lower({text_of}) IN ({','.join('?' * len(value))})")
+            params.extend([key, *(str(v).lower() for v in value)])
+        elif isinstance(value, (bool, int, float)):
+            clauses.append(equals)
+            params.extend([key, json.dumps(value)])
+        else:
+            clauses.append(f"lower({text_of}) = ?")
+            params.extend([key, str(value).lower()])
 
 
 def filters_where(f: SearchFilters) -> dict[str, Any] | None:
@@ -165,7 +191,7 @@ def passing(store: Any, ids: list[str], filters: SearchFilters) -> set[str]:
     """The subset of product `ids` in `store` that satisfy `filters`."""
     if filters.is_empty() or not ids:
         return set(ids)
-    cond, params = filters_sql(filters)
+    cond, params = filters_sql(filters, sql_dialect=dialect(store.db))
     marks = ",".join("?" * len(ids))
     with store.lock:
         rows = store.db.execute(
@@ -176,7 +202,7 @@ def passing(store: Any, ids: list[str], filters: SearchFilters) -> set[str]:
 
 def best_rated_in_stock(store: Any, filters: SearchFilters, n: int) -> list[Product]:
     """At most `n` products of `store` that pass `filters` and are not out of stock, best rated first (then by id)."""
-    cond, params = filters_sql(filters)
+    cond, params = filters_sql(filters, sql_dialect=dialect(store.db))
     with store.lock:
         rows = list(store.db.query(
             f"SELECT p.* FROM products p WHERE {cond} AND (p.stock IS NULL OR p.stock > 0) "

@@ -9,7 +9,7 @@ from typing import Any
 
 from knowledge.order_store import SALT_KEY, OrderStore
 from knowledge.orders import email_hash
-from shopguide.migrations import transaction
+from shopguide.migrations import dialect, transaction
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,8 @@ def drop_order_models(cache_dir: Path) -> int:
 
 
 def _checkpoint(store: OrderStore) -> None:
+    if dialect(store.db) == "postgresql":  # the server's WAL and vacuum are its operator's (docs/privacy.md)
+        return
     busy, _, _ = store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     if busy:
         log.warning("the catalog WAL could not be truncated now (another connection is reading); the next "

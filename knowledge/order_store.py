@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 import sqlite_utils
 
 from knowledge.orders import Order, OrderLine, email_hash, new_salt, now, order_key
-from shopguide.migrations import transaction
+from shopguide.migrations import dialect, transaction
 
 SALT_KEY = "order_email_salt"
 SYNCED_KEY = "synced_at:orders"  # when orders were last ingested: the age of an order status
@@ -74,7 +74,7 @@ class OrderStore:
                     [key, order.number, order.customer_key, order.email_hash, order.created_at, order.currency,
                      order.total, order.financial_status, order.fulfillment_status, order.fulfilled_at, order.carrier,
                      order.tracking_number, order.tracking_url, digest, stamp])
-                self.db.conn.executemany(
+                (self.db if dialect(self.db) == "postgresql" else self.db.conn).executemany(
                     "INSERT INTO order_lines (order_key, seq, customer_key, product_id, sku, title, quantity, price, "
                     "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [(key, seq, order.customer_key, line.product_id, line.sku, line.title, line.quantity, line.price,

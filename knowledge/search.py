@@ -13,7 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from dataclasses import dataclass
 
-from knowledge import multilingual
+from knowledge import multilingual, pg_text
 from knowledge.base import KnowledgeBase
 from knowledge.filters import SearchFilters, filters_sql, filters_where, passing
 from knowledge.schema import Product
@@ -21,6 +21,7 @@ from knowledge.search_results import ProductHit, SearchResult, SearchTuning, fts
 from knowledge.specs import attribute_sort, attribute_value, warmth_celsius, weight_grams
 from knowledge.store import ingest_marker, name_text, row_to_product
 from knowledge.text import Vocabulary, keyword_terms, normalise, plural_stem, tokens, word_stem
+from shopguide.migrations import dialect
 
 log = logging.getLogger(__name__)
 _KEYWORD_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="keyword-search")
@@ -198,7 +199,7 @@ class ProductSearch:
         return passing(self.kb.store, ids, filters)
 
     def _browse(self, filters: SearchFilters, n: int, sort: str = "relevance") -> list[ProductHit]:
-        cond, params = filters_sql(filters)
+        cond, params = filters_sql(filters, sql_dialect=dialect(self.kb.store.db))
         order = _BROWSE_ORDER.get(sort, "") + "p.rating IS NULL, p.rating DESC, p.id"  # the cheapest of all, not of the best rated
         with self.kb.store.lock:
             rows = list(self.kb.store.db.query(
@@ -212,6 +213,11 @@ class ProductSearch:
         if not match:
             return {}
         t = self.tuning
+        if self.kb.store.pg:  # tsvector columns, ranked by the same BM25 (knowledge/pg_text.py)
+            cond, params = filters_sql(filters, sql_dialect="postgresql") if not filters.is_empty() else ("", [])
+            with self.kb.store.lock:
+                return dict(pg_text.bm25(self.kb.store, "product", match, (t.title_weight, t.meta_weight, t.body_weight),
+                                         limit=n, where=cond, params=params))
         rank = f"bm25(products_fts, 0.0, {t.title_weight}, {t.meta_weight}, {t.body_weight})"
         if filters.is_empty():  # no join: it would cost a lookup for every matching row
             sql, params = f"SELECT id, {rank} AS _score FROM products_fts WHERE products_fts MATCH ? ORDER BY _score LIMIT ?", []

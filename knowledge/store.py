@@ -1,4 +1,5 @@
-"""Canonical records in SQLite (sqlite-utils) with FTS5 keyword indexes (schema: catalog_schema.py).
+"""Canonical records in SQLite (sqlite-utils) with FTS5 keyword indexes, or on PostgreSQL with tsvector columns
+(knowledge/pg_text.py); schema: catalog_schema.py.
 
 This database is the single source of truth for prices, stock and text. The vector index
 only points back here, and an item is visible once its row here is committed.
@@ -16,13 +17,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from knowledge import pg_text
 from knowledge.catalog_schema import (
     MIGRATIONS, document_keyword_text, product_keyword_fields, rebuild_keyword_index, row_to_product,
 )
 from knowledge.order_store import OrderStore
 from knowledge.schema import CODE_KEYS, Document, Faq, Product
 from knowledge.text import keyword_text
-from shopguide.migrations import migrate, open_database, transaction
+from shopguide.migrations import dialect, migrate, open_database, transaction
 
 log = logging.getLogger(__name__)
 KINDS = ("product", "faq", "document")
@@ -69,11 +71,13 @@ def normalise_code(text: str) -> str:
 
 
 class CatalogStore:
-    """SQLite store of products, FAQs, documents and the chunks that were embedded."""
+    """Store of products, FAQs, documents and the chunks that were embedded: a SQLite file, or with a
+    postgresql:// URL the schema `schema` on that server (no file is written)."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, schema: str = "catalog") -> None:
         self.path = path
-        self.db = open_database(path)
+        self.db = open_database(path, schema)
+        self.pg = dialect(self.db) == "postgresql"
         self.lock = threading.RLock()
         migrate(self.db, MIGRATIONS)
         self.orders = OrderStore(self.db, self.lock)
@@ -170,18 +174,19 @@ class CatalogStore:
 
     def vocabulary(self) -> dict[str, list[str]]:
         """The catalog's own words for brands, categories, types, colours, sizes and materials."""
+        pg = self.pg
         with self.lock:
             def distinct(col: str) -> list[str]:
                 rows = self.db.execute(f"SELECT DISTINCT {col} FROM products WHERE {col} IS NOT NULL").fetchall()
                 return sorted({r[0] for r in rows if r[0]})
 
             def distinct_json(col: str) -> list[str]:
-                rows = self.db.execute(
+                rows = self.db.execute(pg_text.distinct_elements(col) if pg else
                     f"SELECT DISTINCT j.value FROM products, json_each(products.{col}) j"
                 ).fetchall()
                 return sorted({str(r[0]) for r in rows if r[0]})
 
-            attrs = self.db.execute(
+            attrs = self.db.execute(pg_text.ATTRIBUTE_KEYS if pg else
                 "SELECT DISTINCT j.key FROM products, json_each(products.attributes) j"
             ).fetchall()
             return {
@@ -248,7 +253,7 @@ class CatalogStore:
     def _bump_generation(self, kind: str) -> None:
         self.db.execute(
             "INSERT INTO meta (key, value) VALUES (?, '1') "
-            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+            "ON CONFLICT(key) DO UPDATE SET value = CAST(meta.value AS INTEGER) + 1",
             [f"{KEYWORD_GENERATION}:{kind}"],
         )
 
@@ -266,6 +271,8 @@ class CatalogStore:
         """Whether the keyword index of `kind` holds `term` anywhere (after its own stemming)."""
         table = f"{_table(kind)}_fts"
         with self.lock:
+            if self.pg:
+                return pg_text.known(self, kind, f'"{term}"')
             return self.db.execute(f"SELECT 1 FROM {table} WHERE {table} MATCH ? LIMIT 1",
                                    [f'"{term}"']).fetchone() is not None
 
@@ -285,6 +292,11 @@ class CatalogStore:
 
     def _delete_one(self, kind: str, item_id: str) -> None:
         table = _table(kind)
+        if self.pg:  # the keyword columns go with the record
+            if self.db.execute(f"DELETE FROM {table} WHERE id = ?", [item_id]).rowcount < 1:
+                return
+            self._delete_rest(kind, item_id)
+            return
         # The record, its FTS row, chunks and codes are written in one transaction, so without a
         # record there is nothing to delete. The FTS row shares the record's rowid; deleting by
         # the unindexed id column instead would scan the whole index. A rowid that no longer
@@ -295,6 +307,9 @@ class CatalogStore:
         self.db.execute(f"DELETE FROM {table} WHERE id = ?", [item_id])
         if self.db.execute(f"DELETE FROM {table}_fts WHERE rowid = ? AND id = ?", [row[0], item_id]).rowcount < 1:
             self._realign_keywords()
+        self._delete_rest(kind, item_id)
+
+    def _delete_rest(self, kind: str, item_id: str) -> None:
         self.db.execute("DELETE FROM chunks WHERE kind = ? AND item_id = ?", [kind, item_id])
         if kind == "product":
             self.db.execute("DELETE FROM product_codes WHERE product_id = ?", [item_id])
@@ -330,6 +345,10 @@ class CatalogStore:
                               [d.id, d.product_id, document_keyword_text(d.text)])
 
     def _insert_keywords(self, table: str, columns: Sequence[str], rowid: int, values: list[Any]) -> None:
+        if self.pg:  # the record's own columns; values: its id, then the indexed texts (documents: product id first)
+            pg_text.index_row(self.db, table.removesuffix("_fts"), values[0],
+                              values[2:] if table == "documents_fts" else values[1:])
+            return
         sql = f"INSERT INTO {table} (rowid, {', '.join(columns)}) VALUES (?{', ?' * len(columns)})"
         try:
             self.db.execute(sql, [rowid, *values])

@@ -156,6 +156,14 @@ class PgDatabase:
         lastrowid = rows[-1][0] if returning and rows else None
         return Cursor([] if returning else rows, cur.rowcount, None if returning else cur.description, lastrowid)
 
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one SQLite-dialect statement (no INSERT OR ..., no identity) once per row of parameters."""
+        text, conflict, _, _ = translate(sql)
+        if conflict:
+            raise ValueError("executemany does not translate INSERT OR IGNORE/REPLACE")
+        with self._live().cursor() as cur:
+            cur.executemany(text, rows)
+
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         """Rows as dicts, like sqlite-utils' `Database.query`."""
         cur = self.execute(sql, params)

@@ -1,0 +1,229 @@
+"""The catalog's keyword index and JSON filters on PostgreSQL: `tsvector` columns holding exactly the terms SQLite's
+FTS5 (porter unicode61) indexes, matched through a GIN index and ranked by FTS5's own BM25 formula computed in SQL.
+
+Terms come from SQLite's tokenizer itself (an in-memory FTS5 table read back through `fts5vocab`), so both backends
+index and query the same stems; ts_rank/ts_rank_cd are not BM25 and rank differently (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sqlite3
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from shopguide.migrations import transaction
+
+WEIGHTS = "ABC"  # FTS5 column 1, 2, 3 of a row (title, meta, body) as tsvector weight classes
+MAX_POSITION = 16383  # tsvector's largest position
+K1, B = 1.2, 0.75  # FTS5's bm25() constants
+_PHRASE = re.compile(r'"((?:[^"]|"")*)"')
+TABLES = {"product": "products", "faq": "faqs", "document": "documents"}
+
+
+class _Tokeniser:
+    """SQLite's porter unicode61 tokenizer, through a scratch in-memory FTS5 table (one row at a time)."""
+
+    def __init__(self) -> None:
+        self.db = sqlite3.connect(":memory:", check_same_thread=False)
+        self.db.execute("CREATE VIRTUAL TABLE t USING fts5(c0, c1, c2, tokenize='porter unicode61')")
+        self.db.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
+        self.lock = threading.Lock()
+
+    def tokens(self, texts: Sequence[str]) -> list[tuple[str, int, int]]:
+        """(term, column, offset) of every token of up to three column texts."""
+        values = [*(t or "" for t in texts), "", "", ""][:3]
+        with self.lock:
+            self.db.execute("DELETE FROM t")
+            self.db.execute("INSERT INTO t (rowid, c0, c1, c2) VALUES (1, ?, ?, ?)", values)
+            return [(term, int(col[1:]), offset) for term, col, offset in
+                    self.db.execute("SELECT term, col, offset FROM v")]
+
+
+_TOKENISER = _Tokeniser()
+
+
+def _quote(lexeme: str) -> str:
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def keyword_vector(texts: Sequence[str]) -> tuple[str, int]:
+    """(tsvector literal, token count) of a row's indexed column texts: column i's positions weighted WEIGHTS[i],
+    numbered on from the previous column's, so a position's weight says which column (and bm25 weight) it is in."""
+    found = _TOKENISER.tokens(texts)
+    lengths = [0, 0, 0]
+    for _, col, offset in found:
+        lengths[col] = max(lengths[col], offset + 1)
+    base = [0, lengths[0], lengths[0] + lengths[1]]
+    positions: dict[str, list[str]] = {}
+    for term, col, offset in found:
+        positions.setdefault(term, []).append(f"{min(MAX_POSITION, base[col] + offset + 1)}{WEIGHTS[col]}")
+    literal = " ".join(f"{_quote(term)}:{','.join(marks)}" for term, marks in positions.items())
+    return literal, len(found)
+
+
+def query_phrases(match: str) -> list[list[str]]:
+    """The stems of each quoted phrase of an FTS5 expression as `fts_query` writes it ("a" OR "b")."""
+    phrases = []
+    for text in _PHRASE.findall(match):
+        found = sorted(_TOKENISER.tokens([text.replace('""', '"')]), key=lambda t: t[2])
+        if found:
+            phrases.append([term for term, _, _ in found])
+    return phrases
+
+
+def tsquery(phrases: list[list[str]]) -> str:
+    """A tsquery literal matching any of the phrases (a phrase of several stems: adjacent, in order)."""
+    return " | ".join("(" + " <-> ".join(_quote(t) for t in p) + ")" if len(p) > 1 else _quote(p[0]) for p in phrases)
+
+
+# ----- writing --------------------------------------------------------------------------------------------------
+def index_row(db: Any, table: str, item_id: str, texts: Sequence[str]) -> None:
+    """Set one record's keyword columns from its indexed texts (FTS5's columns, in order)."""
+    literal, length = keyword_vector(texts)
+    db.execute(f"UPDATE {table} SET keywords = ?::tsvector, keyword_len = ? WHERE id = ?", [literal, length, item_id])
+
+
+def create_catalog(db: Any) -> None:
+    """Migration 1 on PostgreSQL: the records with their keyword columns (GIN-indexed) in place of FTS5 tables."""
+    keywords = "keywords TSVECTOR NOT NULL DEFAULT ''::tsvector, keyword_len INTEGER NOT NULL DEFAULT 0"
+    db.execute(f"""CREATE TABLE products (
+        id TEXT PRIMARY KEY, title TEXT NOT NULL, brand TEXT, category TEXT, type TEXT,
+        price REAL, currency TEXT, colors TEXT, sizes TEXT, material TEXT, stock INTEGER,
+        available INTEGER, rating REAL, description TEXT, image TEXT, url TEXT, attributes TEXT,
+        hash TEXT NOT NULL, updated_at TEXT NOT NULL, {keywords})""")
+    db.execute("CREATE INDEX products_category ON products(category)")
+    db.execute("CREATE INDEX products_brand ON products(lower(brand))")
+    db.execute("CREATE INDEX products_price ON products(price)")
+    db.execute(f"""CREATE TABLE faqs (
+        id TEXT PRIMARY KEY, question TEXT NOT NULL, answer TEXT NOT NULL, topic TEXT,
+        hash TEXT NOT NULL, updated_at TEXT NOT NULL, {keywords})""")
+    db.execute(f"""CREATE TABLE documents (
+        id TEXT PRIMARY KEY, product_id TEXT NOT NULL, source TEXT, text TEXT NOT NULL,
+        hash TEXT NOT NULL, updated_at TEXT NOT NULL, {keywords})""")
+    db.execute("CREATE INDEX documents_product ON documents(product_id)")
+    for table in TABLES.values():
+        db.execute(f"CREATE INDEX {table}_keywords ON {table} USING GIN (keywords)")
+    db.execute("""CREATE TABLE chunks (
+        id TEXT PRIMARY KEY, kind TEXT NOT NULL, item_id TEXT NOT NULL, seq INTEGER NOT NULL,
+        text TEXT NOT NULL, hash TEXT NOT NULL)""")
+    db.execute("CREATE INDEX chunks_item ON chunks(kind, item_id)")
+    db.execute("CREATE TABLE product_codes (code TEXT NOT NULL, product_id TEXT NOT NULL)")
+    db.execute("CREATE INDEX product_codes_code ON product_codes(code)")
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+
+
+# ----- ranking --------------------------------------------------------------------------------------------------
+class _Stats:
+    """Row count, mean row length and per-phrase document frequencies of one table, for one catalog generation."""
+
+    def __init__(self, generation: int, rows: int, mean_length: float) -> None:
+        self.generation, self.rows, self.mean_length = generation, rows, mean_length
+        self.frequency: dict[str, int] = {}
+
+
+_STATS: dict[tuple[str, str, str], _Stats] = {}
+_STATS_LOCK = threading.Lock()
+
+
+def _idf(store: Any, kind: str, phrases: list[list[str]]) -> tuple[_Stats, list[float]]:
+    """FTS5's IDF of each phrase: log((N - n + 0.5) / (n + 0.5)), 1e-6 where that is not positive."""
+    table = TABLES[kind]
+    key = (store.db.url, store.db.schema, table)
+    generation = store.generation(kind)
+    with _STATS_LOCK:
+        stats = _STATS.get(key)
+    if stats is None or stats.generation != generation:
+        rows, total = store.db.execute(f"SELECT count(*), coalesce(sum(keyword_len), 0) FROM {table}").fetchone()
+        stats = _Stats(generation, int(rows), (float(total) / rows) if rows else 1.0)
+        with _STATS_LOCK:
+            _STATS[key] = stats
+    wanted = [tsquery([p]) for p in phrases]
+    missing = list(dict.fromkeys(q for q in wanted if q not in stats.frequency))
+    if missing:  # one pass over the index for all of them
+        counts = ", ".join(f"count(*) FILTER (WHERE keywords @@ ?::tsquery)" for _ in missing)
+        found = store.db.execute(f"SELECT {counts} FROM {table} WHERE keywords @@ ?::tsquery",
+                                 [*missing, " | ".join(f"({q})" for q in missing)]).fetchone()
+        stats.frequency.update(zip(missing, (int(n) for n in found)))
+    n = stats.rows
+    out = []
+    for q in wanted:
+        idf = math.log((n - stats.frequency[q] + 0.5) / (stats.frequency[q] + 0.5))
+        out.append(idf if idf > 0 else 1e-6)
+    return stats, out
+
+
+def bm25(store: Any, kind: str, match: str, weights: Sequence[float] = (1.0, 1.0, 1.0), *, limit: int | None = None,
+         where: str = "", params: Sequence[Any] = (), alias: str = "p") -> list[tuple[str, float]]:
+    """(id, BM25) of the rows of `kind` matching the FTS5 expression `match` (and `where`, over `alias`), best first:
+    FTS5's bm25() with these column weights, whose term frequencies and lengths are the same as FTS5's. The caller
+    holds the store's lock. A phrase of several stems is scored by its first stem's frequency (fts_query's terms are
+    single stems, so only hand-written expressions have them)."""
+    phrases = query_phrases(match)
+    if not phrases:
+        return []
+    stats, idfs = _idf(store, kind, phrases)
+    table = TABLES[kind]
+    weighted = " ".join(f"WHEN '{w}' THEN ?::float8" for w in WEIGHTS)
+    sql = (f"SELECT {alias}.id, sum(q.idf * u.f * {K1 + 1} / (u.f + {K1} * ({1 - B} + {B} * {alias}.keyword_len / ?::float8))) "
+           f"AS score FROM {table} {alias} CROSS JOIN LATERAL (SELECT lexeme, (SELECT sum(CASE w {weighted} ELSE 0 END) "
+           f"FROM unnest(weights) AS w) AS f FROM unnest({alias}.keywords)) AS u "
+           "JOIN unnest(?::text[], ?::float8[]) AS q(lexeme, idf) ON q.lexeme = u.lexeme "
+           f"WHERE {alias}.keywords @@ ?::tsquery {'AND ' + where if where else ''} "
+           f"GROUP BY {alias}.id, {alias}.keyword_len ORDER BY score DESC, {alias}.id" + (" LIMIT ?" if limit else ""))
+    args = [stats.mean_length, *(list(weights) + [1.0, 1.0, 1.0])[:3], [p[0] for p in phrases], idfs,
+            tsquery(phrases), *params, *([limit] if limit else [])]
+    return [(r[0], float(r[1])) for r in store.db.execute(sql, args).fetchall()]
+
+
+def known(store: Any, kind: str, match: str) -> bool:
+    """Whether any row of `kind` matches the FTS5 expression."""
+    phrases = query_phrases(match)
+    return bool(phrases) and store.db.execute(
+        f"SELECT 1 FROM {TABLES[kind]} WHERE keywords @@ ?::tsquery LIMIT 1", [tsquery(phrases)]).fetchone() is not None
+
+
+def rebuild(db: Any, rows: dict[str, list[tuple[str, Sequence[str]]]]) -> None:
+    """Re-index every row: per table, (id, column texts)."""
+    with transaction(db):
+        for table, items in rows.items():
+            for item_id, texts in items:
+                index_row(db, table, item_id, texts)
+
+
+# ----- JSON held in TEXT columns --------------------------------------------------------------------------------
+def json_elements(expr: str) -> str:
+    """A FROM item `j(value)` over a JSON array in a TEXT column (SQLite: json_each(expr) j)."""
+    return f"jsonb_array_elements_text(({expr})::jsonb) AS j(value)"
+
+
+def json_length(expr: str) -> str:
+    """The length of a JSON array (SQLite: json_array_length(expr))."""
+    return f"jsonb_array_length(({expr})::jsonb)"
+
+
+def json_field_text(expr: str) -> str:
+    """A top-level field of a JSON object as text; its key is the next parameter."""
+    return f"(({expr})::jsonb ->> ?)"
+
+
+def json_field_equals(expr: str) -> str:
+    """A top-level field of a JSON object equal to a JSON value; key, then the value as JSON text, as parameters."""
+    return f"(({expr})::jsonb -> ?) = ?::jsonb"
+
+
+FLAG_KEYS = ("SELECT DISTINCT j.key FROM products, jsonb_each(products.attributes::jsonb) AS j "
+             "WHERE jsonb_typeof(j.value) = 'boolean'")
+OTHER_KEYS = ("SELECT DISTINCT j.key FROM products, jsonb_each(products.attributes::jsonb) AS j "
+              "WHERE jsonb_typeof(j.value) <> 'boolean'")
+ATTRIBUTE_KEYS = "SELECT DISTINCT j.key FROM products, jsonb_each(products.attributes::jsonb) AS j"
+GENDERS = ("SELECT DISTINCT lower(attributes::jsonb ->> 'gender') FROM products "
+           "WHERE jsonb_typeof(attributes::jsonb -> 'gender') = 'string'")
+SIZE_COUNTS = f"SELECT j.value, count(*) FROM products, {json_elements('products.sizes')} GROUP BY j.value"
+
+
+def distinct_elements(column: str) -> str:
+    """The distinct elements of a JSON-array column of products."""
+    return f"SELECT DISTINCT j.value FROM products, {json_elements('products.' + column)}"
