@@ -69,13 +69,13 @@ def purge_order_attempts(scope: PurgeScope) -> dict[str, int]:
 
 @contextmanager
 def _order_tables(settings: "Settings") -> Iterator[OrderStore | None]:
-    """catalog.db's order tables on a connection of their own, or None where there are none (nothing is created)."""
-    if not Path(settings.catalog_db_path).is_file():
+    """The catalog's order tables on a connection of their own, or None where there are none (nothing is created)."""
+    if not settings.database_url and not Path(settings.catalog_db_path).is_file():
         yield None
         return
     from shopguide.migrations import open_database
 
-    db = open_database(settings.catalog_db_path)
+    db = open_database(settings.catalog_target, "catalog")
     try:
         yield OrderStore(db, threading.RLock()) if db["orders"].exists() else None
     finally:

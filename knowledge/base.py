@@ -1,4 +1,4 @@
-"""The knowledge base: the SQLite record store, the Chroma vector index and the embedder, together."""
+"""The knowledge base: the record store (SQLite or PostgreSQL), the Chroma vector index and the embedder, together."""
 
 from __future__ import annotations
 
@@ -19,10 +19,12 @@ class KnowledgeBase:
     """Opened once per process and shared; cheap to query from many coroutines."""
 
     def __init__(self, data_dir: Path | str, embedder: Embedder, faq_embedder: Embedder | None = None,
-                 document_embedder: Embedder | None = None, *, vectors: VectorIndex | None = None) -> None:
+                 document_embedder: Embedder | None = None, *, vectors: VectorIndex | None = None,
+                 records: Path | str | None = None, records_schema: str = "catalog") -> None:
+        """`records`: a postgresql:// URL holding the records (in `records_schema`) instead of data_dir/catalog.db."""
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = CatalogStore(self.data_dir / "catalog.db")
+        self.store = CatalogStore(records or self.data_dir / "catalog.db", records_schema)
         self.vectors = vectors if vectors is not None else VectorIndex(self.data_dir / "chroma")  # or a server's
         self.embedder = embedder
         self.faq_embedder = faq_embedder
@@ -40,5 +42,5 @@ class KnowledgeBase:
                 if meta.get("hash") == chunks[cid]["hash"]}  # else left stale by an interrupted ingest
 
     def close(self) -> None:
-        """Release the SQLite connection."""
+        """Release the database connection."""
         self.store.close()

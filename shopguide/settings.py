@@ -74,8 +74,8 @@ class Settings(BaseSettings):
                                                          "server's first listed model.")
     database_url: SecretStr | None = Field(
         None, description="postgresql://user:password@host:port/db: conversation memory, preferences, events, "
-                          "handoffs and delivery claims on PostgreSQL (schema `memory`) instead of memory.db; "
-                          "the catalog, FAQ, documents and orders stay in catalog.db (SQLite) for now.")
+                          "handoffs and delivery claims (schema `memory`) and the catalog, FAQ, documents and "
+                          "orders (schema `catalog`) on PostgreSQL instead of memory.db and catalog.db.")
     chroma_url: str | None = Field(
         None, description="URL of a Chroma server (`chroma run`), e.g. http://chroma:8000; used instead of the "
                           "embedded store under the data directory.")
@@ -195,6 +195,16 @@ class Settings(BaseSettings):
     def catalog_db_path(self) -> Path:
         """SQLite database of canonical catalog records."""
         return self.data_dir / "catalog.db"
+
+    @property
+    def catalog_target(self) -> Path | str:
+        """Where the catalog lives: SHOPGUIDE_DATABASE_URL when set (schema `catalog`, no catalog.db), else catalog.db."""
+        return self.database_url.get_secret_value() if self.database_url else self.catalog_db_path
+
+    @property
+    def catalog_where(self) -> str:
+        """`catalog_target` as shown to people (no password)."""
+        return self.memory_where if self.database_url else str(self.catalog_db_path)
 
     @property
     def memory_db_path(self) -> Path:

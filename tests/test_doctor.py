@@ -41,7 +41,7 @@ def test_unreachable_services_are_named_by_their_settings(monkeypatch, tmp_path,
                     "SHOPGUIDE_SLACK_SIGNING_SECRET", "SHOPGUIDE_DATABASE_URL"):
         assert setting in out, setting
     assert "sk-very-secret" not in out + err and "wrong" not in out
-    assert "5 check(s) failed" in err
+    assert "6 check(s) failed" in err  # the database server, and the catalog on it
 
 
 def test_the_database_server_is_connected_and_migrated(monkeypatch, tmp_path, capsys, pg_url):
@@ -56,3 +56,9 @@ def test_the_database_server_is_connected_and_migrated(monkeypatch, tmp_path, ca
     assert f"migrations at {len(MIGRATIONS)}/{len(MIGRATIONS)}" in checks["database server"]["detail"]
     assert checks["memory database"]["state"] == "off"
     assert not (tmp_path / "data" / "memory.db").exists()
+    from knowledge.catalog_schema import MIGRATIONS as CATALOG_MIGRATIONS
+
+    n = len(CATALOG_MIGRATIONS)
+    assert checks["catalog database"]["state"] == "ok", checks["catalog database"]
+    assert f"schema catalog, migrations at {n}/{n}, 0 products" in checks["catalog database"]["detail"]
+    assert not (tmp_path / "data" / "catalog.db").exists()

@@ -67,18 +67,13 @@ def demo_dir() -> Path:
 def open_knowledge(settings: Settings) -> KnowledgeBase:
     """The knowledge base in the configured data directory, with a lazily loaded embedder."""
     prepare_environment()
-    if settings.database_url:
-        log.warning("SHOPGUIDE_DATABASE_URL is set: memory, handoffs and delivery claims are on PostgreSQL, but the "
-                    "catalog, FAQ, documents and orders stay in %s (SQLite; PostgreSQL for them is not built yet, "
-                    "issue 26), so each worker machine needs its own copy of the data directory's catalog",
-                    settings.catalog_db_path)
     vectors = None
     if settings.chroma_url:  # a Chroma server instead of the embedded store
         from knowledge.vector_server import remote_index
 
         token = settings.chroma_token.get_secret_value() if settings.chroma_token else None
         vectors = remote_index(settings.chroma_url, token)
-    return KnowledgeBase(settings.data_dir, *open_embedders(settings), vectors=vectors)
+    return KnowledgeBase(settings.data_dir, *open_embedders(settings), vectors=vectors, records=settings.catalog_target)
 
 
 def open_embedders(settings: Settings) -> tuple[SentenceEmbedder, Embedder | None, Embedder | None]:

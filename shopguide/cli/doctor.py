@@ -57,7 +57,9 @@ def check_memory(settings: Settings) -> Check:
 
 
 def check_catalog(settings: Settings) -> Check:
-    """catalog.db holds products (an empty one gets the demo store at start)."""
+    """catalog.db holds products (an empty one gets the demo store at start); on the database server, its schema."""
+    if settings.database_url:
+        return _server_catalog(settings)
     path = settings.catalog_db_path
     if not path.exists():
         return Check("catalog database", "ok", f"{path} not created yet: the bundled demo store loads at start")
@@ -167,8 +169,29 @@ def check_database_url(settings: Settings) -> Check:
     finally:
         memory.close()
     return Check("database server", "ok", f"{settings.memory_where} (PostgreSQL {server}, memory migrations at "
-                                          f"{version}/{len(MIGRATIONS)}, {open_claims} deliveries in progress; "
-                                          f"catalog still in {settings.catalog_db_path})")
+                                          f"{version}/{len(MIGRATIONS)}, {open_claims} deliveries in progress)")
+
+
+def _server_catalog(settings: Settings) -> Check:
+    """The catalog schema on SHOPGUIDE_DATABASE_URL: its migrations apply, and how many products it holds."""
+    from knowledge.catalog_schema import MIGRATIONS as CATALOG_MIGRATIONS
+    from knowledge.store import CatalogStore
+
+    try:
+        store = CatalogStore(settings.catalog_target)
+    except NotConfigured as exc:
+        return Check("catalog database", "fail", str(exc))
+    except Exception as exc:  # e.g. no right to create the schema or its tables
+        return Check("catalog database", "fail", f"{settings.catalog_where}: {type(exc).__name__}: "
+                                                 f"{' '.join(str(exc).split())[:200]} (SHOPGUIDE_DATABASE_URL)")
+    try:
+        n = store.count("product")
+        with store.lock:
+            version = store.db.execute("SELECT coalesce(max(version), 0) FROM _migrations").fetchone()[0]
+    finally:
+        store.close()
+    return Check("catalog database", "ok", f"{settings.catalog_where} (PostgreSQL schema catalog, migrations at "
+                                           f"{version}/{len(CATALOG_MIGRATIONS)}, {n} products)")
 
 
 CHECKS: list[Callable[[Settings], Check]] = [check_data_dir, check_memory, check_catalog, check_database_url,

@@ -67,11 +67,11 @@ def main(args: argparse.Namespace) -> int:
         memory = Memory(settings.memory_target)
         args.orders = _orders(settings)
     except database_errors() as exc:
-        raise UserFacingError(f"cannot open {settings.memory_where} or {settings.catalog_db_path}: {exc}") from None
+        raise UserFacingError(f"cannot open {settings.memory_where} or {settings.catalog_where}: {exc}") from None
     try:
         return COMMANDS[args.privacy_command](args, settings, memory)
     except database_errors() as exc:
-        raise UserFacingError(f"the store {settings.memory_where} or {settings.catalog_db_path} could not be "
+        raise UserFacingError(f"the store {settings.memory_where} or {settings.catalog_where} could not be "
                               f"changed: {exc}") from None
     finally:
         memory.close()
@@ -80,12 +80,13 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _orders(settings):
-    """The catalog store holding ingested orders and `/link`s, when catalog.db exists (none is created)."""
-    if not settings.catalog_db_path.is_file():
+    """The catalog store holding ingested orders and `/link`s: on the database server, or catalog.db when it exists
+    (none is created)."""
+    if not settings.database_url and not settings.catalog_db_path.is_file():
         return None
     from knowledge.store import CatalogStore
 
-    return CatalogStore(settings.catalog_db_path)
+    return CatalogStore(settings.catalog_target)
 
 
 def purge(args, settings, memory) -> int:
