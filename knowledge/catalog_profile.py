@@ -41,6 +41,8 @@ def catalog_words(store: Any) -> CatalogWords:
         pg = dialect(db) == "postgresql"
         pairs = db.execute(
             "SELECT type, category, count(*) FROM products WHERE type IS NOT NULL GROUP BY type, category").fetchall()
+        if pg:  # in key order, as SQLite gives them (ties in count below keep it)
+            pairs.sort(key=lambda r: (r[0], r[1] is not None, r[1] or ""))
         flag_rows = db.execute(pg_text.FLAG_KEYS if pg else
             "SELECT DISTINCT j.key FROM products, json_each(products.attributes) j WHERE j.type IN ('true', 'false')"
         ).fetchall()
@@ -61,13 +63,16 @@ def catalog_profile(store: Any, lang: str = "en") -> CatalogProfile:
     """The counts of `store` (a CatalogStore) that the shop's wording is built from; `lang`, the catalog's language."""
     db = store.db
     with store.lock:
+        pg = dialect(db) == "postgresql"
+
         def counts(sql: str) -> list[tuple[str, int]]:
-            return [(str(r[0]), int(r[1])) for r in db.execute(sql).fetchall() if r[0] is not None]
+            rows = [(str(r[0]), int(r[1])) for r in db.execute(sql).fetchall() if r[0] is not None]
+            return sorted(rows) if pg else rows  # SQLite groups come in key order; PostgreSQL's hashed ones do not
 
         categories = counts("SELECT category, count(*) FROM products WHERE category IS NOT NULL GROUP BY category")
         types = counts("SELECT type, count(*) FROM products WHERE type IS NOT NULL GROUP BY type")
         brands = counts("SELECT brand, count(*) FROM products WHERE brand IS NOT NULL GROUP BY brand")
-        sizes = counts(pg_text.SIZE_COUNTS if dialect(db) == "postgresql" else
+        sizes = counts(pg_text.SIZE_COUNTS if pg else
                        "SELECT j.value, count(*) FROM products, json_each(products.sizes) j GROUP BY j.value")
         currencies = counts("SELECT currency, count(*) FROM products WHERE currency IS NOT NULL AND price IS NOT NULL "
                             "GROUP BY currency")

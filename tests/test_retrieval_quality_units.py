@@ -215,8 +215,10 @@ def _args(**kw) -> argparse.Namespace:
     return argparse.Namespace(**base)
 
 
-def test_eval_search_on_fixture_matches_hand_computed_metrics(tmp_path, embedder):
-    kb = KnowledgeBase(tmp_path / "kb", embedder)
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_eval_search_on_fixture_matches_hand_computed_metrics(tmp_path, embedder, backend, request):
+    records = request.getfixturevalue("pg_url") if backend == "postgresql" else None
+    kb = KnowledgeBase(tmp_path / "kb", embedder, records=records)
     try:
         metrics, runs = eval_search(kb, _args(products=str(FIXTURES / "products.jsonl"),
                                               queries=str(FIXTURES / "queries.jsonl"), qrels=str(FIXTURES / "qrels.txt")))
