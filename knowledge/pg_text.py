@@ -166,14 +166,17 @@ def bm25(store: Any, kind: str, match: str, weights: Sequence[float] = (1.0, 1.0
         return []
     stats, idfs = _idf(store, kind, phrases)
     table = TABLES[kind]
-    weighted = " ".join(f"WHEN '{w}' THEN ?::float8" for w in WEIGHTS)
+    # per matching row: its vector cut to the query's stems (two ts_delete calls, in C), then per stem the
+    # weighted count of its positions, as FTS5 sums column weights over a phrase's instances
+    weighted = " + ".join(f"?::float8 * cardinality(array_positions(weights, '{w}'))" for w in WEIGHTS)
+    only = f"ts_delete({alias}.keywords, tsvector_to_array(ts_delete({alias}.keywords, ?::text[])))"
     sql = (f"SELECT {alias}.id, sum(q.idf * u.f * {K1 + 1} / (u.f + {K1} * ({1 - B} + {B} * {alias}.keyword_len / ?::float8))) "
-           f"AS score FROM {table} {alias} CROSS JOIN LATERAL (SELECT lexeme, (SELECT sum(CASE w {weighted} ELSE 0 END) "
-           f"FROM unnest(weights) AS w) AS f FROM unnest({alias}.keywords)) AS u "
+           f"AS score FROM {table} {alias} CROSS JOIN LATERAL (SELECT lexeme, {weighted} AS f FROM unnest({only})) AS u "
            "JOIN unnest(?::text[], ?::float8[]) AS q(lexeme, idf) ON q.lexeme = u.lexeme "
            f"WHERE {alias}.keywords @@ ?::tsquery {'AND ' + where if where else ''} "
            f"GROUP BY {alias}.id, {alias}.keyword_len ORDER BY score DESC, {alias}.id" + (" LIMIT ?" if limit else ""))
-    args = [stats.mean_length, *(list(weights) + [1.0, 1.0, 1.0])[:3], [p[0] for p in phrases], idfs,
+    stems = [p[0] for p in phrases]
+    args = [stats.mean_length, *(list(weights) + [1.0, 1.0, 1.0])[:3], stems, stems, idfs,
             tsquery(phrases), *params, *([limit] if limit else [])]
     return [(r[0], float(r[1])) for r in store.db.execute(sql, args).fetchall()]
 
