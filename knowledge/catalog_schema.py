@@ -120,6 +120,11 @@ def _attr_text(attributes: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
+# what a Product is read from (not `*`: on PostgreSQL the row also holds its keyword vector, long and unused here)
+PRODUCT_COLUMNS = ("id, title, brand, category, type, price, currency, colors, sizes, material, stock, available, "
+                   "rating, description, image, url, attributes")
+
+
 def row_to_product(row: dict[str, Any]) -> Product:
     """Rebuild a `Product` from its database row."""
     return Product(

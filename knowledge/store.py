@@ -19,7 +19,7 @@ from typing import Any
 
 from knowledge import pg_text
 from knowledge.catalog_schema import (
-    MIGRATIONS, document_keyword_text, product_keyword_fields, rebuild_keyword_index, row_to_product,
+    MIGRATIONS, PRODUCT_COLUMNS, document_keyword_text, product_keyword_fields, rebuild_keyword_index, row_to_product,
 )
 from knowledge.order_store import OrderStore
 from knowledge.schema import CODE_KEYS, Document, Faq, Product
@@ -109,7 +109,7 @@ class CatalogStore:
 
     def get_products(self, ids: Sequence[str]) -> dict[str, Product]:
         """Products by id; missing ids are absent from the result."""
-        return {row["id"]: row_to_product(row) for row in self._rows_in("SELECT * FROM products WHERE id IN ({})", ids)}
+        return {row["id"]: row_to_product(row) for row in self._rows_in(f"SELECT {PRODUCT_COLUMNS} FROM products WHERE id IN ({{}})", ids)}
 
     def name_texts(self, ids: Sequence[str]) -> dict[str, str]:
         """Per product id, its name fields (title, brand, category, type, colours, material) as one text."""
@@ -120,7 +120,7 @@ class CatalogStore:
     def all_products(self) -> list[Product]:
         """Every product, in id order."""
         with self.lock:
-            return [row_to_product(r) for r in self.db.query("SELECT * FROM products ORDER BY id")]
+            return [row_to_product(r) for r in self.db.query(f"SELECT {PRODUCT_COLUMNS} FROM products ORDER BY id")]
 
     def get_faqs(self, ids: Sequence[str] | None = None) -> dict[str, Faq]:
         """FAQs by id, or all of them."""
