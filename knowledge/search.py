@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from knowledge import multilingual, pg_text
 from knowledge.base import KnowledgeBase
 from knowledge.filters import SearchFilters, filters_sql, filters_where, passing
+from knowledge.keyword_plan import TermFrequencies
 from knowledge.schema import Product
-from knowledge.search_results import ProductHit, SearchResult, SearchTuning, fts_query  # noqa: F401 (importers read them here)
+from knowledge.search_results import ProductHit, SearchResult, SearchTuning, fts_query, fts_terms  # noqa: F401 (importers read them here)
 from knowledge.specs import attribute_sort, attribute_value, warmth_celsius, weight_grams
 from knowledge.store import ingest_marker, name_text, row_to_product
 from knowledge.text import Vocabulary, keyword_terms, normalise, plural_stem, tokens, word_stem
@@ -45,6 +46,7 @@ class ProductSearch:
         self._vocab_lock = threading.Lock()
         self._per_product: tuple[int, float] | None = None
         self._ml: tuple[int, bool] | None = None
+        self._frequencies = TermFrequencies(kb.store)
         self.catalog_language = catalog_language
 
     def search(
@@ -84,10 +86,11 @@ class ProductSearch:
         pending: Future[dict[str, float]] | None = None
         if mode in ("hybrid", "keyword"):
             common = self._common_terms(terms)
-            match = fts_query(" ".join(w for w in terms if w not in common) if common else query, extra)
+            words = fts_terms(" ".join(w for w in terms if w not in common) if common else query, extra)
+            job = (words, self.tuning.keyword_budget, self._keyword, filters, n)
             # SQLite and torch both release the GIL: the keyword query runs while the query embeds
-            pending = _KEYWORD_POOL.submit(self._keyword, match, filters, n) if mode == "hybrid" else None
-            keyword = {} if pending else self._keyword(match, filters, n)
+            pending = _KEYWORD_POOL.submit(self._frequencies.search, *job) if mode == "hybrid" else None
+            keyword = {} if pending else self._frequencies.search(*job)
         else:
             keyword = {}
         if mode not in ("hybrid", "vector"):

@@ -60,10 +60,15 @@ class SearchTuning:
     repair_typos: bool = True
     common_share: float = 0.1
     common_min: int = 1000
+    keyword_budget: int = 20_000  # rows FTS5 may score for one query: rarer terms first (knowledge/keyword_plan.py)
     exact_max_products: int = 3
+
+
+def fts_terms(text: str, extra: list[str] | None = None) -> list[str]:
+    """The distinct index terms of a query (plus `extra` terms), at most 32."""
+    return list(dict.fromkeys(keyword_terms(text) + list(extra or [])))[:32]
 
 
 def fts_query(text: str, extra: list[str] | None = None) -> str:
     """An FTS5 MATCH expression: any of the query's index terms (plus `extra` terms), each quoted."""
-    terms = list(dict.fromkeys(keyword_terms(text) + list(extra or [])))
-    return " OR ".join(f'"{w}"' for w in terms[:32])
+    return " OR ".join(f'"{w}"' for w in fts_terms(text, extra))
