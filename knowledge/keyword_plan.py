@@ -108,8 +108,9 @@ class TermFrequencies:
 
     def plan(self, terms: list[str], budget: int) -> KeywordPlan:
         """The keyword query for `terms` within `budget` rows (0: no budget); no frequency is read where the
-        catalog is too small for `terms` to hold more rows than that."""
-        small = not budget or self.rows() * len(terms) <= budget
+        catalog is too small for `terms` to hold more rows than that. FTS5 only: on PostgreSQL (whose keyword
+        search reads the plain OR of quoted terms, knowledge/pg_text.py) the plain OR, always."""
+        small = not budget or self.store.pg or self.rows() * len(terms) <= budget
         return plan(terms, None if small else self, budget)
 
     def search(self, terms: list[str], budget: int, query: Callable[..., dict[str, float]],

@@ -91,3 +91,10 @@ def test_frequencies_are_read_again_after_the_catalog_changes(store):
     assert frequencies(["valve"]) == {"valve": 2}
     store.write_items("product", [(Product(id="V2", title="Gate Valve"), "v2", ["Gate Valve"])])
     assert frequencies(["valve"]) == {"valve": 3} and frequencies.rows() == 41
+
+
+def test_on_postgresql_the_plain_or_is_searched_and_no_frequency_read(store, monkeypatch):
+    frequencies = TermFrequencies(store)
+    monkeypatch.setattr(store, "pg", True)  # pg_text reads only the plain OR of quoted terms
+    monkeypatch.setattr(TermFrequencies, "__call__", lambda *a: pytest.fail("read a frequency"))
+    assert frequencies.plan(["pipe", "inch"], 10) == KeywordPlan('"pipe" OR "inch"')
