@@ -185,13 +185,13 @@ class ProductSearch:
 
     # ----- the rankers ---------------------------------------------------------------------
     def _exact(self, query: str, filters: SearchFilters) -> list[ProductHit]:
-        candidates = dict.fromkeys([query, *(w.strip(",.;:!?()[]\"'") for w in query.split())])
+        candidates = [c for c in dict.fromkeys([query, *(w.strip(",.;:!?()[]\"'") for w in query.split())]) if len(c) >= 3]
+        by_code = self.kb.store.products_by_codes(candidates)
         ids: list[str] = []
         for code in candidates:
-            if len(code) >= 3:
-                found = self.kb.store.products_by_code([code])
-                if len(found) <= self.tuning.exact_max_products:  # shared by many products: not an identifier
-                    ids.extend(i for i in found if i not in ids)
+            found = by_code.get(code, [])
+            if len(found) <= self.tuning.exact_max_products:  # shared by many products: not an identifier
+                ids.extend(i for i in found if i not in ids)
         if not ids:
             return []
         products = self.kb.store.get_products(ids)

@@ -12,6 +12,7 @@ import logging
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 KINDS = ("product", "faq", "document")
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_./]{2,}")
 KEYWORD_GENERATION = "keyword_generation"
+META_TTL_S = 0.5  # on a database server, a meta value (a generation, an ingest marker) is re-read at most this often
 
 
 def ingest_marker(kind: str) -> str:
@@ -81,6 +83,7 @@ class CatalogStore:
         self.lock = threading.RLock()
         migrate(self.db, MIGRATIONS)
         self.orders = OrderStore(self.db, self.lock)
+        self._meta_cache: dict[str, tuple[str | None, float]] = {}  # PostgreSQL only: a round trip saved per read
 
     def order_lines(self) -> Iterator[tuple[str, str, str | None, int]]:
         """Every ingested order line naming a catalog product: (customer_key, product_id, timestamp, quantity).
@@ -162,15 +165,23 @@ class CatalogStore:
 
     def products_by_code(self, codes: Iterable[str]) -> list[str]:
         """Product ids whose SKU or model number equals one of `codes`."""
-        codes = [normalise_code(c) for c in codes if normalise_code(c)]
-        if not codes:
-            return []
-        marks = ",".join("?" * len(codes))
+        return list(dict.fromkeys(pid for ids in self.products_by_codes(codes).values() for pid in ids))
+
+    def products_by_codes(self, codes: Iterable[str]) -> dict[str, list[str]]:
+        """For each of `codes` (as given) that is some product's SKU or model number, those product ids: one query
+        for all of them (a search looks up every word of the query)."""
+        wanted = {c: n for c in codes if (n := normalise_code(c))}
+        if not wanted:
+            return {}
+        keys = sorted(set(wanted.values()))
         with self.lock:
             rows = self.db.execute(
-                f"SELECT DISTINCT product_id FROM product_codes WHERE code IN ({marks})", codes
+                f"SELECT DISTINCT code, product_id FROM product_codes WHERE code IN ({','.join('?' * len(keys))})", keys
             ).fetchall()
-        return [r[0] for r in rows]
+        found: dict[str, list[str]] = {}
+        for code, pid in rows:
+            found.setdefault(code, []).append(pid)
+        return {c: found[n] for c, n in wanted.items() if n in found}
 
     def vocabulary(self) -> dict[str, list[str]]:
         """The catalog's own words for brands, categories, types, colours, sizes and materials."""
@@ -200,13 +211,22 @@ class CatalogStore:
             }
 
     def get_meta(self, key: str) -> str | None:
-        """A value from the meta table."""
+        """A value from the meta table. On PostgreSQL a value read in the last `META_TTL_S` is reused: a search
+        reads the catalog's generation several times, each a network round trip, and another process's ingest
+        may be seen that much later (this process's own writes clear the cache at once)."""
+        now = time.monotonic()
+        if self.pg and (hit := self._meta_cache.get(key)) is not None and now - hit[1] < META_TTL_S:
+            return hit[0]
         with self.lock:
             row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
-        return row[0] if row else None
+        value = row[0] if row else None
+        if self.pg:
+            self._meta_cache[key] = (value, now)
+        return value
 
     def set_meta(self, key: str, value: str | None) -> None:
         """Set or clear a value in the meta table."""
+        self._meta_cache.clear()
         with self.lock:
             if value is None:
                 self.db.execute("DELETE FROM meta WHERE key = ?", [key])
@@ -251,6 +271,7 @@ class CatalogStore:
         return int(value) if value else 0
 
     def _bump_generation(self, kind: str) -> None:
+        self._meta_cache.clear()
         self.db.execute(
             "INSERT INTO meta (key, value) VALUES (?, '1') "
             "ON CONFLICT(key) DO UPDATE SET value = CAST(meta.value AS INTEGER) + 1",
