@@ -77,7 +77,14 @@ def _m5_faq_language(db: sqlite_utils.Database) -> None:
         db.execute("ALTER TABLE faqs ADD COLUMN lang TEXT")
 
 
-MIGRATIONS = [_m1_catalog, _m2_keyword_text, _m3_fts_rowids, m4_orders, _m5_faq_language]
+def _m6_keyword_postings(db: sqlite_utils.Database) -> None:
+    """On PostgreSQL: a postings table (stem -> row, with its per-column counts), kept by triggers, so BM25 reads
+    only the query stems' rows instead of unpacking every matching row's vector. Nothing on SQLite (FTS5 has its own)."""
+    if dialect(db) == "postgresql":
+        pg_text.create_postings(db)
+
+
+MIGRATIONS = [_m1_catalog, _m2_keyword_text, _m3_fts_rowids, m4_orders, _m5_faq_language, _m6_keyword_postings]
 
 
 def rebuild_keyword_index(db: sqlite_utils.Database) -> None:

@@ -1,5 +1,6 @@
 """The catalog's keyword index and JSON filters on PostgreSQL: `tsvector` columns holding exactly the terms SQLite's
-FTS5 (porter unicode61) indexes, matched through a GIN index and ranked by FTS5's own BM25 formula computed in SQL.
+FTS5 (porter unicode61) indexes, a postings table the triggers keep from them (stem -> row, per-column counts), and
+FTS5's own BM25 formula computed in SQL over the query stems' postings.
 
 Terms come from SQLite's tokenizer itself (an in-memory FTS5 table read back through `fts5vocab`), so both backends
 index and query the same stems; ts_rank/ts_rank_cd are not BM25 and rank differently (docs/benchmarks.md).
@@ -115,6 +116,36 @@ def create_catalog(db: Any) -> None:
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
 
 
+def create_postings(db: Any) -> None:
+    """Migration 6 on PostgreSQL: `keyword_postings` (one row per record and stem: the record's token count and the
+    stem's count in each weight class), filled from the keyword vectors and kept by triggers on every write to them,
+    so every path that writes or deletes a record (ingest, re-index, prune, erasure) keeps it without knowing of it."""
+    counts = ", ".join(f"cardinality(array_positions(u.weights, '{w}'))" for w in WEIGHTS)
+    columns = ", ".join(f"n{i} INTEGER NOT NULL" for i in range(len(WEIGHTS)))
+    names = ", ".join(f"n{i}" for i in range(len(WEIGHTS)))
+    db.execute(f"""CREATE TABLE keyword_postings (
+        tbl TEXT NOT NULL, stem TEXT NOT NULL, id TEXT NOT NULL, len INTEGER NOT NULL, {columns},
+        PRIMARY KEY (tbl, stem, id) INCLUDE (len, {names}))""")
+    db.execute("CREATE INDEX keyword_postings_row ON keyword_postings(tbl, id)")
+    db.execute(f"""CREATE FUNCTION keyword_postings_sync() RETURNS trigger LANGUAGE plpgsql
+        SET search_path FROM CURRENT AS $$
+        BEGIN
+            IF TG_OP <> 'INSERT' THEN
+                DELETE FROM keyword_postings WHERE tbl = TG_TABLE_NAME AND id = OLD.id;
+            END IF;
+            IF TG_OP <> 'DELETE' THEN
+                INSERT INTO keyword_postings (tbl, stem, id, len, {names})
+                SELECT TG_TABLE_NAME, u.lexeme, NEW.id, NEW.keyword_len, {counts} FROM unnest(NEW.keywords) AS u;
+            END IF;
+            RETURN NULL;
+        END $$""")
+    for table in TABLES.values():
+        db.execute(f"CREATE TRIGGER {table}_postings AFTER INSERT OR DELETE OR UPDATE OF keywords, keyword_len, id "
+                   f"ON {table} FOR EACH ROW EXECUTE FUNCTION keyword_postings_sync()")
+        db.execute(f"INSERT INTO keyword_postings (tbl, stem, id, len, {names}) "
+                   f"SELECT '{table}', u.lexeme, r.id, r.keyword_len, {counts} FROM {table} AS r, unnest(r.keywords) AS u")
+
+
 # ----- ranking --------------------------------------------------------------------------------------------------
 class _Stats:
     """Row count, mean row length and per-phrase document frequencies of one table, for one catalog generation."""
@@ -141,8 +172,15 @@ def _idf(store: Any, kind: str, phrases: list[list[str]]) -> tuple[_Stats, list[
         with _STATS_LOCK:
             _STATS[key] = stats
     wanted = [tsquery([p]) for p in phrases]
+    stems = {tsquery([p]): p[0] for p in phrases if len(p) == 1}
     missing = list(dict.fromkeys(q for q in wanted if q not in stats.frequency))
-    if missing:  # one pass over the index for all of them
+    single = [q for q in missing if q in stems]
+    if single:  # a stem's frequency is its postings' count (an index range)
+        counted = dict(store.db.execute("SELECT stem, count(*) FROM keyword_postings WHERE tbl = ? AND stem = ANY(?::text[]) "
+                                        "GROUP BY stem", [table, [stems[q] for q in single]]).fetchall())
+        stats.frequency.update((q, int(counted.get(stems[q], 0))) for q in single)
+    missing = [q for q in missing if q not in stems]
+    if missing:  # phrases: one pass over the index for all of them
         counts = ", ".join(f"count(*) FILTER (WHERE keywords @@ ?::tsquery)" for _ in missing)
         found = store.db.execute(f"SELECT {counts} FROM {table} WHERE keywords @@ ?::tsquery",
                                  [*missing, " | ".join(f"({q})" for q in missing)]).fetchone()
@@ -166,6 +204,18 @@ def bm25(store: Any, kind: str, match: str, weights: Sequence[float] = (1.0, 1.0
         return []
     stats, idfs = _idf(store, kind, phrases)
     table = TABLES[kind]
+    stems = [p[0] for p in phrases]
+    column_weights = (list(weights) + [1.0, 1.0, 1.0])[:3]
+    if all(len(p) == 1 for p in phrases):  # fts_query's terms: read the stems' postings only
+        weighted = " + ".join(f"?::float8 * x.n{i}" for i in range(len(WEIGHTS)))
+        rows = (f"JOIN {table} {alias} ON {alias}.id = x.id AND {where} " if where else "")
+        sql = (f"SELECT x.id, sum(q.idf * x.f * {K1 + 1} / (x.f + {K1} * ({1 - B} + {B} * x.len / ?::float8))) AS score "
+               f"FROM (SELECT x.id, x.len, x.stem, {weighted} AS f FROM keyword_postings x "
+               f"WHERE x.tbl = '{table}' AND x.stem = ANY(?::text[])) AS x "
+               f"JOIN unnest(?::text[], ?::float8[]) AS q(lexeme, idf) ON q.lexeme = x.stem {rows}"
+               "GROUP BY x.id, x.len ORDER BY score DESC, x.id" + (" LIMIT ?" if limit else ""))
+        args = [stats.mean_length, *column_weights, stems, stems, idfs, *params, *([limit] if limit else [])]
+        return [(r[0], float(r[1])) for r in store.db.execute(sql, args).fetchall()]
     # per matching row: its vector cut to the query's stems (two ts_delete calls, in C), then per stem the
     # weighted count of its positions, as FTS5 sums column weights over a phrase's instances
     weighted = " + ".join(f"?::float8 * cardinality(array_positions(weights, '{w}'))" for w in WEIGHTS)
@@ -175,8 +225,7 @@ def bm25(store: Any, kind: str, match: str, weights: Sequence[float] = (1.0, 1.0
            "JOIN unnest(?::text[], ?::float8[]) AS q(lexeme, idf) ON q.lexeme = u.lexeme "
            f"WHERE {alias}.keywords @@ ?::tsquery {'AND ' + where if where else ''} "
            f"GROUP BY {alias}.id, {alias}.keyword_len ORDER BY score DESC, {alias}.id" + (" LIMIT ?" if limit else ""))
-    stems = [p[0] for p in phrases]
-    args = [stats.mean_length, *(list(weights) + [1.0, 1.0, 1.0])[:3], stems, stems, idfs,
+    args = [stats.mean_length, *column_weights, stems, stems, idfs,
             tsquery(phrases), *params, *([limit] if limit else [])]
     return [(r[0], float(r[1])) for r in store.db.execute(sql, args).fetchall()]
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from knowledge import pg_text
 from knowledge.base import KnowledgeBase
 from knowledge.catalog_profile import catalog_profile, catalog_words
 from knowledge.evidence import EvidenceRetriever
@@ -86,6 +87,47 @@ def test_ingest_is_idempotent_and_updates_the_keyword_index(kb, tmp_path):
     assert search.search(rows[0]["title"], mode="keyword").ids()[:1] != [rows[0]["id"]]  # pruned: gone from the index
     assert kb.store.keyword_known("product", "zip") and not kb.store.keyword_known("product", "zzzqx")
     assert kb.store.count("product") == len(rows) - 1
+    if kb.store.pg:  # the postings the triggers keep are exactly the vectors' stems and counts, after update and prune
+        assert _postings(kb.store) == _postings_from_vectors(kb.store) and _postings(kb.store)
+
+
+def _postings(store: CatalogStore) -> list[tuple]:
+    return sorted(store.db.execute("SELECT tbl, stem, id, len, n0, n1, n2 FROM keyword_postings").fetchall())
+
+
+def _postings_from_vectors(store: CatalogStore) -> list[tuple]:
+    counts = ", ".join(f"cardinality(array_positions(u.weights, '{w}'))" for w in "ABC")
+    return sorted(store.db.execute(
+        " UNION ALL ".join(f"SELECT '{t}', u.lexeme, r.id, r.keyword_len, {counts} FROM {t} r, unnest(r.keywords) u"
+                           for t in ("products", "faqs", "documents"))).fetchall())
+
+
+def test_keyword_scores_are_the_same_on_both_backends(tmp_path, embedder, faq_embedder, document_embedder, pg_url):
+    """BM25 from the postings (PostgreSQL) equals FTS5's bm25() (SQLite) on the same records, with and without a
+    filter, and a multi-stem phrase still goes through the vectors."""
+    stores = [KnowledgeBase(tmp_path / name, embedder, faq_embedder, document_embedder, records=records)
+              for name, records in (("sqlite", None), ("pg", pg_url))]
+    try:
+        for kb in stores:
+            ingest_file(kb, "product", FIXTURES / "ingest" / "products_good.jsonl")
+        sqlite, pg = (ProductSearch(kb) for kb in stores)
+        titles = [p.title for p in stores[0].store.all_products()]
+        scored = 0
+        for query in [*titles, "jacket waterproof", "zip"]:
+            for filters in (SearchFilters(), SearchFilters(max_price=100.0)):
+                want, got = sqlite._keyword(fts_query(query), filters, 50), pg._keyword(fts_query(query), filters, 50)
+                assert set(got) == set(want), (query, filters)
+                for pid, score in want.items():
+                    assert got[pid] == pytest.approx(score, rel=1e-9, abs=1e-9), (query, pid)
+                scored += len(want)
+        assert scored > len(titles)
+        phrase = '"' + " ".join(titles[0].split()[:2]) + '"'  # a phrase of two stems: matched through the vectors
+        with stores[1].store.lock:
+            hits = pg_text.bm25(stores[1].store, "product", phrase)
+        assert hits and {i for i, _ in hits} == set(sqlite._keyword(phrase, SearchFilters(), 50))
+    finally:
+        for kb in stores:
+            kb.close()
 
 
 def test_faqs_documents_and_orders(kb):
