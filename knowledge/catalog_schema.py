@@ -16,9 +16,21 @@ from shopguide.migrations import dialect
 
 
 def _m1_catalog(db: sqlite_utils.Database) -> None:
-    if dialect(db) == "postgresql":  # tsvector columns in place of the FTS5 tables
+    if dialect(db) == "postgresql":  # the records with tsvector columns in place of the FTS5 tables
         pg_text.create_catalog(db)
-        return
+    else:
+        _sqlite_records(db)
+    db.execute("""CREATE TABLE chunks (
+        id TEXT PRIMARY KEY, kind TEXT NOT NULL, item_id TEXT NOT NULL, seq INTEGER NOT NULL,
+        text TEXT NOT NULL, hash TEXT NOT NULL)""")
+    db.execute("CREATE INDEX chunks_item ON chunks(kind, item_id)")
+    db.execute("CREATE TABLE product_codes (code TEXT NOT NULL, product_id TEXT NOT NULL)")
+    db.execute("CREATE INDEX product_codes_code ON product_codes(code)")
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+
+
+def _sqlite_records(db: sqlite_utils.Database) -> None:
+    """Migration 1's record tables on SQLite, each with its FTS5 index."""
     db.execute("""CREATE TABLE products (
         id TEXT PRIMARY KEY, title TEXT NOT NULL, brand TEXT, category TEXT, type TEXT,
         price REAL, currency TEXT, colors TEXT, sizes TEXT, material TEXT, stock INTEGER,
@@ -40,13 +52,6 @@ def _m1_catalog(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX documents_product ON documents(product_id)")
     db.execute("""CREATE VIRTUAL TABLE documents_fts USING fts5(
         id UNINDEXED, product_id UNINDEXED, text, tokenize='porter unicode61')""")
-    db.execute("""CREATE TABLE chunks (
-        id TEXT PRIMARY KEY, kind TEXT NOT NULL, item_id TEXT NOT NULL, seq INTEGER NOT NULL,
-        text TEXT NOT NULL, hash TEXT NOT NULL)""")
-    db.execute("CREATE INDEX chunks_item ON chunks(kind, item_id)")
-    db.execute("CREATE TABLE product_codes (code TEXT NOT NULL, product_id TEXT NOT NULL)")
-    db.execute("CREATE INDEX product_codes_code ON product_codes(code)")
-    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
 
 
 def _m2_keyword_text(db: sqlite_utils.Database) -> None:

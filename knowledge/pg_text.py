@@ -88,7 +88,8 @@ def index_row(db: Any, table: str, item_id: str, texts: Sequence[str]) -> None:
 
 
 def create_catalog(db: Any) -> None:
-    """Migration 1 on PostgreSQL: the records with their keyword columns (GIN-indexed) in place of FTS5 tables."""
+    """Migration 1's record tables on PostgreSQL, with their keyword columns (GIN-indexed) in place of FTS5 tables
+    (chunks, codes and meta are the same on both: catalog_schema.py)."""
     keywords = "keywords TSVECTOR NOT NULL DEFAULT ''::tsvector, keyword_len INTEGER NOT NULL DEFAULT 0"
     db.execute(f"""CREATE TABLE products (
         id TEXT PRIMARY KEY, title TEXT NOT NULL, brand TEXT, category TEXT, type TEXT,
@@ -107,13 +108,6 @@ def create_catalog(db: Any) -> None:
     db.execute("CREATE INDEX documents_product ON documents(product_id)")
     for table in TABLES.values():
         db.execute(f"CREATE INDEX {table}_keywords ON {table} USING GIN (keywords)")
-    db.execute("""CREATE TABLE chunks (
-        id TEXT PRIMARY KEY, kind TEXT NOT NULL, item_id TEXT NOT NULL, seq INTEGER NOT NULL,
-        text TEXT NOT NULL, hash TEXT NOT NULL)""")
-    db.execute("CREATE INDEX chunks_item ON chunks(kind, item_id)")
-    db.execute("CREATE TABLE product_codes (code TEXT NOT NULL, product_id TEXT NOT NULL)")
-    db.execute("CREATE INDEX product_codes_code ON product_codes(code)")
-    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
 
 
 def create_postings(db: Any) -> None:
@@ -206,27 +200,31 @@ def bm25(store: Any, kind: str, match: str, weights: Sequence[float] = (1.0, 1.0
     table = TABLES[kind]
     stems = [p[0] for p in phrases]
     column_weights = (list(weights) + [1.0, 1.0, 1.0])[:3]
+    tail = [*params, *([limit] if limit else [])]
+    order = " ORDER BY score DESC, {0}.id" + (" LIMIT ?" if limit else "")
+
+    def score(f: str, length: str) -> str:  # FTS5's per-stem BM25 term, summed; the mean length is its parameter
+        return f"sum(q.idf * {f} * {K1 + 1} / ({f} + {K1} * ({1 - B} + {B} * {length} / ?::float8))) AS score"
+
+    stems_join = "JOIN unnest(?::text[], ?::float8[]) AS q(lexeme, idf) ON q.lexeme = "
     if all(len(p) == 1 for p in phrases):  # fts_query's terms: read the stems' postings only
         weighted = " + ".join(f"?::float8 * x.n{i}" for i in range(len(WEIGHTS)))
         rows = (f"JOIN {table} {alias} ON {alias}.id = x.id AND {where} " if where else "")
-        sql = (f"SELECT x.id, sum(q.idf * x.f * {K1 + 1} / (x.f + {K1} * ({1 - B} + {B} * x.len / ?::float8))) AS score "
+        sql = (f"SELECT x.id, {score('x.f', 'x.len')} "
                f"FROM (SELECT x.id, x.len, x.stem, {weighted} AS f FROM keyword_postings x "
                f"WHERE x.tbl = '{table}' AND x.stem = ANY(?::text[])) AS x "
-               f"JOIN unnest(?::text[], ?::float8[]) AS q(lexeme, idf) ON q.lexeme = x.stem {rows}"
-               "GROUP BY x.id, x.len ORDER BY score DESC, x.id" + (" LIMIT ?" if limit else ""))
-        args = [stats.mean_length, *column_weights, stems, stems, idfs, *params, *([limit] if limit else [])]
-        return [(r[0], float(r[1])) for r in store.db.execute(sql, args).fetchall()]
-    # per matching row: its vector cut to the query's stems (two ts_delete calls, in C), then per stem the
-    # weighted count of its positions, as FTS5 sums column weights over a phrase's instances
-    weighted = " + ".join(f"?::float8 * cardinality(array_positions(weights, '{w}'))" for w in WEIGHTS)
-    only = f"ts_delete({alias}.keywords, tsvector_to_array(ts_delete({alias}.keywords, ?::text[])))"
-    sql = (f"SELECT {alias}.id, sum(q.idf * u.f * {K1 + 1} / (u.f + {K1} * ({1 - B} + {B} * {alias}.keyword_len / ?::float8))) "
-           f"AS score FROM {table} {alias} CROSS JOIN LATERAL (SELECT lexeme, {weighted} AS f FROM unnest({only})) AS u "
-           "JOIN unnest(?::text[], ?::float8[]) AS q(lexeme, idf) ON q.lexeme = u.lexeme "
-           f"WHERE {alias}.keywords @@ ?::tsquery {'AND ' + where if where else ''} "
-           f"GROUP BY {alias}.id, {alias}.keyword_len ORDER BY score DESC, {alias}.id" + (" LIMIT ?" if limit else ""))
-    args = [stats.mean_length, *column_weights, stems, stems, idfs,
-            tsquery(phrases), *params, *([limit] if limit else [])]
+               f"{stems_join}x.stem {rows}GROUP BY x.id, x.len" + order.format("x"))
+        args = [stats.mean_length, *column_weights, stems, stems, idfs, *tail]
+    else:
+        # per matching row: its vector cut to the query's stems (two ts_delete calls, in C), then per stem the
+        # weighted count of its positions, as FTS5 sums column weights over a phrase's instances
+        weighted = " + ".join(f"?::float8 * cardinality(array_positions(weights, '{w}'))" for w in WEIGHTS)
+        only = f"ts_delete({alias}.keywords, tsvector_to_array(ts_delete({alias}.keywords, ?::text[])))"
+        sql = (f"SELECT {alias}.id, {score('u.f', alias + '.keyword_len')} "
+               f"FROM {table} {alias} CROSS JOIN LATERAL (SELECT lexeme, {weighted} AS f FROM unnest({only})) AS u "
+               f"{stems_join}u.lexeme WHERE {alias}.keywords @@ ?::tsquery {'AND ' + where if where else ''} "
+               f"GROUP BY {alias}.id, {alias}.keyword_len" + order.format(alias))
+        args = [stats.mean_length, *column_weights, stems, stems, idfs, tsquery(phrases), *tail]
     return [(r[0], float(r[1])) for r in store.db.execute(sql, args).fetchall()]
 
 
