@@ -10,6 +10,7 @@ import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from shopguide.errors import NotConfigured, ShopguideError
 from shopguide.settings import Settings
@@ -154,16 +155,12 @@ def check_database_url(settings: Settings) -> Check:
     from bot.memory import MIGRATIONS, Memory
     from shopguide.storage import server_version
 
-    try:
-        memory = Memory(settings.memory_target)
-    except NotConfigured as exc:
-        return Check("database server", "fail", str(exc))
-    except Exception as exc:  # e.g. no right to create the schema or its tables
-        return Check("database server", "fail", f"{settings.memory_where}: {type(exc).__name__}: "
-                                                f"{' '.join(str(exc).split())[:200]} (SHOPGUIDE_DATABASE_URL)")
+    memory, failed = _on_server("database server", settings.memory_where, lambda: Memory(settings.memory_target))
+    if failed:
+        return failed
     try:
         with memory.lock:
-            version = memory.db.execute("SELECT coalesce(max(version), 0) FROM _migrations").fetchone()[0]
+            version = _migration_version(memory.db)
             open_claims = memory.db.execute("SELECT count(*) FROM delivery_claims WHERE done_at IS NULL").fetchone()[0]
         server = server_version(memory.db)
     finally:
@@ -177,21 +174,33 @@ def _server_catalog(settings: Settings) -> Check:
     from knowledge.catalog_schema import MIGRATIONS as CATALOG_MIGRATIONS
     from knowledge.store import CatalogStore
 
-    try:
-        store = CatalogStore(settings.catalog_target)
-    except NotConfigured as exc:
-        return Check("catalog database", "fail", str(exc))
-    except Exception as exc:  # e.g. no right to create the schema or its tables
-        return Check("catalog database", "fail", f"{settings.catalog_where}: {type(exc).__name__}: "
-                                                 f"{' '.join(str(exc).split())[:200]} (SHOPGUIDE_DATABASE_URL)")
+    store, failed = _on_server("catalog database", settings.catalog_where, lambda: CatalogStore(settings.catalog_target))
+    if failed:
+        return failed
     try:
         n = store.count("product")
         with store.lock:
-            version = store.db.execute("SELECT coalesce(max(version), 0) FROM _migrations").fetchone()[0]
+            version = _migration_version(store.db)
     finally:
         store.close()
     return Check("catalog database", "ok", f"{settings.catalog_where} (PostgreSQL schema catalog, migrations at "
                                            f"{version}/{len(CATALOG_MIGRATIONS)}, {n} products)")
+
+
+def _on_server(name: str, where: str, open_store: Callable[[], Any]) -> tuple[Any, Check | None]:
+    """A store opened (and migrated) on SHOPGUIDE_DATABASE_URL, or the failed check saying why not."""
+    try:
+        return open_store(), None
+    except NotConfigured as exc:
+        return None, Check(name, "fail", str(exc))
+    except Exception as exc:  # e.g. no right to create the schema or its tables
+        return None, Check(name, "fail", f"{where}: {type(exc).__name__}: {' '.join(str(exc).split())[:200]} "
+                                         "(SHOPGUIDE_DATABASE_URL)")
+
+
+def _migration_version(db: Any) -> int:
+    """The highest migration applied to a store's database."""
+    return db.execute("SELECT coalesce(max(version), 0) FROM _migrations").fetchone()[0]
 
 
 CHECKS: list[Callable[[Settings], Check]] = [check_data_dir, check_memory, check_catalog, check_database_url,
