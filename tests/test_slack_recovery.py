@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from types import SimpleNamespace
 
 from slack_fake import BOT_TOKEN, SIGNING_SECRET, FakeSlack, dm_event, event_body
 
@@ -13,13 +12,8 @@ from adapters.slack.app import create_bot, make_client
 from adapters.slack.convert import answered_in_thread, event_key
 from bot.claims import Claims
 from bot.memory import Memory
-from bot.types import IncomingMessage, Reply
+from shopguide.bench.worker_proc import echo_runtime
 from shopguide.settings import Settings
-
-
-class Echo:
-    async def handle(self, msg: IncomingMessage) -> list[Reply]:
-        return [Reply(text=f"echo {msg.text}")]
 
 
 def test_answered_in_thread_reads_only_this_bots_later_messages():
@@ -36,14 +30,11 @@ async def _recover_once(tmp_path, answered_before: bool) -> tuple[FakeSlack, Mem
     settings = Settings(data_dir=tmp_path / "data", _env_file=None, slack_bot_token=BOT_TOKEN,
                         slack_signing_secret=SIGNING_SECRET, slack_api_url=fake.base_url, claim_lease_s=1.0)
     memory = Memory(tmp_path / "memory.db")
-    runtime = SimpleNamespace(settings=settings, memory=memory, assistant=Echo(), kb=SimpleNamespace(store=None),
-                              services=SimpleNamespace(handoffs=None, search=None, faq=None,
-                                                       writer=SimpleNamespace(check=None)))
     event = dm_event("tents please", ts="1700000000.000500")
     body = event_body(event, "EvDEAD1")
     dead = Claims.on(memory, worker="dead", lease_s=0.3)  # claimed, then the worker died mid-turn
     assert dead.claim(event_key(json.loads(body)), user_key="slack:U222", seq=1700000000.0005, payload=body) == "claimed"
-    bot = create_bot(runtime, make_client(settings))  # type: ignore[arg-type]
+    bot = create_bot(echo_runtime(settings, memory), make_client(settings))  # type: ignore[arg-type]
     if answered_before:  # it got as far as posting the reply
         await bot.client.chat_postMessage(channel=event["channel"], thread_ts=event["ts"], text="echo tents please")
     stop = asyncio.Event()

@@ -32,6 +32,14 @@ class Echo:
         return [Reply(text=f"echo {msg.text}")]
 
 
+def echo_runtime(settings, memory: Memory, turn_s: float = 0.0) -> SimpleNamespace:
+    """What the Slack adapter reads of a `Runtime`: the settings, the memory and an assistant that echoes; no
+    catalog, staff tools' services or handoffs (delivery is what is exercised, not dialogue)."""
+    return SimpleNamespace(settings=settings, memory=memory, assistant=Echo(turn_s), kb=SimpleNamespace(store=None),
+                           services=SimpleNamespace(handoffs=None, search=None, faq=None,
+                                                    writer=SimpleNamespace(check=None)))
+
+
 async def run(db: str, api: str, port: int, lease_s: float, turn_s: float, schema: str = "memory",
               slack_port: int | None = None, slack_api: str | None = None) -> None:
     memory = Memory(db, schema=schema)
@@ -65,10 +73,7 @@ async def _start_slack(memory: Memory, lease_s: float, turn_s: float, port: int,
 
     settings = Settings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=api,
                         claim_lease_s=lease_s, slack_handoff_channel=None, slack_staff="")
-    runtime = SimpleNamespace(settings=settings, memory=memory, assistant=Echo(turn_s), kb=SimpleNamespace(store=None),
-                              services=SimpleNamespace(handoffs=None, search=None, faq=None,
-                                                       writer=SimpleNamespace(check=None)))
-    bot = create_bot(runtime)  # type: ignore[arg-type]
+    bot = create_bot(echo_runtime(settings, memory, turn_s))  # type: ignore[arg-type]
     runner = web.AppRunner(bot.web_app())
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
