@@ -146,6 +146,24 @@ def test_scale_grows_the_catalog_from_the_base_vectors(bench_ctx):
     assert "45 products" in out.getvalue()
 
 
+def test_scale_on_the_database_server(bench_ctx, pg_url, monkeypatch):
+    """`bench scale` with SHOPGUIDE_DATABASE_URL: the grown store's records on the server (the base stays the
+    embedded store it reads vectors from), and the records' size on the server reported."""
+    from pydantic import SecretStr
+
+    monkeypatch.setenv("SHOPGUIDE_DATABASE_URL", pg_url)  # the build and search children read it
+    settings = bench_ctx.settings.model_copy(update={"database_url": SecretStr(pg_url)})
+    ctx = replace(bench_ctx, settings=settings, store="subset", scale_sizes=[45])
+    scale = run_sections(ctx, ["scale"])["scale"]
+    assert "error" not in scale, scale
+    assert scale["stores"] == "PostgreSQL"
+    (row,) = scale["sizes"]
+    assert row["build"]["products"] == 45 and row["build"]["embedded_afresh"] == 0
+    assert row["search"]["products"] == 45 and row["search"]["server_records_mb"] > 0
+    assert (ctx.bench_dir / "scale-subset-45" / "catalog.db").exists()  # the embedded store of that size is kept
+    assert not (ctx.bench_dir / "scale-subset-45-servers" / "catalog.db").exists()  # no SQLite file for the records
+
+
 def test_memory_and_startup(bench_ctx, tmp_path):
     # one memory child (the large-store child is the same code on another store): keeps the test short
     ctx = replace(bench_ctx, store="subset", large=Catalog("absent", tmp_path / "absent.jsonl"))
@@ -185,3 +203,22 @@ def test_telegram_section_runs_the_bot_and_prints_its_figures(bench_ctx):
     print_table(result, out)
     assert "first message with a price" in out.getvalue() and "search turn through Telegram p95" in out.getvalue()
     json.dumps(result)
+
+
+def test_turn_through_the_database_server(bench_ctx, pg_url):
+    """With SHOPGUIDE_DATABASE_URL the turn section's store and memory are on the server: the store in a schema of
+    its own, kept for the next run, the memory in a throwaway schema, dropped after."""
+    import psycopg
+
+    from pydantic import SecretStr
+
+    settings = bench_ctx.settings.model_copy(update={"database_url": SecretStr(pg_url)})
+    ctx = replace(bench_ctx, settings=settings, scale=replace(TINY, turn_limit=6))
+    turn = run_sections(ctx, ["turn"])["turn"]
+    assert "error" not in turn, turn
+    assert turn["records"] == "postgresql" and turn["errors"] == 0 and turn["turns"] == 6
+    with psycopg.connect(pg_url) as conn:
+        schemas = {r[0] for r in conn.execute("SELECT nspname FROM pg_namespace")}
+        products = conn.execute('SELECT count(*) FROM "bench_demo".products').fetchone()[0]
+    assert "bench_demo" in schemas and not any(s.startswith("bench_memory_") for s in schemas)
+    assert products == sum(1 for line in DEMO_PRODUCTS.read_text(encoding="utf-8").splitlines() if line.strip())

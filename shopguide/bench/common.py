@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
+import re
+import secrets
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,19 +101,59 @@ class BenchContext:
             self._owned_worker = True
         return self.worker
 
-    def open_kb(self, path: Path):
-        """A knowledge base at `path` using the shared embedder; its vectors on the Chroma server when
-        SHOPGUIDE_CHROMA_URL is set (uploaded there from `path` with `shopguide vectors upload`)."""
+    def open_kb(self, path: Path, embedder: Any = None):
+        """A knowledge base at `path` using the shared embedder (or `embedder`); its vectors on the Chroma server
+        when SHOPGUIDE_CHROMA_URL is set (uploaded there from `path` with `shopguide vectors upload`), its records
+        on the database server when SHOPGUIDE_DATABASE_URL is set (a schema of the bench store's own, kept between
+        runs as the SQLite stores are)."""
         from knowledge.base import KnowledgeBase
 
-        embedder = self.get_embedder()
+        embedder = embedder or self.get_embedder()
         vectors = None
         if self.settings.chroma_url:
             from knowledge.vector_server import remote_index
 
             token = self.settings.chroma_token.get_secret_value() if self.settings.chroma_token else None
             vectors = remote_index(self.settings.chroma_url, token)
-        return KnowledgeBase(path, embedder, self.faq_embedder, self.document_embedder, vectors=vectors)
+        return KnowledgeBase(path, embedder, self.faq_embedder, self.document_embedder, vectors=vectors,
+                             records=self.database_url(), records_schema=records_schema(path))
+
+    def embedded(self) -> BenchContext:
+        """This context with the servers' settings left out: stores in the bench directory only."""
+        return dataclasses.replace(self, settings=self.settings.model_copy(
+            update={"database_url": None, "chroma_url": None, "chroma_token": None}))
+
+    def on_servers(self) -> str:
+        """Where the bench stores live, in words: "embedded", or the servers in use."""
+        servers = [name for name, used in (("PostgreSQL", self.database_url()), ("Chroma server", self.settings.chroma_url))
+                   if used]
+        return " + ".join(servers) or "embedded"
+
+    def database_url(self) -> str | None:
+        """SHOPGUIDE_DATABASE_URL, when the bench's records and memory go to the database server."""
+        return self.settings.database_url.get_secret_value() if self.settings.database_url else None
+
+    @contextmanager
+    def memory(self, directory: Path) -> Iterator[Any]:
+        """A fresh per-user memory for one run: `directory`/memory.db, or with SHOPGUIDE_DATABASE_URL a throwaway
+        schema on the server, dropped after."""
+        from bot.memory import Memory
+
+        url = self.database_url()
+        schema = f"bench_memory_{os.getpid()}_{secrets.token_hex(3)}"
+        memory = Memory(url, schema=schema) if url else Memory(directory / "memory.db")
+        try:
+            yield memory
+        finally:
+            memory.close()  # closing twice (the runtime closes it too) is harmless
+            if url:
+                from shopguide.storage import PgDatabase
+
+                db = PgDatabase(url)
+                try:
+                    db.execute(f'DROP SCHEMA "{schema}" CASCADE')
+                finally:
+                    db.close()
 
     def temp_dir(self, prefix: str) -> Path:
         """A fresh directory under the bench directory (same disk as the cached stores)."""
@@ -129,6 +173,11 @@ class BenchContext:
         """Release the chat model if this context loaded it."""
         if self.worker is not None and self._owned_worker:
             self.worker.close()
+
+
+def records_schema(path: Path) -> str:
+    """The database server's schema of the bench store kept at `path` ("bench_demo", "bench_homedepot")."""
+    return "bench_" + re.sub(r"[^a-z0-9_]", "_", path.name.lower())
 
 
 def percentile(values: Sequence[float], q: float) -> float:

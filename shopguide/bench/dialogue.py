@@ -55,14 +55,15 @@ def message(user: str, text: str) -> IncomingMessage:
     return IncomingMessage(platform=PLATFORM, user_id=user, chat_id=user, text=text)
 
 
-def build_demo_runtime(ctx: BenchContext, memory_dir: Path):
-    """A runtime on the bench demo store with the shared models and a fresh memory."""
+def build_demo_runtime(ctx: BenchContext, memory_dir: Path, memory=None):
+    """A runtime on the bench demo store with the shared models and a fresh memory (`memory`, else
+    `memory_dir`/memory.db)."""
     from shopguide.cli.app import build_runtime
 
     kb = ctx.open_kb(ensure_demo_store(ctx))
     use_llm = ctx.settings.chat_model_needed  # no model is loaded when no feature uses it
     rt = build_runtime(ctx.settings, kb=kb, worker=ctx.get_worker() if use_llm else None, load_llm=use_llm,
-                       memory_path=memory_dir / "memory.db")
+                       memory_path=memory_dir / "memory.db", memory=memory)
     rt.owned.add("kb")
     return rt
 
@@ -93,12 +94,14 @@ def script_for(lang: str) -> tuple[tuple[str, ...], ...]:
 def run_turn(ctx: BenchContext) -> dict[str, Any]:
     """Whole-turn latency over the fixed mixed script of the context's language, per intent and overall."""
     turns = interleave(script_for(ctx.lang), ctx.scale.turn_limit)
-    with tempfile.TemporaryDirectory(prefix="bench-turn-") as tmp:
-        rt = build_demo_runtime(ctx, Path(tmp))
+    with tempfile.TemporaryDirectory(prefix="bench-turn-") as tmp, ctx.memory(Path(tmp)) as memory:
+        rt = build_demo_runtime(ctx, Path(tmp), memory)
         try:
-            return asyncio.run(_turn_script(ctx, rt, turns))
+            out = asyncio.run(_turn_script(ctx, rt, turns))
         finally:
             rt.close()
+    return {**out, "records": "postgresql" if ctx.database_url() else "sqlite",
+            "vectors": "chroma server" if ctx.settings.chroma_url else "embedded"}
 
 
 async def _turn_script(ctx: BenchContext, rt, turns: list[tuple[int, str]]) -> dict[str, Any]:
@@ -183,8 +186,8 @@ def mentions(replies: list[Reply], product) -> bool:
 
 def run_concurrency(ctx: BenchContext) -> dict[str, Any]:
     """N users, each a 5-turn conversation, against one core at once; checks every reply's recipient."""
-    with tempfile.TemporaryDirectory(prefix="bench-conc-") as tmp:
-        rt = build_demo_runtime(ctx, Path(tmp))
+    with tempfile.TemporaryDirectory(prefix="bench-conc-") as tmp, ctx.memory(Path(tmp)) as memory:
+        rt = build_demo_runtime(ctx, Path(tmp), memory)
         try:
             products = pick_products(rt.kb, ctx.users)
             return asyncio.run(_concurrent(ctx, rt, products))

@@ -108,7 +108,6 @@ def cpu_seconds() -> float:
 # ----- children --------------------------------------------------------------------------------
 def build(ctx: BenchContext, base_dir: Path, target: Path, catalog: Catalog, size: int) -> dict[str, Any]:
     """Grow the store at `target` to `size` products from the base store's records and vectors."""
-    from knowledge.base import KnowledgeBase
     from knowledge.ingest import ingest_records, parse_file
 
     digest = f"{catalog_digest(catalog.products)}:{size}"
@@ -118,16 +117,15 @@ def build(ctx: BenchContext, base_dir: Path, target: Path, catalog: Catalog, siz
             return {**json.loads(kb.store.get_meta(FIGURES_KEY) or "{}"), "reused": True}
     finally:
         close_kb(kb)
-    if target.exists():
-        shutil.rmtree(target)
-    base_kb = ctx.open_kb(base_dir)
+    clear(ctx, target)
+    base_kb = ctx.embedded().open_kb(base_dir)  # the base is always the embedded store: only its vectors are read
     try:
         table = vector_table(base_kb)
     finally:
         close_kb(base_kb)
     records, problems, _rows = parse_file("product", catalog.products)
     embedder = ReusedVectors(ctx.get_embedder(), table)
-    kb = KnowledgeBase(target, embedder, ctx.faq_embedder, ctx.document_embedder)
+    kb = ctx.open_kb(target, embedder)
     wall0, cpu0, added = time.perf_counter(), cpu_seconds(), 0
     progress = ctx.progress(f"Building {size:,} products")
     try:
@@ -162,7 +160,51 @@ def search(ctx: BenchContext, target: Path, catalog: Catalog, queries: int) -> d
         close_kb(kb)
     return {"products": products, "queries": len(times), "queries_with_hits": hits,
             "first_query_s": round(first_s, 2), "latency_s": summarise(times),
-            "peak_rss_mb": round(peak_rss_kib() / 1024, 1), "disk_mb": round(disk_bytes(target) / 2**20, 1)}
+            "peak_rss_mb": round(peak_rss_kib() / 1024, 1), "disk_mb": round(disk_bytes(target) / 2**20, 1),
+            **server_disk(ctx, target)}
+
+
+def clear(ctx: BenchContext, target: Path) -> None:
+    """Empty the grown store at `target` before it is built again: its directory, and on the servers its schema and
+    the Chroma server's collections (a Chroma server holds one store: give each size a server of its own)."""
+    if target.exists():
+        shutil.rmtree(target)
+    if ctx.database_url():
+        from shopguide.bench.common import records_schema
+        from shopguide.storage import PgDatabase
+
+        db = PgDatabase(ctx.database_url())
+        try:
+            db.execute(f'DROP SCHEMA IF EXISTS "{records_schema(target)}" CASCADE')
+        finally:
+            db.close()
+    if ctx.settings.chroma_url:
+        from knowledge.vectors import COLLECTIONS
+
+        kb = ctx.open_kb(target)
+        try:
+            for kind in COLLECTIONS:
+                kb.vectors.drop(kind)
+        finally:
+            close_kb(kb)
+
+
+def server_disk(ctx: BenchContext, target: Path) -> dict[str, Any]:
+    """The records' size on the database server (its schema's tables and indexes), when they are there; the Chroma
+    server's disk is the size of its --path, which the client cannot see."""
+    if not ctx.database_url():
+        return {}
+    from shopguide.bench.common import records_schema
+    from shopguide.storage import PgDatabase
+
+    db = PgDatabase(ctx.database_url())
+    try:
+        size = db.execute("SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                          "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relkind = 'r'",
+                          [records_schema(target)]).fetchone()[0]
+    finally:
+        db.close()
+    return {"server_records_mb": round(int(size) / 2**20, 1)}
 
 
 def child(argv: list[str] | None = None) -> int:
@@ -192,8 +234,8 @@ def child(argv: list[str] | None = None) -> int:
 
 
 def store_dir(ctx: BenchContext, size: int) -> Path:
-    """Where the grown store of `size` products is kept between runs."""
-    return ctx.bench_dir / f"scale-{ctx.large.name}-{size}"
+    """Where the grown store of `size` products is kept between runs (on the servers: beside the embedded one)."""
+    return ctx.bench_dir / f"scale-{ctx.large.name}-{size}{'' if ctx.on_servers() == 'embedded' else '-servers'}"
 
 
 def _run_child(ctx: BenchContext, mode: str, size: int, queries: int) -> dict[str, Any]:
@@ -218,10 +260,10 @@ def run_scale(ctx: BenchContext) -> dict[str, Any]:
     if catalog is None or not catalog.available():
         raise FileNotFoundError(f"catalog {catalog.products if catalog else '?'} not found (see --eval-dir)")
     t0 = time.perf_counter()
-    ensure_catalog_store(ctx, catalog)  # the base: embedded once, cached
+    ensure_catalog_store(ctx.embedded(), catalog)  # the base: embedded once, cached (also for a run on the servers)
     base_s = time.perf_counter() - t0
-    out: dict[str, Any] = {"catalog": catalog.name, "base_store_s": round(base_s, 1), "load_before": load_average(),
-                           "sizes": []}
+    out: dict[str, Any] = {"catalog": catalog.name, "stores": ctx.on_servers(), "base_store_s": round(base_s, 1),
+                           "load_before": load_average(), "sizes": []}
     queries = min(ctx.scale.search_queries, SEARCH_QUERIES)
     for size in ctx.scale_sizes:
         built = _run_child(ctx, "build", size, queries)
@@ -236,13 +278,14 @@ def run_scale(ctx: BenchContext) -> dict[str, Any]:
 
 def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
     """Report lines for the table printer."""
-    lines = [("base store (embedded once)", f"{result['base_store_s']} s")]
+    lines = [("stores", result.get("stores", "embedded")), ("base store (embedded once)", f"{result['base_store_s']} s")]
     for row in result["sizes"]:
         b, s = row["build"], row["search"]
         lines.append((f"{row['size']:,} products",
                       f"ingest {b['ingest_s']} s ({b['ingest_cpu_s']} s CPU{', reused' if b.get('reused') else ''}) · "
                       f"search p50 {s['latency_s']['p50'] * 1000:.0f} ms / p95 {s['latency_s']['p95'] * 1000:.0f} ms · "
-                      f"RSS {s['peak_rss_mb']:,.0f} MiB · disk {s['disk_mb']:,.0f} MiB"))
+                      f"RSS {s['peak_rss_mb']:,.0f} MiB · disk {s['disk_mb']:,.0f} MiB"
+                      + (f" · on the database server {s['server_records_mb']:,.0f} MiB" if "server_records_mb" in s else "")))
     return lines
 
 

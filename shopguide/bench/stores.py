@@ -53,7 +53,7 @@ def ensure_demo_store(ctx: BenchContext) -> Path:
 def catalog_ready(ctx: BenchContext, catalog: Catalog) -> bool:
     """True when the cached store of `catalog` holds exactly the current file."""
     path = ctx.bench_dir / catalog.name
-    if not (path / "catalog.db").is_file():
+    if ctx.database_url() is None and not (path / "catalog.db").is_file():
         return False
     kb = ctx.open_kb(path)
     try:

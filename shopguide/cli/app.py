@@ -141,10 +141,12 @@ def build_runtime(
     kb: KnowledgeBase | None = None,
     worker: ModelWorker | None = None,
     memory_path: Path | None = None,
+    memory: Memory | None = None,
 ) -> Runtime:
     """Open the stores, load the models once and build the assistant.
 
-    `kb` and `worker` let several runtimes (tests, benchmarks) share one loaded model.
+    `kb` and `worker` let several runtimes (tests, benchmarks) share one loaded model; `memory` (or `memory_path`)
+    one opened elsewhere (a benchmark's throwaway schema on the database server).
     """
     owned: set[str] = set()
     if kb is None:
@@ -153,7 +155,7 @@ def build_runtime(
     for kind in ("faq", "document"):  # kinds with a model of their own, which may have changed since ingest
         refresh_embeddings(kb, kind)
     multilingual.sync(kb, kb.document_embedder, settings.multilingual_vectors)  # only what changed since the last
-    memory = Memory(memory_path or settings.memory_target)
+    memory = memory or Memory(memory_path or settings.memory_target)
     use_llm = settings.llm_enabled if load_llm is None else load_llm
     if worker is None and use_llm and (load_llm or settings.chat_model_needed):
         worker = ModelWorker(load_chat_model(settings))
