@@ -70,7 +70,7 @@ def purge_order_attempts(scope: PurgeScope) -> dict[str, int]:
 @contextmanager
 def _order_tables(settings: "Settings") -> Iterator[OrderStore | None]:
     """The catalog's order tables on a connection of their own, or None where there are none (nothing is created)."""
-    if not settings.database_url and not Path(settings.catalog_db_path).is_file():
+    if not settings.catalog_present:
         yield None
         return
     from shopguide.migrations import open_database

@@ -202,6 +202,11 @@ class Settings(BaseSettings):
         return self.database_url.get_secret_value() if self.database_url else self.catalog_db_path
 
     @property
+    def catalog_present(self) -> bool:
+        """Whether there is a catalog to open without making one: on the database server, or an existing catalog.db."""
+        return bool(self.database_url) or self.catalog_db_path.is_file()
+
+    @property
     def catalog_where(self) -> str:
         """`catalog_target` as shown to people (no password)."""
         return self.memory_where if self.database_url else str(self.catalog_db_path)

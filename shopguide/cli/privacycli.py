@@ -82,7 +82,7 @@ def main(args: argparse.Namespace) -> int:
 def _orders(settings):
     """The catalog store holding ingested orders and `/link`s: on the database server, or catalog.db when it exists
     (none is created)."""
-    if not settings.database_url and not settings.catalog_db_path.is_file():
+    if not settings.catalog_present:
         return None
     from knowledge.store import CatalogStore
 
