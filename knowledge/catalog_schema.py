@@ -92,29 +92,47 @@ def _m6_keyword_postings(db: sqlite_utils.Database) -> None:
 MIGRATIONS = [_m1_catalog, _m2_keyword_text, _m3_fts_rowids, m4_orders, _m5_faq_language, _m6_keyword_postings]
 
 
+def keyword_texts(table: str, row: dict[str, Any]) -> tuple[str, ...]:
+    """A record row's indexed texts, in the keyword index's column order (FTS5's columns; on PostgreSQL, the weight
+    classes of its keyword vector): products (title, meta, body), faqs (question, answer), documents (text,)."""
+    if table == "products":
+        return product_keyword_fields(row_to_product(row))
+    if table == "faqs":
+        return keyword_text(row["question"]), keyword_text(row["answer"])
+    if table == "documents":
+        return (document_keyword_text(row["text"]),)
+    raise ValueError(f"{table} has no keyword index")
+
+
+KEYWORD_TABLES = frozenset(pg_text.TABLES.values())
+
+
+def server_keyword_columns(table: str, row: dict[str, Any]) -> dict[str, Any]:
+    """A record row's keyword columns on PostgreSQL, as `pg_text.index_row` sets them (for copying a SQLite store)."""
+    return pg_text.keyword_columns(keyword_texts(table, row))
+
+
 def rebuild_keyword_index(db: sqlite_utils.Database) -> None:
     """Refill the three FTS tables from the canonical records (FTS rowid = the record's rowid); on PostgreSQL, the
     records' keyword columns."""
     if dialect(db) == "postgresql":
         pg_text.rebuild(db, {
-            "products": [(r["id"], product_keyword_fields(row_to_product(r))) for r in db.query("SELECT * FROM products")],
-            "faqs": [(r["id"], (keyword_text(r["question"]), keyword_text(r["answer"])))
-                     for r in db.query("SELECT id, question, answer FROM faqs")],
-            "documents": [(r["id"], (document_keyword_text(r["text"]),))
-                          for r in db.query("SELECT id, text FROM documents")]})
+            "products": [(r["id"], keyword_texts("products", r)) for r in db.query("SELECT * FROM products")],
+            "faqs": [(r["id"], keyword_texts("faqs", r)) for r in db.query("SELECT id, question, answer FROM faqs")],
+            "documents": [(r["id"], keyword_texts("documents", r)) for r in db.query("SELECT id, text FROM documents")]})
         return
     db.execute("DELETE FROM products_fts")
     for row in db.query("SELECT rowid AS _rowid, * FROM products"):
         db.execute("INSERT INTO products_fts (rowid, id, title, meta, body) VALUES (?, ?, ?, ?, ?)",
-                   [row["_rowid"], row["id"], *product_keyword_fields(row_to_product(row))])
+                   [row["_rowid"], row["id"], *keyword_texts("products", row)])
     db.execute("DELETE FROM faqs_fts")
     for row in db.query("SELECT rowid, id, question, answer FROM faqs"):
         db.execute("INSERT INTO faqs_fts (rowid, id, question, answer) VALUES (?, ?, ?, ?)",
-                   [row["rowid"], row["id"], keyword_text(row["question"]), keyword_text(row["answer"])])
+                   [row["rowid"], row["id"], *keyword_texts("faqs", row)])
     db.execute("DELETE FROM documents_fts")
     for row in db.query("SELECT rowid, id, product_id, text FROM documents"):
         db.execute("INSERT INTO documents_fts (rowid, id, product_id, text) VALUES (?, ?, ?, ?)",
-                   [row["rowid"], row["id"], row["product_id"], document_keyword_text(row["text"])])
+                   [row["rowid"], row["id"], row["product_id"], *keyword_texts("documents", row)])
 
 
 def _attr_text(attributes: dict[str, Any]) -> str:

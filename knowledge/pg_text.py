@@ -22,6 +22,7 @@ MAX_POSITION = 16383  # tsvector's largest position
 K1, B = 1.2, 0.75  # FTS5's bm25() constants
 _PHRASE = re.compile(r'"((?:[^"]|"")*)"')
 TABLES = {"product": "products", "faq": "faqs", "document": "documents"}
+POSTINGS = "keyword_postings"  # kept by triggers from the records' keyword columns: never written directly
 
 
 class _Tokeniser:
@@ -81,10 +82,17 @@ def tsquery(phrases: list[list[str]]) -> str:
 
 
 # ----- writing --------------------------------------------------------------------------------------------------
+def keyword_columns(texts: Sequence[str]) -> dict[str, Any]:
+    """A record's keyword columns (`keywords` as a tsvector literal, `keyword_len`) from its indexed texts."""
+    literal, length = keyword_vector(texts)
+    return {"keywords": literal, "keyword_len": length}
+
+
 def index_row(db: Any, table: str, item_id: str, texts: Sequence[str]) -> None:
     """Set one record's keyword columns from its indexed texts (FTS5's columns, in order)."""
-    literal, length = keyword_vector(texts)
-    db.execute(f"UPDATE {table} SET keywords = ?::tsvector, keyword_len = ? WHERE id = ?", [literal, length, item_id])
+    columns = keyword_columns(texts)
+    db.execute(f"UPDATE {table} SET keywords = ?::tsvector, keyword_len = ? WHERE id = ?",
+               [columns["keywords"], columns["keyword_len"], item_id])
 
 
 def create_catalog(db: Any) -> None:
