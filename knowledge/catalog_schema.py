@@ -13,6 +13,7 @@ from knowledge.schema import Product
 from knowledge.specs import readable_spec
 from knowledge.text import keyword_text
 from shopguide.migrations import dialect
+from shopguide.store_copy import ServerDerived
 
 
 def _m1_catalog(db: sqlite_utils.Database) -> None:
@@ -110,6 +111,11 @@ KEYWORD_TABLES = frozenset(pg_text.TABLES.values())
 def server_keyword_columns(table: str, row: dict[str, Any]) -> dict[str, Any]:
     """A record row's keyword columns on PostgreSQL, as `pg_text.index_row` sets them (for copying a SQLite store)."""
     return pg_text.keyword_columns(keyword_texts(table, row))
+
+
+# what a catalog on PostgreSQL holds beyond its SQLite file's rows: the keyword columns, and the postings kept from them
+SERVER_DERIVED = ServerDerived(column_tables=KEYWORD_TABLES, columns=server_keyword_columns,
+                               tables=frozenset({pg_text.POSTINGS}))
 
 
 def rebuild_keyword_index(db: sqlite_utils.Database) -> None:

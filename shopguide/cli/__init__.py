@@ -217,12 +217,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="FILE", help="TOML settings file (also SHOPGUIDE_CONFIG)")
     parser.add_argument("--log-level", help="log level (default: SHOPGUIDE_LOG_LEVEL or INFO)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    from shopguide.cli.databasecli import add_parser as _add_database
     from shopguide.cli.privacycli import add_parser as _add_privacy
     from shopguide.cli.synccli import add_parser as _add_sync
     from shopguide.cli.vectorscli import add_parser as _add_vectors
 
     for add in (_add_console, _add_ingest, _add_search, _add_faq, _add_eval, _add_platforms, _add_misc, _add_privacy,
-                _add_vectors, _add_sync):
+                _add_vectors, _add_database, _add_sync):
         add(sub)
     return parser
 
