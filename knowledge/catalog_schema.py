@@ -115,7 +115,7 @@ def server_keyword_columns(table: str, row: dict[str, Any]) -> dict[str, Any]:
 
 # what a catalog on PostgreSQL holds beyond its SQLite file's rows: the keyword columns, and the postings kept from them
 SERVER_DERIVED = ServerDerived(column_tables=KEYWORD_TABLES, columns=server_keyword_columns,
-                               tables=frozenset({pg_text.POSTINGS}))
+                               tables=frozenset({pg_text.POSTINGS}), bulk_load=pg_text.bulk_postings)
 
 
 def rebuild_keyword_index(db: sqlite_utils.Database) -> None:

@@ -12,7 +12,8 @@ import math
 import re
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from shopguide.migrations import transaction
@@ -118,13 +119,17 @@ def create_catalog(db: Any) -> None:
         db.execute(f"CREATE INDEX {table}_keywords ON {table} USING GIN (keywords)")
 
 
+# a posting's per-weight-class counts (over `u`, an unnested keyword vector's element) and their columns
+_POSTING_COUNTS = ", ".join(f"cardinality(array_positions(u.weights, '{w}'))" for w in WEIGHTS)
+_POSTING_NAMES = ", ".join(f"n{i}" for i in range(len(WEIGHTS)))
+
+
 def create_postings(db: Any) -> None:
     """Migration 6 on PostgreSQL: `keyword_postings` (one row per record and stem: the record's token count and the
     stem's count in each weight class), filled from the keyword vectors and kept by triggers on every write to them,
     so every path that writes or deletes a record (ingest, re-index, prune, erasure) keeps it without knowing of it."""
-    counts = ", ".join(f"cardinality(array_positions(u.weights, '{w}'))" for w in WEIGHTS)
+    counts, names = _POSTING_COUNTS, _POSTING_NAMES
     columns = ", ".join(f"n{i} INTEGER NOT NULL" for i in range(len(WEIGHTS)))
-    names = ", ".join(f"n{i}" for i in range(len(WEIGHTS)))
     db.execute(f"""CREATE TABLE keyword_postings (
         tbl TEXT NOT NULL, stem TEXT NOT NULL, id TEXT NOT NULL, len INTEGER NOT NULL, {columns},
         PRIMARY KEY (tbl, stem, id) INCLUDE (len, {names}))""")
@@ -144,8 +149,26 @@ def create_postings(db: Any) -> None:
     for table in TABLES.values():
         db.execute(f"CREATE TRIGGER {table}_postings AFTER INSERT OR DELETE OR UPDATE OF keywords, keyword_len, id "
                    f"ON {table} FOR EACH ROW EXECUTE FUNCTION keyword_postings_sync()")
-        db.execute(f"INSERT INTO keyword_postings (tbl, stem, id, len, {names}) "
-                   f"SELECT '{table}', u.lexeme, r.id, r.keyword_len, {counts} FROM {table} AS r, unnest(r.keywords) AS u")
+        fill_postings(db, table)
+
+
+def fill_postings(db: Any, table: str) -> None:
+    """Add the postings of every row of `table` in one statement (the trigger's work, set-based)."""
+    db.execute(f"INSERT INTO {POSTINGS} (tbl, stem, id, len, {_POSTING_NAMES}) SELECT '{table}', u.lexeme, r.id, "
+               f"r.keyword_len, {_POSTING_COUNTS} FROM {table} AS r, unnest(r.keywords) AS u")
+
+
+@contextmanager
+def bulk_postings(db: Any, table: str) -> Iterator[None]:
+    """Around a bulk load of `table` into an empty one, inside a transaction: its postings trigger off, then every
+    row's postings added in one statement (the same as the trigger's, for about a tenth of the time)."""
+    if table not in TABLES.values():
+        yield
+        return
+    db.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_postings")
+    yield
+    db.execute(f"ALTER TABLE {table} ENABLE TRIGGER {table}_postings")
+    fill_postings(db, table)
 
 
 # ----- ranking --------------------------------------------------------------------------------------------------

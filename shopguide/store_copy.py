@@ -8,6 +8,7 @@ written out here, so a new migration is copied without touching this module.
 from __future__ import annotations
 
 import graphlib
+from contextlib import AbstractContextManager, nullcontext
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,11 +24,13 @@ DerivedColumns = Callable[[str, dict[str, Any]], dict[str, Any]]
 @dataclass(frozen=True)
 class ServerDerived:
     """What exists on the server only and is computed from the copied rows: `columns(table, row)` gives a row's
-    derived column values (for the tables listed in `column_tables`); `tables` are kept by triggers on the server."""
+    derived column values (for the tables listed in `column_tables`); `tables` are kept by triggers on the server,
+    and `bulk_load(db, table)`, when given, may fill them set-based around the copy of `table` instead."""
 
     column_tables: frozenset[str] = frozenset()
     columns: DerivedColumns | None = None
     tables: frozenset[str] = frozenset()
+    bulk_load: Callable[[Database, str], AbstractContextManager[None]] | None = None  # around one table's COPY
 
 
 NOTHING_DERIVED = ServerDerived()
@@ -180,8 +183,9 @@ def copy_store(source: Database, target: Database, store: str, where: str, *, re
             report.replaced = held
             target.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in [*tables, *derived.tables]) + " RESTART IDENTITY")
         for table, (columns, made) in tables.items():
-            report.copied[table] = target.copy_rows(table, [*columns, *made],
-                                                    _rows(source, table, columns, made, derived.columns))
+            with derived.bulk_load(target, table) if derived.bulk_load else nullcontext():
+                report.copied[table] = target.copy_rows(table, [*columns, *made],
+                                                        _rows(source, table, columns, made, derived.columns))
             identity = _identity_of(target, table)
             if identity and report.copied[table]:
                 target.execute(f"SELECT setval(pg_get_serial_sequence(?, ?), (SELECT max(\"{identity}\") FROM \"{table}\"))",

@@ -106,6 +106,9 @@ def test_the_server_answers_as_the_sqlite_files_did(monkeypatch, capsys, data_di
             assert pg.search(query, top_k=5).ids() == sqlite.search(query, top_k=5).ids(), query
         assert stores[1].store.orders.find("1043", "jane.doe@example.com") == stores[0].store.orders.find(
             "1043", "jane.doe@example.com")
+        with stores[1].store.lock:  # the postings were filled in bulk: their triggers are on again for later writes
+            assert {r[0] for r in stores[1].store.db.execute(
+                "SELECT tgenabled FROM pg_trigger WHERE tgname LIKE '%_postings'").fetchall()} == {"O"}
     finally:
         for kb in stores:
             kb.close()
