@@ -152,6 +152,9 @@ def test_a_bad_url_is_one_line_naming_the_setting_and_writes_nothing(monkeypatch
     line, = err.strip().splitlines()
     assert "SHOPGUIDE_DATABASE_URL" in line and "no_such_database" in line and "wrong" not in line
 
+    code, out, err = upload(monkeypatch, capsys, data_dir, "postgresql://postgres:secret@127.0.0.1:1/shop")  # no server
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "SHOPGUIDE_DATABASE_URL" in err and "secret" not in err
+
     monkeypatch.delenv("SHOPGUIDE_DATABASE_URL")
     assert main(["database", "upload"]) == 1
     assert "SHOPGUIDE_DATABASE_URL" in capsys.readouterr().err
