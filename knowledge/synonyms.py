@@ -6,6 +6,12 @@ message is read as another phrase of its group only when the catalog's keyword i
 of the message's phrase and does hold the other one (the first such in the group's order), so a
 store that says "rucksack" keeps it and a word the catalog already answers is never changed. A
 plural stays plural ("rucksacks" becomes "backpacks"), and "head-torch" is "head torch".
+
+A group may name a kind in several languages ("socks, calcetines, Socken, 袜子"): a store that serves customers
+in other languages knows its kinds' names in them. Such a store's groups are part of its data (`ingest
+synonyms FILE`, or `synonyms.txt` of the demo store), kept in its meta table under `STORE_KEY`. Phrases are
+matched whole and case-insensitively ("Schuhe" is not found in "Wanderschuhe"); a phrase with Chinese
+characters is found inside a run of them, since Chinese has no spaces.
 """
 
 from __future__ import annotations
@@ -15,10 +21,15 @@ import re
 import threading
 from pathlib import Path
 
+from knowledge.ingest import IngestReport, RowProblem
+from shopguide.errors import IngestError
+
 log = logging.getLogger(__name__)
 
 BUNDLED = Path(__file__).with_name("synonyms.txt")
+STORE_KEY = "store_synonyms"  # the store's own groups in its meta table, one a line as in a file
 _PLURAL = r"(?:e?s)?"
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def _key(phrase: str) -> str:
@@ -26,17 +37,31 @@ def _key(phrase: str) -> str:
     return " ".join(w for w in re.split(r"[\s-]+", phrase.lower()) if w)
 
 
-def read_groups(path: Path) -> list[tuple[str, ...]]:
-    """The groups of a thesaurus file: one a line, phrases comma-separated, `#` comments; lower-cased."""
+def parse_groups(text: str, source: str) -> tuple[list[tuple[str, ...]], list[tuple[int, str]]]:
+    """The groups of a thesaurus text (one a line, phrases comma-separated, `#` comments; lower-cased), and
+    [(line number, why)] for each line skipped."""
     groups: list[tuple[str, ...]] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    skipped: list[tuple[int, str]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
         line = line.split("#", 1)[0]
         phrases = tuple(dict.fromkeys(" ".join(p.lower().split()) for p in line.split(",") if p.strip()))
         if len(phrases) >= 2:
             groups.append(phrases)
         elif phrases:
-            log.warning("%s:%d: a synonym group needs two names or more, comma-separated; line skipped", path, number)
-    return groups
+            why = "a synonym group needs two names or more, comma-separated; line skipped"
+            log.warning("%s:%d: %s", source, number, why)
+            skipped.append((number, why))
+    return groups, skipped
+
+
+def read_groups(path: Path) -> list[tuple[str, ...]]:
+    """The groups of a thesaurus file; a broken line is logged and skipped."""
+    return parse_groups(path.read_text(encoding="utf-8"), str(path))[0]
+
+
+def store_groups(store) -> list[tuple[str, ...]]:
+    """The store's own groups, as its last `ingest synonyms` left them (none when it has none)."""
+    return parse_groups(store.get_meta(STORE_KEY) or "", STORE_KEY)[0]
 
 
 class Thesaurus:
@@ -50,15 +75,22 @@ class Thesaurus:
                 key = _key(phrase)
                 self.groups[key] = tuple(dict.fromkeys(self.groups.get(key, ()) + group))
         alternatives = sorted(self.groups, key=len, reverse=True)  # "head torch" before "torch"
-        self._pattern = re.compile(
-            r"(?<![\w-])(" + "|".join(r"[\s-]+".join(map(re.escape, p.split())) for p in alternatives) + rf"){_PLURAL}(?![\w-])",
-            re.IGNORECASE) if alternatives else None
+        words = [r"[\s-]+".join(map(re.escape, p.split())) for p in alternatives if not _HAN.search(p)]
+        han = [r"\s*".join(map(re.escape, p.split())) for p in alternatives if _HAN.search(p)]
+        parts = ([r"(?<![\w-])(" + "|".join(words) + rf"){_PLURAL}(?![\w-])"] if words else []) + \
+                (["(" + "|".join(han) + ")"] if han else [])  # Chinese: found inside a run of characters
+        self._pattern = re.compile("|".join(parts), re.IGNORECASE) if parts else None
+        self._han_group = 2 if words else 1
         self._known: dict[str, bool] = {}
         self._generation = -1
         self._lock = threading.Lock()
 
-    def read(self, text: str) -> tuple[str, list[tuple[str, str]]]:
-        """(`text` with the catalog's names for its phrases, [(typed phrase, catalog's phrase)])."""
+    def read(self, text: str, keep: frozenset[str] | None = None) -> tuple[str, list[tuple[str, str]]]:
+        """(`text` with the catalog's names for its phrases, [(typed phrase, catalog's phrase)]).
+
+        `keep`: for a message in another language than the catalog's, the catalog's own names (lower case), the
+        only phrases left as typed. The keyword index cannot say whether it holds such a phrase: its English
+        stemming finds "tent" in "tente" and "vest" in "veste"."""
         if self._pattern is None or not text:
             return text, []
         self._refresh()
@@ -66,10 +98,14 @@ class Thesaurus:
 
         def swap(m: re.Match[str]) -> str:
             typed = m.group(0)
-            phrase = _key(m.group(1))
-            target = self._catalog_name(phrase)
+            han = m.lastindex == self._han_group and _HAN.search(typed) is not None
+            phrase = _key(m.group(m.lastindex or 1))
+            target = self._catalog_name(phrase, keep)
             if target is None:
                 return typed
+            if han:  # set apart from the characters around it, or no word reader finds it
+                said.append((typed, target))
+                return f" {target} "
             if len(typed) > len(m.group(1)) and not target.endswith("s"):
                 target += "es" if target.endswith(("ch", "sh", "x")) else "s"
             if typed.isupper() and len(typed) > 1:
@@ -82,9 +118,10 @@ class Thesaurus:
         read = self._pattern.sub(swap, text)
         return read, list(dict.fromkeys(said))
 
-    def _catalog_name(self, phrase: str) -> str | None:
-        """The group's first phrase the catalog holds, when it does not hold `phrase` itself."""
-        if self._holds(phrase):
+    def _catalog_name(self, phrase: str, keep: frozenset[str] | None = None) -> str | None:
+        """The group's first phrase the catalog holds, when it does not hold `phrase` itself (with `keep`: when
+        `phrase` is none of those names)."""
+        if (phrase in keep or phrase.replace(" ", "-") in keep) if keep is not None else self._holds(phrase):
             return None
         return next((p for p in self.groups.get(phrase, ()) if _key(p) != phrase and self._holds(p)), None)
 
@@ -115,8 +152,28 @@ def read_as_catalog(text: str, speller, thesaurus: Thesaurus | None) -> tuple[st
 
 
 def open_thesaurus(store, extra: Path | None = None) -> Thesaurus:
-    """The bundled thesaurus, with the groups of the store's own file `extra` added."""
-    groups = read_groups(BUNDLED)
+    """The bundled thesaurus, with the store's own groups (its records, then the file `extra`) added."""
+    groups = read_groups(BUNDLED) + store_groups(store)
     if extra is not None:
         groups += read_groups(extra)
     return Thesaurus(store, groups)
+
+
+def ingest_synonyms(store, path: Path) -> IngestReport:
+    """Make the groups of the thesaurus file `path` the store's own (replacing those it held): idempotent, one
+    write; a broken line is reported with its number and skipped, the others kept."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IngestError(f"cannot read synonyms file {path}: {exc}") from exc
+    groups, skipped = parse_groups(text, str(path))
+    before = set(store_groups(store))
+    wanted = list(dict.fromkeys(groups))
+    report = IngestReport(kind="synonym", file=str(path), rows=len(wanted) + len(skipped),
+                          added=sum(g not in before for g in wanted), unchanged=sum(g in before for g in wanted),
+                          removed=len(before - set(wanted)), rejected=len(skipped),
+                          problems=[RowProblem(str(path), number, why) for number, why in skipped])
+    stored = "\n".join(", ".join(g) for g in wanted)
+    if stored != (store.get_meta(STORE_KEY) or ""):
+        store.set_meta(STORE_KEY, stored or None)
+    return report

@@ -48,11 +48,13 @@ def _add_console(sub) -> None:
 
 
 def _add_ingest(sub) -> None:
-    p = sub.add_parser("ingest", help="load products, FAQs or documents from CSV, JSON or JSONL",
+    p = sub.add_parser("ingest", help="load products, FAQs, documents, orders or synonyms",
                        description="Load records into the store. Unchanged items are skipped, changed ones re-embedded. "
                                    "Bad rows are reported with file and line and skipped (exit code 1).")
-    p.add_argument("kind", choices=["products", "faqs", "documents", "orders", "demo"],
-                   help="what the file holds ('demo' loads the bundled demo store)")
+    p.add_argument("kind", choices=["products", "faqs", "documents", "orders", "synonyms", "demo"],
+                   help="what the file holds ('demo' loads the bundled demo store; 'synonyms': the store's other "
+                        "names for its kinds, in any language, one group a line, comma-separated, the catalog's "
+                        "name first; replaces those ingested before)")
     p.add_argument("file", nargs="?", help="CSV, JSON (an array) or JSONL file, a Shopify, WooCommerce or Google "
                                            "Merchant export, or (products) the http(s) URL of one")
     p.add_argument("--format", choices=["csv", "json", "jsonl", "shopify", "woocommerce", "merchant"],

@@ -34,7 +34,7 @@ from knowledge.evidence import EvidenceRetriever
 from knowledge.faq import FaqMatcher
 from knowledge.ingest import IngestReport, Progress, embeddings_current, ingest_file, refresh_embeddings
 from knowledge.search import ProductSearch
-from knowledge.synonyms import Thesaurus, open_thesaurus
+from knowledge.synonyms import Thesaurus, ingest_synonyms, open_thesaurus
 from models.embedder import SentenceEmbedder
 from models.base import Embedder
 from models.e5 import E5Embedder, default_document_embedder_path
@@ -46,6 +46,7 @@ from shopguide.settings import Settings
 log = logging.getLogger(__name__)
 
 DEMO_FILES = (("product", "products.jsonl"), ("faq", "faqs.jsonl"), ("document", "documents.jsonl"))
+DEMO_SYNONYMS = "synonyms.txt"  # the demo store's names for its kinds in the other languages it serves
 
 
 def prepare_environment() -> None:
@@ -246,7 +247,8 @@ def open_speller(settings: Settings, kb: KnowledgeBase) -> Speller | None:
 
 
 def open_store_thesaurus(settings: Settings, kb: KnowledgeBase) -> Thesaurus | None:
-    """The bundled synonyms plus the store's own file; None when off."""
+    """The bundled synonyms plus the store's own (those it was given by `ingest synonyms`, then its
+    SHOPGUIDE_SYNONYMS_FILE); None when off."""
     if not settings.synonyms:
         return None
     path = settings.synonyms_file
@@ -258,7 +260,7 @@ def open_store_thesaurus(settings: Settings, kb: KnowledgeBase) -> Thesaurus | N
 def demo_digest() -> str:
     """Hash of the bundled demo files, to skip re-reading them when nothing changed."""
     h = hashlib.sha256()
-    for _, name in DEMO_FILES:
+    for name in (*(name for _, name in DEMO_FILES), DEMO_SYNONYMS):
         h.update((demo_dir() / name).read_bytes())
     return h.hexdigest()
 
@@ -272,5 +274,6 @@ def load_demo_store(kb: KnowledgeBase, progress: Progress | None = None, *, forc
     # pruning is safe only when the store holds nothing but an earlier demo
     prune = kb.store.get_meta("demo_digest") is not None or kb.store.count("product") == 0
     reports = [ingest_file(kb, kind, demo_dir() / name, progress=progress, prune=prune) for kind, name in DEMO_FILES]
+    reports.append(ingest_synonyms(kb.store, demo_dir() / DEMO_SYNONYMS))
     kb.store.set_meta("demo_digest", digest)
     return reports

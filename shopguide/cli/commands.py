@@ -84,6 +84,14 @@ def ingest(args: argparse.Namespace) -> int:
                 print(f"shopguide: error: {exc}", file=sys.stderr)
                 return 2
             _retrain_recommendations(kb, settings)
+        elif args.kind == "synonyms":
+            from knowledge.synonyms import ingest_synonyms
+
+            try:
+                reports = [ingest_synonyms(kb.store, Path(args.file))]
+            except IngestError as exc:
+                print(f"shopguide: error: {exc}", file=sys.stderr)
+                return 2
         elif args.kind == "products" and is_url(args.file):
             from shopguide.cli.synccli import fetch_one
 
