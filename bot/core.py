@@ -164,7 +164,10 @@ class Assistant:
             if fixes:
                 read = ", ".join(turn.t('"{typed}" as "{meant}"', typed=a, meant=b) for a, b in fixes)
                 turn.notices.append(turn.t("(I read {corrections}.)", corrections=read))
-        elif turn.lang != "en":  # the general words in English for the slot readers; the catalog's own names stay
+        elif turn.lang != "en":  # the store's names for its kinds in the customer's language read as the catalog's
+            # (no notice: a translation is no correction), then the general words in English for the slot readers
+            if s.thesaurus is not None:
+                text = s.thesaurus.read(text, keep=s.vocab.own_words)[0]
             text = gloss_for(turn.lang).render(text, s.vocab.own_words)
         u = understand(text, s.vocab, s.intents, has_results=bool(turn.state.shown), has_focus=bool(turn.state.focus),
                        pending=pending, has_search=bool(turn.state.filters), said=said, lang=turn.lang,
@@ -182,7 +185,8 @@ class Assistant:
         noted = len(turn.notices)
         first = await self._read(turn, pending, fix_typos=fix_typos)
         guess = detected.guess
-        if not guess or guess == turn.lang or turn.state.lang or first.has_product_slots():
+        if not guess or guess == turn.lang or turn.state.lang or (first.has_product_slots()
+                                                                   and not self._foreign_name(typed)):
             return first
         said, lang, notes = turn.text, turn.lang, turn.notices[noted:]
         del turn.notices[noted:]  # no "I read … as …" from the English reading
@@ -194,6 +198,15 @@ class Assistant:
         turn.text, turn.lang = said, lang
         turn.notices[noted:] = notes
         return first
+
+    def _foreign_name(self, text: str) -> bool:
+        """Whether `text` holds a store's name for a kind that is no English word ("calcetines", read in English as
+        "socks"): then the likeliest other language is tried too, and answers if it names products as well."""
+        s = self.services
+        if s.thesaurus is None:
+            return False
+        english = s.speller.english if s.speller is not None else frozenset()
+        return any(not all(w in english for w in typed.lower().split()) for typed, _ in s.thesaurus.read(text)[1])
 
     async def _dispatch(self, turn: Turn, u: Understanding, pending: str | None, *, may_ask: bool = True) -> list[Reply]:
         s = self.services
