@@ -129,6 +129,8 @@ def _add_eval(sub) -> None:
                         description="Asks each question in a fresh conversation on a throwaway demo store.")
     g.add_argument("queries", nargs="+", help="JSONL files: id, text, types, max_price?, color? (tests/fixtures/search_dev/)")
     g.add_argument("--products", help="another catalog (JSONL) instead of the demo's")
+    g.add_argument("--synonyms", help="the store's names for its kinds (as `ingest synonyms`); default: the demo's "
+                                      "with the demo's catalog; 'none' for none")
     g.add_argument("--vectors", choices=["auto", "on", "off"], default="auto", help="SHOPGUIDE_MULTILINGUAL_VECTORS")
     g.add_argument("--limit", type=int, help="only the first N questions of each file")
     g.add_argument("--json", action="store_true")

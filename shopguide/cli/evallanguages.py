@@ -94,6 +94,11 @@ def main(args: argparse.Namespace) -> int:
             records, _, _ = parse_file(kind, Path(args.products) if kind == "product" and args.products
                                        else demo_dir() / f"{kind}s.jsonl")
             _say(ingest_records(kb, kind, records).summary())
+        synonyms = args.synonyms or (None if args.products else str(demo_dir() / "synonyms.txt"))
+        if synonyms and synonyms != "none":
+            from knowledge.synonyms import ingest_synonyms
+
+            _say(ingest_synonyms(kb.store, Path(synonyms)).summary())
         runtime = build_runtime(settings, kb=kb, load_llm=False, memory_path=Path(tmp) / "memory.db")
         try:
             for path in map(Path, args.queries):
