@@ -200,8 +200,8 @@ class Assistant:
         return first
 
     def _foreign_name(self, text: str) -> bool:
-        """Whether `text` holds a store's name for a kind that is no English word ("calcetines", read in English as
-        "socks"): then the likeliest other language is tried too, and answers if it names products as well."""
+        """Whether `text` holds a store's name for a kind that is no English word ("sofás", read in English as
+        "sofas"): then the likeliest other language is tried too, and answers if it names products as well."""
         s = self.services
         if s.thesaurus is None:
             return False

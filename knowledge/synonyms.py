@@ -7,7 +7,7 @@ of the message's phrase and does hold the other one (the first such in the group
 store that says "rucksack" keeps it and a word the catalog already answers is never changed. A
 plural stays plural ("rucksacks" becomes "backpacks"), and "head-torch" is "head torch".
 
-A group may name a kind in several languages ("socks, calcetines, Socken, 袜子"): a store that serves customers
+A group may name a kind in several languages ("sofa, canapé, Sofa, 沙发"): a store that serves customers
 in other languages knows its kinds' names in them. Such a store's groups are part of its data (`ingest
 synonyms FILE`, or `synonyms.txt` of the demo store), kept in its meta table under `STORE_KEY`. Phrases are
 matched whole and case-insensitively ("Schuhe" is not found in "Wanderschuhe"); a phrase with Chinese

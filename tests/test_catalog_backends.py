@@ -240,3 +240,17 @@ def test_open_knowledge_with_a_database_url_writes_no_catalog_file(pg_url, tmp_p
         assert again.count("product") > 0
     finally:
         again.close()
+
+
+def test_the_stores_thesaurus_is_kept_with_its_records(kb, tmp_path):
+    """`ingest synonyms`: the store's groups live beside its records on either backend; a re-ingest changes nothing."""
+    from knowledge.synonyms import ingest_synonyms, open_thesaurus, store_groups
+
+    ingest_file(kb, "product", FIXTURES / "ingest" / "products_good.jsonl")
+    own = tmp_path / "synonyms.txt"
+    own.write_text("rain jacket, Regenjacke, veste de pluie, 雨衣\nbroken\n", encoding="utf-8")
+    first = ingest_synonyms(kb.store, own)
+    again = ingest_synonyms(kb.store, own)
+    assert (first.added, first.rejected, again.added, again.unchanged) == (1, 1, 0, 1)
+    assert store_groups(kb.store) == [("rain jacket", "regenjacke", "veste de pluie", "雨衣")]
+    assert open_thesaurus(kb.store).read("eine Regenjacke", keep=frozenset())[0] == "eine Rain jacket"
