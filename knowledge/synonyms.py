@@ -67,23 +67,31 @@ def store_groups(store) -> list[tuple[str, ...]]:
 class Thesaurus:
     """Reads a message's phrases the catalog lacks as the synonyms it has; asks the store's keyword index."""
 
-    def __init__(self, store, groups: list[tuple[str, ...]]) -> None:
+    def __init__(self, store, groups: list[tuple[str, ...]], *, stored: bool = False) -> None:
+        """`groups`, and with `stored` the store's own (`STORE_KEY`), read again when an ingest changes them."""
         self.store = store
-        self.groups: dict[str, tuple[str, ...]] = {}
+        self._fixed = list(groups)
+        self._stored: str | None = "" if stored else None  # the store's groups as last read
+        self._known: dict[str, bool] = {}
+        self._generation = -1
+        self._lock = threading.Lock()
+        self._build(self._fixed)
+
+    def _build(self, groups: list[tuple[str, ...]]) -> None:
+        """The phrase index and the one pattern that finds every phrase."""
+        merged: dict[str, tuple[str, ...]] = {}
         for group in groups:
             for phrase in group:
                 key = _key(phrase)
-                self.groups[key] = tuple(dict.fromkeys(self.groups.get(key, ()) + group))
-        alternatives = sorted(self.groups, key=len, reverse=True)  # "head torch" before "torch"
+                merged[key] = tuple(dict.fromkeys(merged.get(key, ()) + group))
+        alternatives = sorted(merged, key=len, reverse=True)  # "head torch" before "torch"
         words = [r"[\s-]+".join(map(re.escape, p.split())) for p in alternatives if not _HAN.search(p)]
         han = [r"\s*".join(map(re.escape, p.split())) for p in alternatives if _HAN.search(p)]
         parts = ([r"(?<![\w-])(" + "|".join(words) + rf"){_PLURAL}(?![\w-])"] if words else []) + \
                 (["(" + "|".join(han) + ")"] if han else [])  # Chinese: found inside a run of characters
-        self._pattern = re.compile("|".join(parts), re.IGNORECASE) if parts else None
-        self._han_group = 2 if words else 1
-        self._known: dict[str, bool] = {}
-        self._generation = -1
-        self._lock = threading.Lock()
+        pattern = re.compile("|".join(parts), re.IGNORECASE) if parts else None
+        self.groups = merged
+        self._index = (pattern, 2 if words else 1, merged)  # replaced whole: a reader sees one version
 
     def read(self, text: str, keep: frozenset[str] | None = None) -> tuple[str, list[tuple[str, str]]]:
         """(`text` with the catalog's names for its phrases, [(typed phrase, catalog's phrase)]).
@@ -91,16 +99,19 @@ class Thesaurus:
         `keep`: for a message in another language than the catalog's, the catalog's own names (lower case), the
         only phrases left as typed. The keyword index cannot say whether it holds such a phrase: its English
         stemming finds "tent" in "tente" and "vest" in "veste"."""
-        if self._pattern is None or not text:
+        if not text:
             return text, []
         self._refresh()
+        pattern, han_group, groups = self._index
+        if pattern is None:
+            return text, []
         said: list[tuple[str, str]] = []
 
         def swap(m: re.Match[str]) -> str:
             typed = m.group(0)
-            han = m.lastindex == self._han_group and _HAN.search(typed) is not None
+            han = m.lastindex == han_group and _HAN.search(typed) is not None
             phrase = _key(m.group(m.lastindex or 1))
-            target = self._catalog_name(phrase, keep)
+            target = self._catalog_name(phrase, groups, keep)
             if target is None:
                 return typed
             if han:  # set apart from the characters around it, or no word reader finds it
@@ -115,22 +126,28 @@ class Thesaurus:
             said.append((typed, target))
             return target
 
-        read = self._pattern.sub(swap, text)
+        read = pattern.sub(swap, text)
         return read, list(dict.fromkeys(said))
 
-    def _catalog_name(self, phrase: str, keep: frozenset[str] | None = None) -> str | None:
+    def _catalog_name(self, phrase: str, groups: dict[str, tuple[str, ...]],
+                      keep: frozenset[str] | None = None) -> str | None:
         """The group's first phrase the catalog holds, when it does not hold `phrase` itself (with `keep`: when
         `phrase` is none of those names)."""
         if (phrase in keep or phrase.replace(" ", "-") in keep) if keep is not None else self._holds(phrase):
             return None
-        return next((p for p in self.groups.get(phrase, ()) if _key(p) != phrase and self._holds(p)), None)
+        return next((p for p in groups.get(phrase, ()) if _key(p) != phrase and self._holds(p)), None)
 
     def _refresh(self) -> None:
-        """Forget what the keyword index held once the catalog has changed."""
+        """Forget what the keyword index held once the catalog has changed; read the store's groups again once an
+        ingest has changed them (another process's too)."""
         generation = self.store.generation("product")
+        stored = (self.store.get_meta(STORE_KEY) or "") if self._stored is not None else None
         with self._lock:
             if generation != self._generation:
                 self._known, self._generation = {}, generation
+            if stored is not None and stored != self._stored:
+                self._stored = stored
+                self._build(self._fixed + parse_groups(stored, STORE_KEY)[0])
 
     def _holds(self, phrase: str) -> bool:
         with self._lock:
@@ -152,11 +169,11 @@ def read_as_catalog(text: str, speller, thesaurus: Thesaurus | None) -> tuple[st
 
 
 def open_thesaurus(store, extra: Path | None = None) -> Thesaurus:
-    """The bundled thesaurus, with the store's own groups (its records, then the file `extra`) added."""
-    groups = read_groups(BUNDLED) + store_groups(store)
+    """The bundled thesaurus, with the store's own groups (the file `extra`, then its records) added."""
+    groups = read_groups(BUNDLED)
     if extra is not None:
         groups += read_groups(extra)
-    return Thesaurus(store, groups)
+    return Thesaurus(store, groups, stored=True)
 
 
 def ingest_synonyms(store, path: Path) -> IngestReport:

@@ -140,8 +140,11 @@ def test_the_stores_thesaurus_is_ingested_with_it(writable_kb, tmp_path, caplog)
     again = ingest_synonyms(writable_kb.store, own)
     assert (again.added, again.unchanged, again.removed) == (0, 2, 0)
     assert open_thesaurus(writable_kb.store).read("eine Stirnlampe")[0] == "eine Headlamp"
+    running = open_thesaurus(writable_kb.store)  # a running assistant's: sees the next ingest without a restart
+    assert running.read("chaussettes")[0] == "chaussettes"
     own.write_text("socks, Socken, calcetines, chaussettes\n", encoding="utf-8")
     changed = ingest_synonyms(writable_kb.store, own)
+    assert running.read("chaussettes")[0] == "socks" and running.read("Stirnlampe")[0] == "Stirnlampe"
     assert (changed.added, changed.unchanged, changed.removed, changed.rejected) == (1, 0, 2, 0)
     thesaurus = open_thesaurus(writable_kb.store)
     assert thesaurus.read("Stirnlampe")[0] == "Stirnlampe" and thesaurus.read("chaussettes")[0] == "socks"
