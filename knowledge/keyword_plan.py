@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from knowledge import pg_text
 from knowledge.store import CatalogStore
 
 CACHE_TERMS = 50_000  # document frequencies kept per catalog generation (then the cache starts again)
@@ -96,7 +97,10 @@ class TermFrequencies:
         with self._lock:
             missing = [t for t in terms if t not in self._counts]
         found = {}
-        for term in missing:
+        if missing and self.store.pg:  # the stems' postings (knowledge/pg_text.py), cached there with the IDFs
+            with self.store.lock:
+                found = pg_text.term_frequencies(self.store, self.kind, missing)
+        for term in [] if self.store.pg else missing:
             with self.store.lock:
                 found[term] = self.store.db.execute(
                     f"SELECT count(*) FROM {self.table} WHERE {self.table} MATCH ?", [f'"{term}"']).fetchone()[0]
@@ -108,9 +112,9 @@ class TermFrequencies:
 
     def plan(self, terms: list[str], budget: int) -> KeywordPlan:
         """The keyword query for `terms` within `budget` rows (0: no budget); no frequency is read where the
-        catalog is too small for `terms` to hold more rows than that. FTS5 only: on PostgreSQL (whose keyword
-        search reads the plain OR of quoted terms, knowledge/pg_text.py) the plain OR, always."""
-        small = not budget or self.store.pg or self.rows() * len(terms) <= budget
+        catalog is too small for `terms` to hold more rows than that. PostgreSQL's keyword search
+        (knowledge/pg_text.py) reads the same expressions."""
+        small = not budget or self.rows() * len(terms) <= budget
         return plan(terms, None if small else self, budget)
 
     def search(self, terms: list[str], budget: int, query: Callable[..., dict[str, float]],

@@ -22,6 +22,8 @@ WEIGHTS = "ABC"  # FTS5 column 1, 2, 3 of a row (title, meta, body) as tsvector 
 MAX_POSITION = 16383  # tsvector's largest position
 K1, B = 1.2, 0.75  # FTS5's bm25() constants
 _PHRASE = re.compile(r'"((?:[^"]|"")*)"')
+_RESTRICTED = re.compile(r"\((?P<every>.*)\) NOT \(\((?P<common>.*)\) NOT \((?P<rare>.*)\)\)", re.S)  # keyword_plan's
+_AND = re.compile(r"\bAND\b")
 TABLES = {"product": "products", "faq": "faqs", "document": "documents"}
 POSTINGS = "keyword_postings"  # kept by triggers from the records' keyword columns: never written directly
 
@@ -218,50 +220,87 @@ def _idf(store: Any, kind: str, phrases: list[list[str]]) -> tuple[_Stats, list[
     return stats, out
 
 
+def term_frequencies(store: Any, kind: str, terms: Sequence[str]) -> dict[str, int]:
+    """How many rows of `kind` hold each FTS5 query term (`"term"`, stemmed as FTS5 does), read from the postings and
+    cached with the IDFs until the records change. The caller holds the store's lock."""
+    phrases = {t: query_phrases(f'"{t}"') for t in terms}
+    found = [ph[0] for ph in phrases.values() if ph]
+    if not found:
+        return dict.fromkeys(terms, 0)
+    stats, _ = _idf(store, kind, found)
+    return {t: stats.frequency[tsquery([ph[0]])] if ph else 0 for t, ph in phrases.items()}
+
+
+def plan_parts(match: str) -> tuple[str, str | None, bool]:
+    """The parts of an expression of knowledge/keyword_plan.py: (every term, the rarer terms one of which a row must
+    hold or None, whether every term is required). `(all) NOT ((common) NOT (rare))` and `"a" AND "b"`."""
+    restricted = _RESTRICTED.fullmatch(match)
+    if restricted:
+        return restricted["every"], restricted["rare"], False
+    return match, None, _AND.search(_PHRASE.sub('""', match)) is not None
+
+
 def bm25(store: Any, kind: str, match: str, weights: Sequence[float] = (1.0, 1.0, 1.0), *, limit: int | None = None,
          where: str = "", params: Sequence[Any] = (), alias: str = "p") -> list[tuple[str, float]]:
     """(id, BM25) of the rows of `kind` matching the FTS5 expression `match` (and `where`, over `alias`), best first:
     FTS5's bm25() with these column weights, whose term frequencies and lengths are the same as FTS5's. The caller
     holds the store's lock. A phrase of several stems is scored by its first stem's frequency (fts_query's terms are
-    single stems, so only hand-written expressions have them)."""
-    phrases = query_phrases(match)
+    single stems, so only hand-written expressions have them). The keyword plan's two other forms are read as FTS5
+    reads them: a row must hold every term (AND), or one of the rarer terms (`plan_parts`), and is scored by all."""
+    every, rare, required = plan_parts(match)
+    phrases = query_phrases(every)  # a stem twice ("boot" OR "boots") counts twice, as in FTS5
     if not phrases:
         return []
     stats, idfs = _idf(store, kind, phrases)
     table = TABLES[kind]
     stems = [p[0] for p in phrases]
+    rare_phrases = query_phrases(rare) if rare else []
     column_weights = (list(weights) + [1.0, 1.0, 1.0])[:3]
-    tail = [*params, *([limit] if limit else [])]
-    order = " ORDER BY score DESC, {0}.id" + (" LIMIT ?" if limit else "")
+    having = " HAVING count(*) = ?" if required else ""
+    tail = [*params, *([len(phrases)] if required else []), *([limit] if limit else [])]
+    order = having + " ORDER BY score DESC, {0}.id" + (" LIMIT ?" if limit else "")
 
     def score(f: str, length: str) -> str:  # FTS5's per-stem BM25 term, summed; the mean length is its parameter
         return f"sum(q.idf * {f} * {K1 + 1} / ({f} + {K1} * ({1 - B} + {B} * {length} / ?::float8))) AS score"
 
     stems_join = "JOIN unnest(?::text[], ?::float8[]) AS q(lexeme, idf) ON q.lexeme = "
-    if all(len(p) == 1 for p in phrases):  # fts_query's terms: read the stems' postings only
+    if all(len(p) == 1 for p in phrases + rare_phrases):  # fts_query's terms: read the stems' postings only
         weighted = " + ".join(f"?::float8 * x.n{i}" for i in range(len(WEIGHTS)))
         rows = (f"JOIN {table} {alias} ON {alias}.id = x.id AND {where} " if where else "")
+        # the rows of the rarer stems first, then only their postings of the query's stems (an index probe a row)
+        among = (f"(SELECT DISTINCT r.id FROM keyword_postings r WHERE r.tbl = '{table}' AND r.stem = ANY(?::text[])) "
+                 f"AS r JOIN keyword_postings x ON x.id = r.id AND " if rare_phrases else "keyword_postings x WHERE ")
         sql = (f"SELECT x.id, {score('x.f', 'x.len')} "
-               f"FROM (SELECT x.id, x.len, x.stem, {weighted} AS f FROM keyword_postings x "
-               f"WHERE x.tbl = '{table}' AND x.stem = ANY(?::text[])) AS x "
+               f"FROM (SELECT x.id, x.len, x.stem, {weighted} AS f FROM {among}"
+               f"x.tbl = '{table}' AND x.stem = ANY(?::text[])) AS x "
                f"{stems_join}x.stem {rows}GROUP BY x.id, x.len" + order.format("x"))
-        args = [stats.mean_length, *column_weights, stems, stems, idfs, *tail]
+        rare_stems = [[p[0] for p in rare_phrases]] if rare_phrases else []
+        args = [stats.mean_length, *column_weights, *rare_stems, stems, stems, idfs, *tail]
     else:
         # per matching row: its vector cut to the query's stems (two ts_delete calls, in C), then per stem the
         # weighted count of its positions, as FTS5 sums column weights over a phrase's instances
         weighted = " + ".join(f"?::float8 * cardinality(array_positions(weights, '{w}'))" for w in WEIGHTS)
         only = f"ts_delete({alias}.keywords, tsvector_to_array(ts_delete({alias}.keywords, ?::text[])))"
+        matching = tsquery(phrases)
+        if required:  # every phrase: counted by the row's lexemes below would miss a phrase's later stems
+            matching, tail = " & ".join(f"({tsquery([p])})" for p in phrases), [*params, *([limit] if limit else [])]
+            order = " ORDER BY score DESC, {0}.id" + (" LIMIT ?" if limit else "")
+        also = [tsquery(rare_phrases)] if rare_phrases else []
         sql = (f"SELECT {alias}.id, {score('u.f', alias + '.keyword_len')} "
                f"FROM {table} {alias} CROSS JOIN LATERAL (SELECT lexeme, {weighted} AS f FROM unnest({only})) AS u "
-               f"{stems_join}u.lexeme WHERE {alias}.keywords @@ ?::tsquery {'AND ' + where if where else ''} "
-               f"GROUP BY {alias}.id, {alias}.keyword_len" + order.format(alias))
-        args = [stats.mean_length, *column_weights, stems, stems, idfs, tsquery(phrases), *tail]
+               f"{stems_join}u.lexeme WHERE {alias}.keywords @@ ?::tsquery {'AND %s.keywords @@ ?::tsquery ' % alias if also else ''}"
+               f"{'AND ' + where if where else ''} GROUP BY {alias}.id, {alias}.keyword_len" + order.format(alias))
+        args = [stats.mean_length, *column_weights, stems, stems, idfs, matching, *also, *tail]
     return [(r[0], float(r[1])) for r in store.db.execute(sql, args).fetchall()]
 
 
 def known(store: Any, kind: str, match: str) -> bool:
-    """Whether any row of `kind` matches the FTS5 expression."""
+    """Whether any row of `kind` matches the FTS5 expression: for single stems a probe of the postings' index (the
+    planner may scan the table for `keywords @@ … LIMIT 1` of a word no row holds, as a misspelling is)."""
     phrases = query_phrases(match)
+    if phrases and all(len(p) == 1 for p in phrases):
+        return store.db.execute("SELECT 1 FROM keyword_postings WHERE tbl = ? AND stem = ANY(?::text[]) LIMIT 1",
+                                [TABLES[kind], [p[0] for p in phrases]]).fetchone() is not None
     return bool(phrases) and store.db.execute(
         f"SELECT 1 FROM {TABLES[kind]} WHERE keywords @@ ?::tsquery LIMIT 1", [tsquery(phrases)]).fetchone() is not None
 

@@ -93,8 +93,33 @@ def test_frequencies_are_read_again_after_the_catalog_changes(store):
     assert frequencies(["valve"]) == {"valve": 3} and frequencies.rows() == 41
 
 
-def test_on_postgresql_the_plain_or_is_searched_and_no_frequency_read(store, monkeypatch):
-    frequencies = TermFrequencies(store)
-    monkeypatch.setattr(store, "pg", True)  # pg_text reads only the plain OR of quoted terms
-    monkeypatch.setattr(TermFrequencies, "__call__", lambda *a: pytest.fail("read a frequency"))
-    assert frequencies.plan(["pipe", "inch"], 10) == KeywordPlan('"pipe" OR "inch"')
+def test_postgresql_reads_the_same_frequencies_and_scores_every_plan_as_fts5(store, pg_url):
+    """The plan on PostgreSQL (knowledge/pg_text.py): the same frequencies from the postings, and each expression the
+    plan writes (the plain OR, the rarer terms picking the rows, every term required) finds the rows FTS5 finds, each
+    with FTS5's BM25."""
+    from knowledge import pg_text
+
+    pg = CatalogStore(pg_url)
+    try:
+        pg.write_items("product", [(p, f"h{i}", [p.title]) for i, p in enumerate(store.all_products())])
+        terms = ["pipes", "inch", "brass", "valve", "hose"]
+        assert TermFrequencies(pg)(terms) == TermFrequencies(store)(terms)
+        assert TermFrequencies(pg).plan(["pipe", "brass", "inch", "valve"], 30) == \
+            TermFrequencies(store).plan(["pipe", "brass", "inch", "valve"], 30)
+        restricted = plan(["pipe", "brass", "inch", "valve"], TermFrequencies(pg), 30)
+        required = plan(["pipe", "inch"], TermFrequencies(pg), 10)
+        assert restricted.first is None and required.first == '"inch" AND "pipe"'
+        for expression in ('"pipe" OR "brass" OR "inch"', restricted.match, required.first, required.match,
+                           '("pipes" OR "pipe" OR "valve") NOT (("pipes" OR "pipe") NOT ("valve"))'):
+            want = {pid: -score for pid, score in store.db.execute(
+                "SELECT id, bm25(products_fts, 0.0, 1.0, 2.0, 1.0) FROM products_fts WHERE products_fts MATCH ?",
+                [expression]).fetchall()}
+            with pg.lock:
+                got = dict(pg_text.bm25(pg, "product", expression, (1.0, 2.0, 1.0)))
+            assert set(got) == set(want) and want, expression
+            assert got == pytest.approx(want, rel=1e-9, abs=1e-9), expression
+        with pg.lock:  # with a limit, the best rows first
+            best = pg_text.bm25(pg, "product", restricted.match, limit=3)
+        assert len(best) == 3 and [s for _, s in best] == sorted((s for _, s in best), reverse=True)
+    finally:
+        pg.close()
