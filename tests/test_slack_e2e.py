@@ -162,6 +162,24 @@ async def test_retried_event_is_answered_once(env):
     assert len([e for e in env.runtime.memory.events_since(1) if e["text"] == "show me tents"]) == 1
 
 
+async def test_an_event_is_claimed_before_slack_hears_it_arrived(env, monkeypatch):
+    """Slack retries only an event it got no 200 for, so the claim is written before the answer leaves: a worker
+    killed right after answering leaves a claim another worker takes over (bench workers lost one before), and an
+    event whose claim cannot be written (the database unreachable) is answered with an error, so Slack retries it."""
+    status, _, _ = await env.event(dm_event("show me tents", ts="1700000000.000401"), event_id="EvCLAIMED1")
+    assert status == 200
+    row = env.runtime.memory.db.execute("SELECT key FROM delivery_claims WHERE key LIKE ?", ["%EvCLAIMED1"]).fetchone()
+    assert row is not None
+    await env.bot.drain(5)
+
+    def unreachable(*args, **kwargs):
+        raise OSError("the database is unreachable")
+
+    monkeypatch.setattr(env.bot.claims, "claim", unreachable)
+    status, _, _ = await env.event(dm_event("show me tents", ts="1700000000.000402"), event_id="EvCLAIMED2")
+    assert status != 200  # Slack delivers it again later
+
+
 async def test_chat_post_message_429_is_retried_after_retry_after(env):
     env.fake.rate_limit("chat.postMessage", times=1, retry_after=1)
     await env.event(dm_event("hello", ts="1700000000.000401"))

@@ -59,8 +59,11 @@ class SlackBot:
         self.staff = StaffTools(runtime)
         self.privacy = privacy.PrivacyTools(runtime)
         self.signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+        # the HTTP answer (Slack's ack) only after the listener ran: an event is claimed in the database before
+        # Slack hears it arrived, so a worker killed in between is retried by Slack instead of losing the event
+        # (listeners only claim and start the turn in the background, well within Slack's 3 seconds)
         self.app = AsyncApp(client=self.client, signing_secret=self.signing_secret, name="shopguide",
-                            logger=logging.getLogger("slack_bolt"))
+                            logger=logging.getLogger("slack_bolt"), process_before_response=True)
         self._tasks: set[asyncio.Task] = set()
         self.claims = Claims.on(runtime.memory, lease_s=settings.claim_lease_s)  # several workers may share the database
         self.user_timeout_s = settings.user_lease_timeout_s

@@ -233,11 +233,14 @@ def _tally(replies: dict[int, list[tuple[str, float]]], messages: int, kill_at: 
     """Lost, duplicate and out-of-order replies of each user's chat (`replies[u]`: user u's message m is answered
     "echo u:m")."""
     lost = duplicates = out_of_order = 0
+    lost_messages: list[str] = []  # "user:message" of each reply that never came
     repeated_after_kill: list[float] = []  # when a repeated reply was first sent, relative to the kill
     for u, sent in replies.items():
         texts = [t for t, _ in sent]
         seen = Counter(texts)
-        lost += sum(1 for m in range(messages) if seen[f"echo {u}:{m}"] == 0)
+        missing = [f"{u}:{m}" for m in range(messages) if seen[f"echo {u}:{m}"] == 0]
+        lost += len(missing)
+        lost_messages += missing
         duplicates += sum(n - 1 for n in seen.values() if n > 1)
         for t, n in seen.items():
             if n > 1 and kill_at:
@@ -248,7 +251,7 @@ def _tally(replies: dict[int, list[tuple[str, float]]], messages: int, kill_at: 
             m = int(t.rsplit(":", 1)[1])
             out_of_order += m < highest
             highest = max(highest, m)
-    return {"lost": lost, "duplicates": duplicates, "out_of_order": out_of_order,
+    return {"lost": lost, "duplicates": duplicates, "out_of_order": out_of_order, "lost_messages": lost_messages,
             "repeated_first_sent_vs_kill_s": repeated_after_kill}
 
 
