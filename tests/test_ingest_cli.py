@@ -151,3 +151,16 @@ def test_eval_reads_utterances_with_the_assistants_typo_correction(tmp_path):
     assert corrected["typed"] == corrected["right"]
     as_typed = scores("off.run", spelling_correction="false")
     assert as_typed["right"] == corrected["right"] and as_typed["typed"] != as_typed["right"]
+
+
+def test_ingest_synonyms_cli_keeps_the_good_groups_and_names_the_broken_line(tmp_path):
+    own = tmp_path / "synonyms.txt"
+    own.write_text("socks, Socken, calcetines\nbroken\n", encoding="utf-8")
+    got = shopguide(tmp_path, "synonyms", str(own))
+    assert got.returncode == 1  # a line was rejected
+    assert got.stdout.strip() == f"synonyms from {own}: 1 added, 0 updated, 0 unchanged, 0 removed, 1 rejected"
+    assert f"{own}:2" in got.stderr
+    again = shopguide(tmp_path, "synonyms", str(own))
+    assert "0 added" in again.stdout and "1 unchanged" in again.stdout
+    missing = shopguide(tmp_path, "synonyms", str(tmp_path / "nope.txt"))
+    assert missing.returncode == 2 and "cannot read synonyms file" in missing.stderr

@@ -75,23 +75,17 @@ def ingest(args: argparse.Namespace) -> int:
     try:
         if args.kind == "demo":
             reports = load_demo_store(kb, progress_bar("Embedding"))
-        elif args.kind == "orders":
+        elif args.kind in ("orders", "synonyms"):  # files with readers of their own, into the store's records
             from knowledge.order_ingest import ingest_orders
-
-            try:
-                reports = [ingest_orders(kb.store, Path(args.file))]
-            except IngestError as exc:
-                print(f"shopguide: error: {exc}", file=sys.stderr)
-                return 2
-            _retrain_recommendations(kb, settings)
-        elif args.kind == "synonyms":
             from knowledge.synonyms import ingest_synonyms
 
             try:
-                reports = [ingest_synonyms(kb.store, Path(args.file))]
+                reports = [{"orders": ingest_orders, "synonyms": ingest_synonyms}[args.kind](kb.store, Path(args.file))]
             except IngestError as exc:
                 print(f"shopguide: error: {exc}", file=sys.stderr)
                 return 2
+            if args.kind == "orders":
+                _retrain_recommendations(kb, settings)
         elif args.kind == "products" and is_url(args.file):
             from shopguide.cli.synccli import fetch_one
 
