@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Any, Literal
 
 import sqlite_utils
 
@@ -57,9 +59,11 @@ class Abandoned:
 
 
 class Claims:
-    """Claim-then-complete bookkeeping on the memory database (its connection and lock); every method is one
-    short transaction holding the database's writer lock (SQLite's `BEGIN IMMEDIATE`, an advisory lock on
-    PostgreSQL), so any number of processes may share the file or the server."""
+    """Claim-then-complete bookkeeping on the memory database (its connection and lock); every method that reads
+    before it writes is one short transaction holding the database's writer lock (SQLite's `BEGIN IMMEDIATE`,
+    an advisory lock on PostgreSQL), so any number of processes may share the file or the server. The steps of
+    every message (a new key claimed, a claim completed, a user's lease given back) are single statements and
+    take no writer lock, so workers do not queue behind each other for them."""
 
     def __init__(self, db: sqlite_utils.Database, lock, *, worker: str | None = None, lease_s: float = 60.0,
                  clock: Callable[[], float] = time.time) -> None:
@@ -70,11 +74,19 @@ class Claims:
         self.clock = clock
         self.held: set[str] = set()  # keys this worker claimed and has not completed: renewed by keep_alive
         self._renewed = 0.0
+        self._thread: ThreadPoolExecutor | None = None
 
     @classmethod
     def on(cls, memory, **kwargs) -> "Claims":
         """Claims on a `Memory`'s database."""
         return cls(memory.db, memory.lock, **kwargs)
+
+    async def call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run one of these methods on the claims' own thread: renewing this worker's leases never queues behind
+        turns' work in the loop's default executor (a late renewal lets another worker take its updates over)."""
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="claims")
+        return await asyncio.get_running_loop().run_in_executor(self._thread, functools.partial(method, *args, **kwargs))
 
     # ----- claim then complete -----------------------------------------------------------------
     def claim(self, key: str, *, user_key: str | None = None, seq: float | None = None,
@@ -83,14 +95,19 @@ class Claims:
         before: skip it) or "busy" (another live worker holds it: skip it; should that worker die, its lease
         runs out and `abandoned()` hands the payload to a live one)."""
         now = self.clock()
-        with self.lock, transaction(self.db):
+        insert = ("INSERT OR IGNORE INTO delivery_claims (key, worker, lease_until, user_key, seq, payload, created_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?)")
+        values = [key, self.worker, now + self.lease_s, user_key, seq, payload, _iso(now)]
+        with self.lock:  # a new key, the common case: one statement, no writer lock (the key is the primary key)
+            inserted = self.db.execute(insert, values).rowcount == 1
+        if inserted:
+            self.held.add(key)
+            return "claimed"
+        with self.lock, transaction(self.db):  # seen before: done, another worker's, or an expired lease to take over
             row = self.db.execute("SELECT worker, lease_until, done_at FROM delivery_claims WHERE key = ?",
                                   [key]).fetchone()
-            if row is None:
-                self.db.execute(
-                    "INSERT INTO delivery_claims (key, worker, lease_until, user_key, seq, payload, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [key, self.worker, now + self.lease_s, user_key, seq, payload, _iso(now)])
+            if row is None:  # pruned in between
+                self.db.execute(insert, values)
                 self.held.add(key)
                 return "claimed"
             holder, lease_until, done_at = row
@@ -107,8 +124,9 @@ class Claims:
         return "claimed"
 
     def complete(self, key: str) -> None:
-        """The turn's replies were sent: the claim is done (its payload is dropped; the id is kept 48 h)."""
-        with self.lock, transaction(self.db):
+        """The turn's replies were sent: the claim is done (its payload is dropped; the id is kept 48 h). One
+        statement, so no writer lock: nothing is read first, and it commits as soon as the reply is out."""
+        with self.lock:
             self.db.execute("UPDATE delivery_claims SET done_at = ?, payload = NULL WHERE key = ?", [self.clock(), key])
         self.held.discard(key)
 
@@ -144,7 +162,7 @@ class Claims:
         while True:
             await asyncio.sleep(self.lease_s / 5)
             try:
-                await asyncio.to_thread(self.renew)
+                await self.call(self.renew)
             except Exception:
                 log.warning("could not renew this worker's leases", exc_info=True)
 
@@ -198,8 +216,8 @@ class Claims:
             "AND (lease_until > ? OR payload IS NOT NULL) LIMIT 1", [user_key, seq, now]).fetchone() is not None
 
     def release_user(self, user_key: str, token: str) -> None:
-        """Give the user's lease back (only if still ours)."""
-        with self.lock, transaction(self.db):
+        """Give the user's lease back (only if still ours); one statement, so no writer lock."""
+        with self.lock:
             self.db.execute("DELETE FROM user_leases WHERE user_key = ? AND token = ?", [user_key, token])
 
     @contextlib.asynccontextmanager
@@ -230,8 +248,8 @@ async def keep_claims(claims: Claims, stop: asyncio.Event, again: Callable[[Aban
     interval = interval_s if interval_s is not None else max(claims.lease_s / 5, 0.2)
     while not stop.is_set():
         try:
-            await asyncio.to_thread(claims.renew)
-            for left in await asyncio.to_thread(claims.abandoned, prefix):
+            await claims.call(claims.renew)
+            for left in await claims.call(claims.abandoned, prefix):
                 log.warning("handling again %s (its worker's lease ran out)", left.key)
                 await again(left)
         except Exception:

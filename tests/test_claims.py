@@ -129,6 +129,28 @@ def test_one_users_turns_wait_for_an_earlier_open_claim(memory_target):
     assert order == [1, 2]
 
 
+def test_leases_are_renewed_while_turns_fill_the_default_executor(memory_target):
+    """Renewal runs on the claims' own thread: turns' work queued in the loop's default executor cannot delay it
+    past the lease (another worker would then take this worker's updates over and answer them twice)."""
+    memory = Memory(memory_target)
+    clock = Clock()
+    claims = Claims.on(memory, worker="a", lease_s=10, clock=clock)
+    assert claims.claim("k1") == "claimed"
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        gate = threading.Event()
+        busy = [loop.run_in_executor(None, gate.wait, 10) for _ in range(64)]  # every default thread, and a queue
+        clock.t += 8
+        await asyncio.wait_for(claims.call(claims.renew), 5)
+        gate.set()
+        await asyncio.gather(*busy)
+
+    asyncio.run(run())
+    assert memory.db.execute("SELECT lease_until FROM delivery_claims WHERE key = 'k1'").fetchone()[0] == clock.t + 10
+    memory.close()
+
+
 def test_threads_claim_each_key_once(memory_target):
     path = memory_target
     Memory(path).close()

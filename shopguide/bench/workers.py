@@ -35,12 +35,14 @@ class RecordingBotApi(FakeBotApi):
         super().__init__()
         self.replies: dict[int, list[tuple[str, float]]] = defaultdict(list)
         self.arrived: dict[int, asyncio.Event] = defaultdict(asyncio.Event)
+        self.sent_wall: dict[str, float] = {}  # reply text -> when it first arrived
 
     def _record(self, call) -> None:
         super()._record(call)
         if call.name == "sendmessage" and call.ok:
             chat = call.params.get("chat_id")
             self.replies[chat].append((call.text, call.at))
+            self.sent_wall.setdefault(call.text, time.time())  # beside the claims' done_at (epoch seconds)
             self.arrived[chat].set()
 
 
@@ -137,6 +139,7 @@ async def _load(work_dir: Path, workers: int, users: int, messages: int, *, kill
         return None
 
     update_ids = itertools.count(1)
+    update_texts: dict[int, str] = {}  # Telegram update id -> the reply it is answered with
     latencies: dict[str, list[float]] = {"telegram": [], "slack": []}
     sent = 0
     total = (users + slack_users) * messages
@@ -170,6 +173,7 @@ async def _load(work_dir: Path, workers: int, users: int, messages: int, *, kill
                 update: dict[str, Any] | str = fake_slack.dm_delivery(u, text, m, f"Ev{u:06d}x{m}")
             else:
                 update = {"update_id": next(update_ids), "message": api.message(text, chat_id=chat)}
+                update_texts[update["update_id"]] = f"echo {text}"
             started = time.monotonic()
             first = await post(update)
             if rng.random() < REDELIVERED:
@@ -213,6 +217,7 @@ async def _load(work_dir: Path, workers: int, users: int, messages: int, *, kill
     platforms = {"telegram": _tally({u: api.replies[100_000 + u] for u in range(users)}, messages, kill_at),
                  "slack": _tally({u: slack_api.replies[fake_slack.dm_channel(u)] for u in range(slack_users)},
                                  messages, kill_at)}
+    platforms["telegram"]["sent_to_done_ms"] = _sent_to_done(db, schema, update_texts, api.sent_wall)
     for name, figures in platforms.items():
         figures["latency_s"] = {"p50": _percentile(latencies[name], 0.5), "p95": _percentile(latencies[name], 0.95),
                                 "max": _percentile(latencies[name], 1.0)}
@@ -227,6 +232,25 @@ async def _load(work_dir: Path, workers: int, users: int, messages: int, *, kill
             "throughput_per_s": round(total / elapsed, 1) if elapsed else None,
             "latency_s": {"p50": _percentile(every, 0.5), "p95": _percentile(every, 0.95),
                           "max": _percentile(every, 1.0)}}
+
+
+def _sent_to_done(db: Path | str, schema: str, update_texts: dict[int, str],
+                  sent_wall: dict[str, float]) -> dict[str, float | None]:
+    """How long after its reply reached the Bot API each Telegram update's claim was completed: a worker killed
+    within that window leaves a claim another worker handles again, so the reply is repeated (p50, p95, max)."""
+    from adapters.telegram.convert import update_key
+    from bot.memory import Memory
+    from shopguide.bench.fake_telegram import BOT_ID
+
+    keys = {update_key(BOT_ID, uid): text for uid, text in update_texts.items()}
+    memory = Memory(db, schema=schema)
+    try:
+        rows = memory.db.execute("SELECT key, done_at FROM delivery_claims WHERE done_at IS NOT NULL").fetchall()
+    finally:
+        memory.close()
+    lags = [(done - sent_wall[keys[key]]) * 1000 for key, done in rows
+            if key in keys and keys[key] in sent_wall]
+    return {"p50": _percentile(lags, 0.5), "p95": _percentile(lags, 0.95), "max": _percentile(lags, 1.0)}
 
 
 def _tally(replies: dict[int, list[tuple[str, float]]], messages: int, kill_at: list[float]) -> dict[str, Any]:
