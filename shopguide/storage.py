@@ -5,6 +5,7 @@ SQLite dialect they are written in (placeholders, INSERT OR IGNORE/REPLACE, AUTO
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
@@ -284,3 +285,20 @@ def server_version(db: PgDatabase) -> str:
     """The server's version as people write it ("15.8")."""
     number = db.conn.info.server_version
     return f"{number // 10000}.{number % 10000}"
+
+
+# ----- short-lived connections ---------------------------------------------------------------------------------
+@contextmanager
+def connected(url: str) -> Iterator[PgDatabase]:
+    """A connection to the server at `url` for the block (its public schema), closed after it."""
+    db = PgDatabase(url)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def drop_schema(url: str, schema: str) -> None:
+    """Drop `schema` and everything in it from the server at `url`, when it is there (a throwaway store's)."""
+    with connected(url) as db:
+        db.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

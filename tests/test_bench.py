@@ -154,13 +154,16 @@ def test_scale_on_the_database_server(bench_ctx, pg_url, monkeypatch):
     monkeypatch.setenv("SHOPGUIDE_DATABASE_URL", pg_url)  # the build and search children read it
     settings = bench_ctx.settings.model_copy(update={"database_url": SecretStr(pg_url)})
     ctx = replace(bench_ctx, settings=settings, store="subset", scale_sizes=[45])
+    embedded = ctx.bench_dir / "scale-subset-45"  # an embedded store of that size, whether or not built before
+    embedded.mkdir(parents=True, exist_ok=True)
+    (embedded / "mine").write_text("kept")
     scale = run_sections(ctx, ["scale"])["scale"]
     assert "error" not in scale, scale
     assert scale["stores"] == "PostgreSQL"
     (row,) = scale["sizes"]
     assert row["build"]["products"] == 45 and row["build"]["embedded_afresh"] == 0
     assert row["search"]["products"] == 45 and row["search"]["server_records_mb"] > 0
-    assert (ctx.bench_dir / "scale-subset-45" / "catalog.db").exists()  # the embedded store of that size is kept
+    assert (embedded / "mine").read_text() == "kept"  # the servers' build leaves the embedded store alone
     assert not (ctx.bench_dir / "scale-subset-45-servers" / "catalog.db").exists()  # no SQLite file for the records
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from shopguide.errors import NotConfigured
 from shopguide.migrations import migrate, open_database, transaction
-from shopguide.storage import PgDatabase, redact, translate
+from shopguide.storage import PgDatabase, drop_schema, redact, translate
 from tests.servers import free_port
 
 
@@ -87,3 +87,13 @@ def test_a_broken_connection_is_replaced_and_a_refused_one_names_the_setting(pg_
     with pytest.raises(NotConfigured, match="SHOPGUIDE_DATABASE_URL") as caught:
         PgDatabase(f"postgresql://shop:s3cret@127.0.0.1:{free_port()}/shop", connect_timeout=2)
     assert "s3cret" not in str(caught.value)
+
+
+def test_a_throwaway_schema_is_dropped_with_its_tables(pg_url):
+    db = PgDatabase(pg_url, "throwaway")
+    db.execute("CREATE TABLE t (x INTEGER)")
+    db.close()
+    drop_schema(pg_url, "throwaway")
+    drop_schema(pg_url, "throwaway")  # gone already: no error
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 'throwaway'").fetchone()[0] == 0

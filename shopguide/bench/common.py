@@ -147,13 +147,9 @@ class BenchContext:
         finally:
             memory.close()  # closing twice (the runtime closes it too) is harmless
             if url:
-                from shopguide.storage import PgDatabase
+                from shopguide.storage import drop_schema
 
-                db = PgDatabase(url)
-                try:
-                    db.execute(f'DROP SCHEMA "{schema}" CASCADE')
-                finally:
-                    db.close()
+                drop_schema(url, schema)
 
     def temp_dir(self, prefix: str) -> Path:
         """A fresh directory under the bench directory (same disk as the cached stores)."""

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from shopguide.bench.common import BenchContext, Catalog, load_average, summarise
+from shopguide.bench.common import BenchContext, Catalog, load_average, records_schema, summarise
 from shopguide.bench.stores import catalog_digest, close_kb, cold_searches, ensure_catalog_store, file_queries
 from shopguide.errors import UserFacingError
 
@@ -170,14 +170,9 @@ def clear(ctx: BenchContext, target: Path) -> None:
     if target.exists():
         shutil.rmtree(target)
     if ctx.database_url():
-        from shopguide.bench.common import records_schema
-        from shopguide.storage import PgDatabase
+        from shopguide.storage import drop_schema
 
-        db = PgDatabase(ctx.database_url())
-        try:
-            db.execute(f'DROP SCHEMA IF EXISTS "{records_schema(target)}" CASCADE')
-        finally:
-            db.close()
+        drop_schema(ctx.database_url(), records_schema(target))
     if ctx.settings.chroma_url:
         from knowledge.vectors import COLLECTIONS
 
@@ -194,16 +189,12 @@ def server_disk(ctx: BenchContext, target: Path) -> dict[str, Any]:
     server's disk is the size of its --path, which the client cannot see."""
     if not ctx.database_url():
         return {}
-    from shopguide.bench.common import records_schema
-    from shopguide.storage import PgDatabase
+    from shopguide.storage import connected
 
-    db = PgDatabase(ctx.database_url())
-    try:
+    with connected(ctx.database_url()) as db:
         size = db.execute("SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
                           "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relkind = 'r'",
                           [records_schema(target)]).fetchone()[0]
-    finally:
-        db.close()
     return {"server_records_mb": round(int(size) / 2**20, 1)}
 
 

@@ -68,11 +68,10 @@ async def _load(work_dir: Path, workers: int, users: int, messages: int, *, kill
     rng = random.Random(seed)
     schema = f"bench_workers_{workers}w"  # on PostgreSQL: a schema of the bench's own, emptied first
     if database_url:
-        import psycopg
+        from shopguide.storage import drop_schema
 
         db: Path | str = database_url
-        with psycopg.connect(database_url, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        drop_schema(database_url, schema)
     else:
         db = work_dir / f"memory-{workers}w.db"
         for suffix in ("", "-wal", "-shm"):

@@ -18,6 +18,7 @@ from knowledge.base import KnowledgeBase
 from knowledge.evaluate import accuracy_at_1, read_labelled, read_qrels, summarise, write_run
 from knowledge.ingest import ingest_records, parse_file
 from knowledge.text import normalise
+from shopguide.storage import drop_schema
 
 log = logging.getLogger(__name__)
 WARM_CHUNK = 2000
@@ -78,9 +79,9 @@ def main(args: argparse.Namespace) -> int:
             metrics, runs = runner(kb, args, _reader(settings, kb))
             metrics["records"] = "postgresql" if records else "sqlite"
         finally:
-            if records:
-                kb.store.db.execute(f'DROP SCHEMA "{schema}" CASCADE')
             kb.close()
+            if records:
+                drop_schema(records, schema)
     if args.run_out:
         write_run(Path(args.run_out), runs, f"shopguide-{args.eval_kind}")
     if args.json:
