@@ -305,6 +305,25 @@ def known(store: Any, kind: str, match: str) -> bool:
         f"SELECT 1 FROM {TABLES[kind]} WHERE keywords @@ ?::tsquery LIMIT 1", [tsquery(phrases)]).fetchone() is not None
 
 
+def known_words(store: Any, kind: str, words: Sequence[str]) -> set[str]:
+    """Those of `words` some row of `kind` holds: the single stems in one probe of the postings' index (a search
+    checks each word it would repair, and each check was a round trip), anything else as `known` reads it."""
+    stems: dict[str, str] = {}
+    rest = []
+    for word in dict.fromkeys(words):
+        phrases = query_phrases(f'"{word}"')
+        if len(phrases) == 1 and len(phrases[0]) == 1:
+            stems[word] = phrases[0][0]
+        else:
+            rest.append(word)
+    held: set[str] = set()
+    if stems:
+        held = {r[0] for r in store.db.execute(
+            "SELECT s FROM unnest(?::text[]) AS s WHERE EXISTS "
+            "(SELECT 1 FROM keyword_postings WHERE tbl = ? AND stem = s)", [sorted(set(stems.values())), TABLES[kind]])}
+    return {w for w, stem in stems.items() if stem in held} | {w for w in rest if known(store, kind, f'"{w}"')}
+
+
 def rebuild(db: Any, rows: dict[str, list[tuple[str, Sequence[str]]]]) -> None:
     """Re-index every row: per table, (id, column texts)."""
     with transaction(db):

@@ -7,6 +7,7 @@ record from SQLite; vector hits whose hash disagrees with the committed record a
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,7 +26,7 @@ from knowledge.text import Vocabulary, keyword_terms, normalise, plural_stem, to
 from shopguide.migrations import dialect
 
 log = logging.getLogger(__name__)
-_KEYWORD_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="keyword-search")
+_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="search-vectors")
 
 MODES = ("hybrid", "keyword", "vector")
 SORTS = ("relevance", "price_asc", "price_desc", "rating")
@@ -68,39 +69,30 @@ class ProductSearch:
         filters = filters or SearchFilters()
         query = (query or "").strip()[:MAX_QUERY_CHARS]
         want = offset + top_k
-        exact = self._exact(query, filters)
         has_words = bool(tokens(query, drop_stopwords=False)) or any(ch.isalpha() for ch in query)  # 头灯 too
         if not has_words:
+            exact = self._exact(query, filters)
             hits = self._browse(filters, want + len(exact), sort)
             confidence = 0.5 if hits else 0.0
             fused = exact + [h for h in hits if h.product.id not in {e.product.id for e in exact}]
             return self._finish(query, fused, confidence, mode, filters, offset, top_k, sort)
         n = max(self.tuning.candidates, want)
-        terms = keyword_terms(query)
         cross = self._crosses(lang)  # another language than the catalog's: its words are no typos of the catalog's
+        dense = None if mode == "keyword" else functools.partial(
+            self._multilingual, meaning or query, filters, n) if cross else functools.partial(self._vector, query, filters, n)
+        # the query embeds and the vector store answers (over the network, on a server) while the keyword side is
+        # prepared and queried here: SQLite, psycopg and torch all release the GIL
+        pending: Future[dict[str, _Dense]] | None = _POOL.submit(dense) if dense and mode == "hybrid" else None
+        exact = self._exact(query, filters)
+        terms = keyword_terms(query)
         repairs = self.repairs(terms) if mode != "vector" and self.tuning.repair_typos and not cross else {}
         extra = [r for alternatives in repairs.values() for r in alternatives]
-        # Vectors can disagree with the committed rows only while an ingest runs or after one was
-        # interrupted (ingest.py keeps this marker until it finishes or repairs): check hashes then.
-        verify = self.kb.store.get_meta(ingest_marker("product")) is not None
-        pending: Future[dict[str, float]] | None = None
+        keyword: dict[str, float] = {}
         if mode in ("hybrid", "keyword"):
             common = self._common_terms(terms)
             words = fts_terms(" ".join(w for w in terms if w not in common) if common else query, extra)
-            job = (words, self.tuning.keyword_budget, self._keyword, filters, n)
-            # SQLite and torch both release the GIL: the keyword query runs while the query embeds
-            pending = _KEYWORD_POOL.submit(self._frequencies.search, *job) if mode == "hybrid" else None
-            keyword = {} if pending else self._frequencies.search(*job)
-        else:
-            keyword = {}
-        if mode not in ("hybrid", "vector"):
-            vector = {}
-        elif cross:
-            vector = self._multilingual(meaning or query, filters, n)
-        else:
-            vector = self._vector(query, filters, n, verify)
-        if pending is not None:
-            keyword = pending.result()
+            keyword = self._frequencies.search(words, self.tuning.keyword_budget, self._keyword, filters, n)
+        vector = pending.result() if pending is not None else dense() if dense else {}
         # across languages, how many of the query's words a name holds says little: the vectors rank
         fused, total = self._fuse(keyword, vector, terms if mode != "vector" and not cross else [], repairs,
                                   max(want, 20) + len(exact))
@@ -136,8 +128,10 @@ class ProductSearch:
             return {}
         vocab = self._vocabulary()
         out: dict[str, list[str]] = {}
-        for word in candidates:
-            if word in vocab or self.kb.store.keyword_known("product", word):
+        unknown = [w for w in candidates if w not in vocab]  # not in a name: perhaps in a description
+        known = self.kb.store.keywords_known("product", unknown) if unknown else set()
+        for word in unknown:
+            if word in known:
                 continue
             fixed = vocab.correct(word)
             if fixed:
@@ -232,11 +226,13 @@ class ProductSearch:
             rows = self.kb.store.db.execute(sql, [match, *params, n]).fetchall()
         return {r[0]: -float(r[1]) for r in rows}
 
-    def _vector(self, query: str, filters: SearchFilters, n: int, verify: bool) -> dict[str, _Dense]:
+    def _vector(self, query: str, filters: SearchFilters, n: int) -> dict[str, _Dense]:
         """Product id -> its title and best description-passage similarity, for the nearest `n` products.
 
-        With `verify`, vectors whose hash disagrees with the committed chunk are left out.
+        While an ingest runs or after one was interrupted (ingest.py keeps its marker until it finishes or
+        repairs), vectors can disagree with the committed rows: then those whose hash differs are left out.
         """
+        verify = self.kb.store.get_meta(ingest_marker("product")) is not None
         vector = self.kb.embedder.encode_query(normalise(query))
         # n products' worth of vectors: a product has its title vector plus one per description passage
         hits = self.kb.vectors.query("product", vector, round(n * self._vectors_per_product()),

@@ -297,6 +297,13 @@ class CatalogStore:
             return self.db.execute(f"SELECT 1 FROM {table} WHERE {table} MATCH ? LIMIT 1",
                                    [f'"{term}"']).fetchone() is not None
 
+    def keywords_known(self, kind: str, terms: Sequence[str]) -> set[str]:
+        """Those of `terms` the keyword index of `kind` holds anywhere (on PostgreSQL in one round trip)."""
+        if self.pg:
+            with self.lock:
+                return pg_text.known_words(self, kind, terms)
+        return {t for t in terms if self.keyword_known(kind, t)}
+
     def document_ids_of(self, product_ids: Sequence[str]) -> list[str]:
         """Ids of the documents about any of `product_ids`."""
         return [r["id"] for r in self._rows_in("SELECT id FROM documents WHERE product_id IN ({})", product_ids)]

@@ -86,6 +86,9 @@ def test_ingest_is_idempotent_and_updates_the_keyword_index(kb, tmp_path):
     assert search.search("pit zips", mode="keyword").ids()[0] == rows[1]["id"]
     assert search.search(rows[0]["title"], mode="keyword").ids()[:1] != [rows[0]["id"]]  # pruned: gone from the index
     assert kb.store.keyword_known("product", "zip") and not kb.store.keyword_known("product", "zzzqx")
+    words = ["zip", "zips", "zzzqx", "pit", "the", "pit-zips", "zip"]  # one probe for all on PostgreSQL
+    assert kb.store.keywords_known("product", words) == {w for w in words if kb.store.keyword_known("product", w)}
+    assert "zip" in kb.store.keywords_known("product", words)
     assert kb.store.count("product") == len(rows) - 1
     if kb.store.pg:  # the postings the triggers keep are exactly the vectors' stems and counts, after update and prune
         assert _postings(kb.store) == _postings_from_vectors(kb.store) and _postings(kb.store)
