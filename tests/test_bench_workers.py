@@ -17,3 +17,5 @@ def test_a_small_load_on_two_workers_with_a_kill(tmp_path, monkeypatch):
     assert len(result["repeated_first_sent_vs_kill_s"]) == result["duplicates"]
     assert all(-2.0 < t <= 0.5 for t in result["repeated_first_sent_vs_kill_s"])
     assert {"p50", "p95", "max"} <= set(result["latency_s"])
+    window = result["by_platform"]["telegram"]["sent_to_done_ms"]  # completed after the reply went: how much later
+    assert window["p50"] is not None and 0 <= window["p50"] <= window["max"]
