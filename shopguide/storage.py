@@ -217,6 +217,12 @@ class PgDatabase:
     def close(self) -> None:
         self.conn.close()
 
+    def vacuum(self, tables: Iterable[str]) -> None:
+        """`VACUUM (ANALYZE)` these tables of the schema, outside any transaction: after a bulk load the planner
+        then has their statistics, and index-only scans skip the heap, before autovacuum would get to them."""
+        for table in tables:
+            self._live().execute(f'VACUUM (ANALYZE) "{self.schema}"."{table}"')
+
     # ----- catalog look-ups for the translation ------------------------------------------------------------
     def _upsert(self, table: str, columns: tuple[str, ...]) -> str:
         keys = self._keys.get(table)

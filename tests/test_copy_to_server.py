@@ -109,6 +109,10 @@ def test_the_server_answers_as_the_sqlite_files_did(monkeypatch, capsys, data_di
         with stores[1].store.lock:  # the postings were filled in bulk: their triggers are on again for later writes
             assert {r[0] for r in stores[1].store.db.execute(
                 "SELECT tgenabled FROM pg_trigger WHERE tgname LIKE '%_postings'").fetchall()} == {"O"}
+            analysed = {r[0] for r in stores[1].store.db.execute(  # vacuumed and analysed once copied
+                "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
+                "AND last_analyze IS NOT NULL AND last_vacuum IS NOT NULL").fetchall()}
+            assert {"products", "keyword_postings", "faqs"} <= analysed
     finally:
         for kb in stores:
             kb.close()

@@ -153,13 +153,14 @@ def settle(ctx: BenchContext, target: Path) -> dict[str, Any]:
     cover (10 ms of p95 at 250k products) and plan with statistics of a smaller table."""
     if not ctx.database_url():
         return {}
-    from shopguide.storage import connected
+    from shopguide.storage import PgDatabase
 
     started = time.perf_counter()
-    with connected(ctx.database_url()) as db:
-        schema = records_schema(target)
-        for (table,) in db.execute("SELECT tablename FROM pg_tables WHERE schemaname = ?", [schema]).fetchall():
-            db.execute(f'VACUUM (ANALYZE) "{schema}"."{table}"')
+    db = PgDatabase(ctx.database_url(), records_schema(target))
+    try:
+        db.vacuum(db.table_names())
+    finally:
+        db.close()
     return {"vacuum_s": round(time.perf_counter() - started, 1)}
 
 
