@@ -78,8 +78,12 @@ class ProductSearch:
             return self._finish(query, fused, confidence, mode, filters, offset, top_k, sort)
         n = max(self.tuning.candidates, want)
         cross = self._crosses(lang)  # another language than the catalog's: its words are no typos of the catalog's
-        dense = None if mode == "keyword" else functools.partial(
-            self._multilingual, meaning or query, filters, n) if cross else functools.partial(self._vector, query, filters, n)
+        if mode == "keyword":
+            dense = None
+        elif cross:
+            dense = functools.partial(self._multilingual, meaning or query, filters, n)
+        else:
+            dense = functools.partial(self._vector, query, filters, n)
         # the query embeds and the vector store answers (over the network, on a server) while the keyword side is
         # prepared and queried here: SQLite, psycopg and torch all release the GIL
         pending: Future[dict[str, _Dense]] | None = _POOL.submit(dense) if dense and mode == "hybrid" else None

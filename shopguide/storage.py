@@ -295,9 +295,9 @@ def server_version(db: PgDatabase) -> str:
 
 # ----- short-lived connections ---------------------------------------------------------------------------------
 @contextmanager
-def connected(url: str) -> Iterator[PgDatabase]:
-    """A connection to the server at `url` for the block (its public schema), closed after it."""
-    db = PgDatabase(url)
+def connected(url: str, schema: str = "public") -> Iterator[PgDatabase]:
+    """A connection to the server at `url` for the block (in `schema`), closed after it."""
+    db = PgDatabase(url, schema)
     try:
         yield db
     finally:

@@ -153,14 +153,11 @@ def settle(ctx: BenchContext, target: Path) -> dict[str, Any]:
     cover (10 ms of p95 at 250k products) and plan with statistics of a smaller table."""
     if not ctx.database_url():
         return {}
-    from shopguide.storage import PgDatabase
+    from shopguide.storage import connected
 
     started = time.perf_counter()
-    db = PgDatabase(ctx.database_url(), records_schema(target))
-    try:
+    with connected(ctx.database_url(), records_schema(target)) as db:
         db.vacuum(db.table_names())
-    finally:
-        db.close()
     return {"vacuum_s": round(time.perf_counter() - started, 1)}
 
 
